@@ -1,0 +1,1 @@
+"""Platform adapters: each turns platform events into use-case calls and updates into messages."""

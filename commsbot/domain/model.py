@@ -1,0 +1,393 @@
+"""Incidents, components, drafts and published updates.
+
+Plain dataclasses: the store maps them to tables, the services load them, call the methods here
+and save them. Times are passed in (the domain has no clock) and are always UTC-aware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from commsbot.domain.errors import AlreadyDecided, GuardFailed, InvalidInput, StaleDraft
+from commsbot.domain.lifecycle import Status, Trigger, move_to, transition
+
+_E = TypeVar("_E", bound=StrEnum)
+
+MAX_TITLE = 200
+MAX_BODY = 10_000
+MAX_REASON = 1_000
+
+
+class Severity(StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+
+class ComponentStatus(StrEnum):
+    """The five Statuspage component statuses."""
+
+    OPERATIONAL = "operational"
+    DEGRADED_PERFORMANCE = "degraded_performance"
+    PARTIAL_OUTAGE = "partial_outage"
+    MAJOR_OUTAGE = "major_outage"
+    UNDER_MAINTENANCE = "under_maintenance"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def impact(self) -> Impact:
+        return _COMPONENT_IMPACT[self]
+
+
+class Impact(StrEnum):
+    """Statuspage impact / indicator, least to worst."""
+
+    NONE = "none"
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Impact).index(self)
+
+
+_COMPONENT_IMPACT = {
+    ComponentStatus.OPERATIONAL: Impact.NONE,
+    ComponentStatus.UNDER_MAINTENANCE: Impact.NONE,
+    ComponentStatus.DEGRADED_PERFORMANCE: Impact.MINOR,
+    ComponentStatus.PARTIAL_OUTAGE: Impact.MAJOR,
+    ComponentStatus.MAJOR_OUTAGE: Impact.CRITICAL,
+}
+_SEVERITY_IMPACT = {
+    Severity.SEV1: Impact.CRITICAL,
+    Severity.SEV2: Impact.MAJOR,
+    Severity.SEV3: Impact.MINOR,
+    Severity.SEV4: Impact.MINOR,
+}
+
+
+class DraftState(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+@dataclass
+class Component:
+    """A part of the service the public sees on the status page, with its current status."""
+
+    name: str
+    status: ComponentStatus = ComponentStatus.OPERATIONAL
+    description: str = ""
+    group: str | None = None
+    position: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    """One component's move within a published update."""
+
+    name: str
+    old: ComponentStatus
+    new: ComponentStatus
+
+
+@dataclass
+class Incident:
+    id: str
+    number: int
+    title: str
+    severity: Severity
+    status: Status
+    components: list[str]
+    commander: str
+    declared_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+    #: How many updates have been published; the next one gets ``published_count + 1``.
+    published_count: int = 0
+    #: Optimistic-lock version, owned by the store.
+    version: int = 0
+
+    @property
+    def ref(self) -> str:
+        return f"INC-{self.number}"
+
+    def impact(self, components: Mapping[str, Component]) -> Impact:
+        """Statuspage impact: the worst of its components, or its severity when it names none."""
+        if self.status is Status.RECOVERED:
+            return Impact.NONE
+        ranks = [components[n].status.impact for n in self.components if n in components]
+        if not ranks:
+            return _SEVERITY_IMPACT[self.severity]
+        return max(ranks, key=lambda i: i.rank)
+
+
+@dataclass
+class Draft:
+    """A proposed public update, waiting for a second person."""
+
+    id: str
+    incident_id: str
+    author: str
+    body: str
+    status: Status
+    base_status: Status
+    created_at: datetime
+    updated_at: datetime
+    component_changes: dict[str, ComponentStatus] = field(default_factory=dict)
+    postmortem: bool = False
+    reason: str | None = None
+    version: int = 1
+    state: DraftState = DraftState.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+
+    def ensure_pending(self, attempted: str) -> None:
+        if self.state is not DraftState.PENDING:
+            who = f" by {self.decided_by}" if self.decided_by else ""
+            raise AlreadyDecided(
+                f"cannot {attempted} draft {self.id}: it was already {self.state.value}{who}; "
+                "only pending drafts can be changed — propose a new update instead"
+            )
+
+    def edit(
+        self,
+        *,
+        now: datetime,
+        incident_status: Status,
+        body: str | None = None,
+        status: Status | None = None,
+        component_changes: Mapping[str, ComponentStatus] | None = None,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Change the draft. Any earlier approval request is now for a stale version."""
+        self.ensure_pending("edit")
+        if expected_version is not None and expected_version != self.version:
+            raise StaleDraft(
+                f"cannot edit draft {self.id} at version {expected_version}: it is now at "
+                f"version {self.version}; reload it and edit the current text"
+            )
+        if body is not None:
+            self.body = clean_text(body, what="update body", limit=MAX_BODY)
+        if status is not None:
+            self.status = status
+        if component_changes is not None:
+            self.component_changes = dict(component_changes)
+        if reason is not None:
+            self.reason = clean_text(reason, what="reason", limit=MAX_REASON)
+        self.base_status = incident_status
+        self.version += 1
+        self.updated_at = now
+
+    def reject(self, *, actor: str, reason: str, now: datetime) -> None:
+        self.ensure_pending("reject")
+        self.state = DraftState.REJECTED
+        self.decided_by = actor
+        self.decided_at = now
+        self.decision_note = clean_text(reason, what="rejection reason", limit=MAX_REASON)
+        self.updated_at = now
+
+
+@dataclass(frozen=True)
+class Update:
+    """A published update: what the public was told, and the status it set."""
+
+    id: str
+    incident_id: str
+    seq: int
+    status: Status
+    trigger: Trigger
+    body: str
+    changes: tuple[ComponentChange, ...]
+    author: str
+    approver: str
+    draft_id: str
+    published_at: datetime
+    next_update_by: datetime | None = None
+
+    @property
+    def statuspage_status(self) -> str:
+        return "postmortem" if self.trigger is Trigger.POSTMORTEM else self.status.statuspage
+
+
+def clean_text(text: str, *, what: str, limit: int) -> str:
+    """Strip ``text`` and refuse it when empty or longer than ``limit`` characters."""
+    cleaned = text.replace("\r\n", "\n").strip()
+    if not cleaned:
+        raise InvalidInput(f"the {what} is empty; write what the public should read")
+    if len(cleaned) > limit:
+        raise InvalidInput(
+            f"the {what} is {len(cleaned)} characters long; the most allowed is {limit}"
+        )
+    if "\x00" in cleaned:
+        raise InvalidInput(f"the {what} contains a NUL character; remove it")
+    return cleaned
+
+
+def check_draft_ready(draft: Draft, incident: Incident, *, version: int | None) -> Trigger:
+    """Refuse to publish a draft that is decided, stale, or no longer a valid move."""
+    draft.ensure_pending("approve")
+    if version is not None and version != draft.version:
+        raise StaleDraft(
+            f"cannot approve version {version} of draft {draft.id}: it was edited and is now at "
+            f"version {draft.version}; read the current text and approve that version"
+        )
+    if draft.base_status is not incident.status:
+        raise StaleDraft(
+            f"cannot approve draft {draft.id}: it was written when {incident.ref} was "
+            f"{draft.base_status.value}, and it is now {incident.status.value}; "
+            "edit the draft to confirm it still holds, then approve the new version"
+        )
+    return move_to(incident.status, draft.status, reason=draft.reason, postmortem=draft.postmortem)
+
+
+def check_recovery(incident: Incident, draft: Draft, components: Mapping[str, Component]) -> None:
+    """Refuse a recovery that leaves an affected component non-operational.
+
+    ``components`` holds the current status of the incident's components; the draft's own
+    changes count, so an update that restores them and recovers at once is fine.
+    """
+    if draft.status is not Status.RECOVERED or draft.postmortem:
+        return
+    after = {name: c.status for name, c in components.items()} | draft.component_changes
+    still_down = [
+        n
+        for n in incident.components
+        if after.get(n, ComponentStatus.OPERATIONAL) is not ComponentStatus.OPERATIONAL
+    ]
+    if still_down:
+        listing = ", ".join(f"{n} ({after[n].value})" for n in still_down)
+        verb = "is" if len(still_down) == 1 else "are"
+        fix = ", ".join(f"{n}=operational" for n in still_down)
+        raise GuardFailed(
+            f"cannot mark {incident.ref} recovered while {listing} {verb} not operational; "
+            f"set {fix} in the same update"
+        )
+
+
+def publish(
+    *,
+    incident: Incident,
+    draft: Draft,
+    components: Mapping[str, Component],
+    approver: str,
+    update_id: str,
+    now: datetime,
+    next_update_by: datetime | None,
+    version: int | None = None,
+) -> Update:
+    """Publish ``draft``: move the incident and its components together, or change nothing.
+
+    The caller has already checked the approval policy. ``components`` must hold every
+    component the draft changes and every component the incident affects; they are updated in
+    place, as are the incident and the draft.
+
+    Raises:
+        StaleDraft, AlreadyDecided, InvalidTransition, GuardFailed: nothing was changed.
+    """
+    trigger = check_draft_ready(draft, incident, version=version)
+    new_status = transition(incident.status, trigger, reason=draft.reason)
+    check_recovery(incident, draft, components)
+    changes = tuple(
+        ComponentChange(name=name, old=components[name].status, new=new)
+        for name, new in draft.component_changes.items()
+    )
+    for change in changes:
+        comp = components[change.name]
+        comp.status = change.new
+        comp.updated_at = now
+    for name in draft.component_changes:
+        if name not in incident.components:
+            incident.components.append(name)
+    incident.status = new_status
+    incident.updated_at = now
+    incident.published_count += 1
+    if trigger is Trigger.RECOVER:
+        incident.resolved_at = now
+    elif trigger is Trigger.REOPEN:
+        incident.resolved_at = None
+    draft.state = DraftState.PUBLISHED
+    draft.decided_by = approver
+    draft.decided_at = now
+    draft.updated_at = now
+    return Update(
+        id=update_id,
+        incident_id=incident.id,
+        seq=incident.published_count,
+        status=new_status,
+        trigger=trigger,
+        body=draft.body,
+        changes=changes,
+        author=draft.author,
+        approver=approver,
+        draft_id=draft.id,
+        published_at=now,
+        next_update_by=None if new_status is Status.RECOVERED else next_update_by,
+    )
+
+
+def parse_component_changes(
+    pairs: Iterable[str], *, default: ComponentStatus | None = None
+) -> dict[str, ComponentStatus]:
+    """Parse ``NAME=STATUS`` (or bare ``NAME`` when ``default`` is given) into a mapping.
+
+    Raises:
+        InvalidInput: a pair is malformed or names an unknown status.
+    """
+    valid = ", ".join(s.value for s in ComponentStatus)
+    result: dict[str, ComponentStatus] = {}
+    for raw in pairs:
+        name, sep, value = raw.partition("=")
+        name = name.strip()
+        if not name:
+            raise InvalidInput(f"component {raw!r} has no name; write NAME=STATUS")
+        if not sep:
+            if default is None:
+                raise InvalidInput(
+                    f"component {raw!r} has no status; write {name}=STATUS with STATUS one of "
+                    f"{valid}"
+                )
+            result[name] = default
+            continue
+        try:
+            result[name] = ComponentStatus(value.strip().lower().replace(" ", "_"))
+        except ValueError:
+            raise InvalidInput(
+                f"component {name!r} has unknown status {value.strip()!r}; valid: {valid}"
+            ) from None
+    return result
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of an incident's append-only timeline."""
+
+    incident_id: str
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+    id: int | None = None
+
+
+def parse_choice(cls: type[_E], value: str, *, what: str) -> _E:
+    """``cls(value)``, forgiving case and spaces; else InvalidInput listing the choices."""
+    cleaned = value.strip().lower().replace(" ", "_").replace("-", "_")
+    for member in cls:
+        if member.value == cleaned:
+            return member
+    choices = ", ".join(m.value for m in cls)
+    raise InvalidInput(f"unknown {what} {value!r}; choose one of: {choices}")

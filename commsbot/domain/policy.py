@@ -1,0 +1,88 @@
+"""Who may do what. Adapters never decide this: they pass an :class:`Actor` and ask here.
+
+Actors and the lists they are matched against are plain strings. A list entry matches an actor
+whose id is that string or who belongs to a group of that name, so one configuration covers
+every surface: ``alice`` (CLI/API), ``slack:U024BE7LH``, ``slack-group:S0614TZR7``,
+``discord:80351110224678912``, ``discord-role:41771983423143936``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from commsbot.domain.errors import NotAllowed
+from commsbot.domain.model import Draft, Incident, Severity
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone acting through some surface, with the groups/roles that surface says they hold."""
+
+    id: str
+    groups: frozenset[str] = frozenset()
+    display: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.display or self.id
+
+    def matches(self, entries: frozenset[str]) -> bool:
+        return self.id in entries or not self.groups.isdisjoint(entries)
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """The approval rules. The default is the two-person rule with anyone else approving.
+
+    Attributes:
+        allow_self_approval: a team may let authors approve their own drafts, explicitly.
+        approvers: who may approve any draft; empty means anyone (but the author).
+        approvers_by_severity: replaces ``approvers`` for incidents of that severity.
+        responders: who may declare, propose, edit and note; empty means anyone.
+    """
+
+    allow_self_approval: bool = False
+    approvers: frozenset[str] = frozenset()
+    approvers_by_severity: Mapping[Severity, frozenset[str]] = field(default_factory=dict)
+    responders: frozenset[str] = frozenset()
+
+    def approvers_for(self, severity: Severity) -> frozenset[str]:
+        return self.approvers_by_severity.get(severity, self.approvers)
+
+    def check_respond(self, actor: Actor, attempted: str) -> None:
+        """Refuse ``attempted`` (e.g. "declare an incident") to actors outside ``responders``."""
+        if self.responders and not actor.matches(self.responders):
+            raise NotAllowed(
+                f"{actor.name} may not {attempted}: only configured responders may "
+                f"({_listing(self.responders)}); ask one of them or your commsbot admin"
+            )
+
+    def check_approve(self, actor: Actor, draft: Draft, incident: Incident) -> None:
+        """Refuse an approval that breaks the two-person rule or the approver lists."""
+        if draft.author == actor.id and not self.allow_self_approval:
+            raise NotAllowed(
+                f"{actor.name} may not approve draft {draft.id}: they wrote it, and the "
+                "two-person rule needs someone else to approve it"
+            )
+        allowed = self.approvers_for(incident.severity)
+        if allowed and not actor.matches(allowed):
+            raise NotAllowed(
+                f"{actor.name} may not approve draft {draft.id} of {incident.ref} "
+                f"({incident.severity.value}): approvers are {_listing(allowed)}"
+            )
+
+    def check_reject(self, actor: Actor, draft: Draft, incident: Incident) -> None:
+        """Approvers may reject; so may the author, withdrawing their own draft."""
+        if draft.author == actor.id:
+            return
+        allowed = self.approvers_for(incident.severity)
+        if allowed and not actor.matches(allowed):
+            raise NotAllowed(
+                f"{actor.name} may not reject draft {draft.id} of {incident.ref}: only its "
+                f"author or an approver ({_listing(allowed)}) may"
+            )
+
+
+def _listing(entries: frozenset[str]) -> str:
+    return ", ".join(sorted(entries))
