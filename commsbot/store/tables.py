@@ -1,0 +1,203 @@
+"""The tables, as SQLModel classes. Rows are storage only: the domain objects carry the rules.
+
+``table=True`` models skip pydantic validation, so nothing here validates: the domain does,
+before anything reaches a row. Enum values are stored as their strings, not as database enum
+types, so that adding a status later is a code change and not a type migration.
+
+Every change here needs a migration in ``migrations/versions`` (a test compares the migrated
+schema with this metadata on SQLite and on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+#: Deterministic constraint names: SQLite's batch migrations can only drop named constraints.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 12
+ENUM_LENGTH = 32
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back UTC-aware, on every backend.
+
+    PostgreSQL keeps ``timestamptz`` and returns it in the session's zone; SQLite keeps text and
+    drops the zone. Converting to UTC on the way in and tagging UTC on the way out makes both
+    return the same value. A naive datetime is refused: its zone would be a guess.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"refusing to store naive datetime {value.isoformat()}; pass UTC")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME would print the wall time and silently drop the offset.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# version_id_col needs the Column object itself, one per model (PLATFORMS.md).
+INCIDENT_VERSION = sa.Column("version", sa.Integer, nullable=False)
+DRAFT_ROW_VERSION = sa.Column("row_version", sa.Integer, nullable=False)
+COMPONENT_ROW_VERSION = sa.Column("row_version", sa.Integer, nullable=False)
+
+
+class IncidentRow(SQLModel, table=True):
+    __tablename__ = "incident"
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": INCIDENT_VERSION}
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    number: int = Field(unique=True)
+    title: str = Field(sa_type=sa.Text)
+    severity: str = Field(max_length=ENUM_LENGTH)
+    status: str = Field(max_length=ENUM_LENGTH)
+    commander: str
+    declared_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_count: int = 0
+    #: Optimistic lock: SQLAlchemy bumps it on every UPDATE and checks the old value.
+    version: int = Field(default=0, sa_column=INCIDENT_VERSION)
+
+
+class IncidentComponentRow(SQLModel, table=True):
+    """A component an incident affects; ``position`` keeps the order they were named in.
+
+    Not a foreign key to ``component``: an incident names what it affected at the time, and the
+    domain already tolerates a name that is no longer in the catalogue.
+    """
+
+    __tablename__ = "incident_component"
+
+    incident_id: str = Field(
+        primary_key=True, max_length=ID_LENGTH, foreign_key="incident.id", ondelete="CASCADE"
+    )
+    component_name: str = Field(primary_key=True)
+    position: int
+
+
+class ComponentRow(SQLModel, table=True):
+    """A component and its current status.
+
+    Locked too: two approvals on different incidents may move the same component, and the
+    second must not overwrite the first with a status (and an ``old`` value) read before it.
+    """
+
+    __tablename__ = "component"
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": COMPONENT_ROW_VERSION}
+
+    name: str = Field(primary_key=True)
+    status: str = Field(max_length=ENUM_LENGTH)
+    description: str = Field(default="", sa_type=sa.Text)
+    # "group" is an SQL keyword; the domain calls it ``group``.
+    group_name: str | None = None
+    position: int = 0
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    row_version: int = Field(default=0, sa_column=COMPONENT_ROW_VERSION)
+
+
+class DraftRow(SQLModel, table=True):
+    """A proposed update.
+
+    ``version`` is the domain's edit counter, the one an approval names; ``row_version`` is the
+    optimistic lock, bumped on every write (a rejection too), invisible to the domain.
+    """
+
+    __tablename__ = "draft"
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": DRAFT_ROW_VERSION}
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id", index=True)
+    author: str
+    body: str = Field(sa_type=sa.Text)
+    status: str = Field(max_length=ENUM_LENGTH)
+    base_status: str = Field(max_length=ENUM_LENGTH)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    #: ``[{"name": ..., "status": ...}, ...]``: a list, so the order survives any JSON type.
+    component_changes: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    postmortem: bool = False
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    version: int = 1
+    state: str = Field(max_length=ENUM_LENGTH)
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str | None = Field(default=None, sa_type=sa.Text)
+    row_version: int = Field(default=0, sa_column=DRAFT_ROW_VERSION)
+
+
+class UpdateRow(SQLModel, table=True):
+    """A published update. Written once; ``seq`` numbers an incident's updates from 1."""
+
+    __tablename__ = "incident_update"
+    # Also the index for "an incident's updates, in order": no separate incident_id index.
+    __table_args__ = (sa.UniqueConstraint("incident_id", "seq"),)
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id")
+    seq: int
+    status: str = Field(max_length=ENUM_LENGTH)
+    trigger: str = Field(max_length=ENUM_LENGTH)
+    body: str = Field(sa_type=sa.Text)
+    #: ``[{"name": ..., "old": ..., "new": ...}, ...]`` in the order the update lists them.
+    changes: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
+    author: str
+    approver: str
+    draft_id: str = Field(max_length=ID_LENGTH, foreign_key="draft.id")
+    # Indexed for the feeds and the runtime, which read "published since" across incidents.
+    published_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    next_update_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TimelineRow(SQLModel, table=True):
+    """One line of an incident's timeline. The database refuses UPDATE and DELETE (triggers)."""
+
+    __tablename__ = "timeline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No ON DELETE CASCADE: the append-only triggers would refuse it anyway.
+    incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    action: str = Field(max_length=64)
+    detail: str = Field(sa_type=sa.Text)
+
+
+def import_all_tables() -> None:
+    """Import every ``commsbot/store/tables*.py`` so ``SQLModel.metadata`` knows all tables.
+
+    Features keep their tables in modules of their own (``tables_delivery.py``, …); migrations
+    and schema checks call this instead of naming each one.
+    """
+    import importlib
+    import pkgutil
+
+    import commsbot.store as store
+
+    for module in pkgutil.iter_modules(store.__path__):
+        if module.name.startswith("tables_"):
+            importlib.import_module(f"commsbot.store.{module.name}")
