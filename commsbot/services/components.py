@@ -1,0 +1,92 @@
+"""Component names: the configured catalogue, or components made on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from commsbot.domain.errors import InvalidInput
+from commsbot.domain.model import Component, ComponentStatus
+from commsbot.services.ports import UnitOfWork
+from commsbot.settings import Settings
+
+MAX_NAME = 100
+
+
+def sync_catalogue(uow: UnitOfWork, settings: Settings, *, now: datetime) -> None:
+    """Make the stored components match the configured ones (new ones start operational).
+
+    Components configured earlier and since removed stay stored: past incidents name them.
+    """
+    stored = uow.components.get_many(c.name for c in settings.components)
+    for position, cfg in enumerate(settings.components, start=1):
+        comp = stored.get(cfg.name)
+        if comp is None:
+            uow.components.add(
+                Component(
+                    name=cfg.name,
+                    description=cfg.description,
+                    group=cfg.group,
+                    position=position,
+                    updated_at=now,
+                )
+            )
+        elif (comp.description, comp.group, comp.position) != (
+            cfg.description,
+            cfg.group,
+            position,
+        ):
+            comp.description, comp.group, comp.position = cfg.description, cfg.group, position
+            uow.components.save(comp)
+
+
+def resolve(
+    uow: UnitOfWork, settings: Settings, names: Iterable[str], *, now: datetime
+) -> dict[str, Component]:
+    """Map names as typed to stored components, matching case-insensitively.
+
+    With a configured catalogue only its components exist; with none, a new name makes a new
+    component (operational until an update says otherwise).
+
+    Raises:
+        InvalidInput: a name is not in the configured catalogue, or is not a usable name.
+    """
+    wanted = [n.strip() for n in names]
+    if not wanted:
+        return {}
+    stored = {c.name.casefold(): c for c in uow.components.all()}
+    configured = {c.name.casefold(): c.name for c in settings.components}
+    result: dict[str, Component] = {}
+    for name in wanted:
+        key = name.casefold()
+        if configured and key not in configured:
+            raise InvalidInput(
+                f"unknown component {name!r}; configured components are: "
+                + ", ".join(c.name for c in settings.components)
+            )
+        comp = stored.get(key)
+        if comp is None:
+            if not name or len(name) > MAX_NAME or any(ch in name for ch in "=\n\r\t"):
+                raise InvalidInput(
+                    f"component name {name!r} is not usable; use 1–{MAX_NAME} characters "
+                    "without '=' or line breaks"
+                )
+            comp = Component(
+                name=configured.get(key, name), position=len(stored) + 1, updated_at=now
+            )
+            uow.components.add(comp)
+            stored[key] = comp
+        result[name] = comp
+    return result
+
+
+def canonical_changes(
+    uow: UnitOfWork,
+    settings: Settings,
+    changes: Mapping[str, ComponentStatus],
+    *,
+    now: datetime,
+) -> dict[str, ComponentStatus]:
+    """Component changes keyed by the stored names, whatever case they were typed in."""
+    comps = resolve(uow, settings, changes, now=now)
+    return {comps[typed].name: status for typed, status in changes.items()}

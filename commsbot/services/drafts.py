@@ -1,0 +1,227 @@
+"""Use cases on drafts: propose, edit, approve (which publishes) and reject."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from commsbot.domain.errors import InvalidInput
+from commsbot.domain.events import DraftEdited, DraftProposed, DraftRejected, UpdatePublished
+from commsbot.domain.lifecycle import Status, move_to
+from commsbot.domain.model import (
+    MAX_BODY,
+    MAX_REASON,
+    ComponentStatus,
+    Draft,
+    Incident,
+    check_recovery,
+    clean_text,
+    publish,
+)
+from commsbot.domain.policy import Actor
+from commsbot.services import components as catalogue
+from commsbot.services.deps import Deps
+from commsbot.services.incidents import record, snapshot
+from commsbot.services.views import DraftResult, Published
+
+
+def default_body(
+    deps: Deps, incident: Incident, status: Status, *, postmortem: bool = False
+) -> str:
+    """The template's wording for an update of ``incident`` that sets ``status``."""
+    now = deps.clock.now()
+    cadence = deps.settings.cadence(incident.severity)
+    return deps.renderer.render(
+        status,
+        title=incident.title,
+        severity=incident.severity.value,
+        components=incident.components,
+        started_at=incident.declared_at,
+        resolved_at=incident.resolved_at,
+        now=now,
+        next_update_by=now + cadence if cadence and status is not Status.RECOVERED else None,
+        postmortem=postmortem,
+    )
+
+
+def propose_update(
+    deps: Deps,
+    *,
+    incident_ref: str,
+    status: Status,
+    actor: Actor,
+    body: str | None = None,
+    component_changes: Mapping[str, ComponentStatus] | None = None,
+    reason: str | None = None,
+    postmortem: bool = False,
+) -> DraftResult:
+    """Draft a public update. It leaves only when someone approves it.
+
+    Args:
+        status: the status the update sets (the current one for a progress update).
+        body: the text; by default the template for ``status``.
+        component_changes: component name → the status the update gives it.
+        reason: why, when reopening a recovered incident (required then).
+        postmortem: the update is the root-cause analysis of a recovered incident.
+
+    Raises:
+        InvalidTransition: the incident cannot move to ``status`` from where it stands.
+        InvalidInput, NotFound, NotAllowed: nothing was written.
+    """
+    deps.settings.policy().check_respond(actor, "propose an update")
+    if body is not None:
+        body = clean_text(body, what="update body", limit=MAX_BODY)
+    if reason is not None:
+        reason = clean_text(reason, what="reason", limit=MAX_REASON)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        incident = uow.incidents.get(incident_ref)
+        move_to(incident.status, status, reason=reason, postmortem=postmortem)
+        changes = catalogue.canonical_changes(uow, deps.settings, component_changes or {}, now=now)
+        draft = Draft(
+            id=deps.ids(),
+            incident_id=incident.id,
+            author=actor.id,
+            body=body or default_body(deps, incident, status, postmortem=postmortem),
+            status=status,
+            base_status=incident.status,
+            component_changes=changes,
+            postmortem=postmortem,
+            reason=reason,
+            created_at=now,
+            updated_at=now,
+        )
+        check_recovery(
+            incident,
+            draft,
+            uow.components.get_many({*incident.components, *draft.component_changes}),
+        )
+        uow.drafts.add(draft)
+        record(uow, DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
+        result = DraftResult(incident=snapshot(uow, incident), draft=draft)
+        uow.commit()
+    return result
+
+
+def edit_draft(
+    deps: Deps,
+    *,
+    draft_id: str,
+    actor: Actor,
+    body: str | None = None,
+    status: Status | None = None,
+    component_changes: Mapping[str, ComponentStatus] | None = None,
+    reason: str | None = None,
+    version: int | None = None,
+) -> DraftResult:
+    """Change a pending draft; its version goes up, so an approval of the old one is stale."""
+    deps.settings.policy().check_respond(actor, "edit a draft")
+    if body is None and status is None and component_changes is None and reason is None:
+        raise InvalidInput("nothing to change; give a new body, status, components or reason")
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        draft = uow.drafts.get(draft_id)
+        draft.ensure_pending("edit")
+        incident = uow.incidents.get(draft.incident_id)
+        target = status or draft.status
+        move_to(incident.status, target, reason=reason or draft.reason, postmortem=draft.postmortem)
+        changes = (
+            None
+            if component_changes is None
+            else catalogue.canonical_changes(uow, deps.settings, component_changes, now=now)
+        )
+        draft.edit(
+            now=now,
+            incident_status=incident.status,
+            body=body,
+            status=status,
+            component_changes=changes,
+            reason=reason,
+            expected_version=version,
+        )
+        check_recovery(
+            incident,
+            draft,
+            uow.components.get_many({*incident.components, *draft.component_changes}),
+        )
+        uow.drafts.save(draft)
+        record(uow, DraftEdited(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
+        result = DraftResult(incident=snapshot(uow, incident), draft=draft)
+        uow.commit()
+    return result
+
+
+def approve_draft(
+    deps: Deps, *, draft_id: str, actor: Actor, version: int | None = None
+) -> Published:
+    """Approve a draft, which publishes it: status and components change together, or not at all.
+
+    Args:
+        version: the version the approver read; an approval of an older one is refused. None
+            approves the current version (for surfaces that show it right before asking).
+
+    Raises:
+        NotAllowed: the two-person rule or the approver lists refuse ``actor``.
+        StaleDraft: the draft was edited, or the incident moved, since ``version``.
+        AlreadyDecided: it was already published or rejected.
+        ConcurrentChange: someone approved at the same instant and won; nothing was written.
+        InvalidTransition, GuardFailed: the move is no longer allowed.
+    """
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        draft = uow.drafts.get(draft_id)
+        draft.ensure_pending("approve")
+        incident = uow.incidents.get(draft.incident_id)
+        deps.settings.policy().check_approve(actor, draft, incident)
+        old_status = incident.status
+        comps = uow.components.get_many({*incident.components, *draft.component_changes})
+        cadence = deps.settings.cadence(incident.severity)
+        update = publish(
+            incident=incident,
+            draft=draft,
+            components=comps,
+            approver=actor.id,
+            update_id=deps.ids(),
+            now=now,
+            next_update_by=now + cadence if cadence else None,
+            version=version,
+        )
+        uow.incidents.save(incident)
+        uow.drafts.save(draft)
+        for change in update.changes:
+            uow.components.save(comps[change.name])
+        uow.updates.add(update)
+        record(
+            uow,
+            UpdatePublished(
+                incident_id=incident.id,
+                actor=actor.id,
+                at=now,
+                update=update,
+                old_status=old_status.value,
+            ),
+        )
+        result = Published(incident=snapshot(uow, incident), update=update)
+        uow.commit()
+    return result
+
+
+def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> DraftResult:
+    """Reject a draft with a reason; its author may also withdraw it this way."""
+    reason = clean_text(reason, what="rejection reason", limit=MAX_REASON)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        draft = uow.drafts.get(draft_id)
+        draft.ensure_pending("reject")
+        incident = uow.incidents.get(draft.incident_id)
+        deps.settings.policy().check_reject(actor, draft, incident)
+        draft.reject(actor=actor.id, reason=reason, now=now)
+        uow.drafts.save(draft)
+        record(
+            uow,
+            DraftRejected(
+                incident_id=incident.id, actor=actor.id, at=now, draft=draft, reason=reason
+            ),
+        )
+        result = DraftResult(incident=snapshot(uow, incident), draft=draft)
+        uow.commit()
+    return result

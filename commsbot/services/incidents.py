@@ -1,0 +1,198 @@
+"""Use cases on incidents: declare, note, list, show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from commsbot.domain.errors import ConcurrentChange
+from commsbot.domain.events import DraftProposed, Event, IncidentDeclared, NoteAdded
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import (
+    MAX_BODY,
+    MAX_TITLE,
+    ComponentStatus,
+    Draft,
+    Incident,
+    Severity,
+    TimelineEntry,
+    clean_text,
+)
+from commsbot.domain.policy import Actor
+from commsbot.services import components as catalogue
+from commsbot.services.deps import Deps
+from commsbot.services.ports import UnitOfWork
+from commsbot.services.views import Declared, IncidentDetail, IncidentSnapshot
+
+#: Declaring allocates the next incident number; two replicas declaring at once may collide.
+_DECLARE_ATTEMPTS = 3
+
+
+def record(uow: UnitOfWork, *events: Event) -> None:
+    """Write each event as a line of its incident's timeline, in the same transaction."""
+    for event in events:
+        uow.timeline.append(
+            TimelineEntry(
+                incident_id=event.incident_id,
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                detail=event.detail,
+            )
+        )
+
+
+def snapshot(uow: UnitOfWork, incident: Incident) -> IncidentSnapshot:
+    comps = uow.components.get_many(incident.components)
+    return IncidentSnapshot(
+        incident=incident,
+        components={n: comps[n].status for n in incident.components if n in comps},
+    )
+
+
+def declare(
+    deps: Deps,
+    *,
+    title: str,
+    severity: Severity,
+    components: Mapping[str, ComponentStatus | None],
+    actor: Actor,
+    body: str | None = None,
+) -> Declared:
+    """Open an incident in ``investigating`` with its acknowledgment drafted, not yet sent.
+
+    Args:
+        title: what the public will see as the incident's name.
+        severity: sets the update cadence and who approves.
+        components: affected components and their impact (None: the severity's default impact).
+        actor: the incident commander.
+        body: the acknowledgment's text; by default the ``investigating`` template.
+
+    Returns:
+        The incident and its acknowledgment draft, which waits for a second person.
+
+    Example:
+        >>> declare(deps, title="ChatGPT unavailable", severity=Severity.SEV1,
+        ...         components={"ChatGPT": None}, actor=Actor("alice"))  # doctest: +SKIP
+    """
+    deps.settings.policy().check_respond(actor, "declare an incident")
+    title = clean_text(title, what="incident title", limit=MAX_TITLE)
+    if body is not None:
+        body = clean_text(body, what="acknowledgment", limit=MAX_BODY)
+    default_impact = deps.settings.severities[severity].default_impact
+    for attempt in range(_DECLARE_ATTEMPTS):
+        try:
+            return _declare_once(
+                deps,
+                title=title,
+                severity=severity,
+                components=components,
+                default_impact=default_impact,
+                actor=actor,
+                body=body,
+            )
+        except ConcurrentChange:
+            if attempt == _DECLARE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _declare_once(
+    deps: Deps,
+    *,
+    title: str,
+    severity: Severity,
+    components: Mapping[str, ComponentStatus | None],
+    default_impact: ComponentStatus,
+    actor: Actor,
+    body: str | None,
+) -> Declared:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        comps = catalogue.resolve(uow, deps.settings, components, now=now)
+        impacts = {
+            comps[typed].name: impact or default_impact for typed, impact in components.items()
+        }
+        incident = Incident(
+            id=deps.ids(),
+            number=uow.incidents.next_number(),
+            title=title,
+            severity=severity,
+            status=Status.INVESTIGATING,
+            components=list(impacts),
+            commander=actor.id,
+            declared_at=now,
+            updated_at=now,
+        )
+        cadence = deps.settings.cadence(severity)
+        text = body or deps.renderer.render(
+            Status.INVESTIGATING,
+            title=title,
+            severity=severity.value,
+            components=incident.components,
+            started_at=now,
+            now=now,
+            next_update_by=now + cadence if cadence else None,
+        )
+        draft = Draft(
+            id=deps.ids(),
+            incident_id=incident.id,
+            author=actor.id,
+            body=text,
+            status=Status.INVESTIGATING,
+            base_status=Status.INVESTIGATING,
+            component_changes=impacts,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.incidents.add(incident)
+        uow.drafts.add(draft)
+        record(
+            uow,
+            IncidentDeclared(
+                incident_id=incident.id,
+                actor=actor.id,
+                at=now,
+                title=title,
+                severity=severity.value,
+                components=tuple(incident.components),
+            ),
+            DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft),
+        )
+        result = Declared(incident=snapshot(uow, incident), draft=draft)
+        uow.commit()
+    return result
+
+
+def add_note(deps: Deps, *, incident_ref: str, text: str, actor: Actor) -> TimelineEntry:
+    """Add an internal note to the timeline. Notes are never published."""
+    deps.settings.policy().check_respond(actor, "add a note")
+    text = clean_text(text, what="note", limit=MAX_BODY)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        incident = uow.incidents.get(incident_ref)
+        event = NoteAdded(incident_id=incident.id, actor=actor.id, at=now, text=text)
+        record(uow, event)
+        uow.commit()
+    return TimelineEntry(
+        incident_id=incident.id, at=now, actor=actor.id, action=event.action, detail=text
+    )
+
+
+def list_incidents(
+    deps: Deps, *, open_only: bool = False, limit: int = 50
+) -> list[IncidentSnapshot]:
+    """Incidents, newest first, with their components' current status."""
+    with deps.read() as uow:
+        return [snapshot(uow, i) for i in uow.incidents.list(open_only=open_only, limit=limit)]
+
+
+def show_incident(deps: Deps, *, incident_ref: str) -> IncidentDetail:
+    """Status, components, published updates, pending drafts and the whole timeline."""
+    with deps.read() as uow:
+        incident = uow.incidents.get(incident_ref)
+        return IncidentDetail(
+            incident=snapshot(uow, incident),
+            updates=list(uow.updates.for_incident(incident.id)),
+            pending=list(uow.drafts.for_incident(incident.id, pending_only=True)),
+            timeline=list(uow.timeline.for_incident(incident.id)),
+        )

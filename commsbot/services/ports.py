@@ -1,0 +1,111 @@
+"""The ports the use cases need. The store, the clock and the adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, UTC-aware."""
+        ...
+
+
+class IncidentRepository(Protocol):
+    def add(self, incident: Incident) -> None: ...
+
+    def get(self, ref: str) -> Incident:
+        """By id, by number (``42``) or by reference (``INC-42``); raises NotFound."""
+        ...
+
+    def list(self, *, open_only: bool = False, limit: int = 50) -> Sequence[Incident]:
+        """Newest first."""
+        ...
+
+    def save(self, incident: Incident) -> None:
+        """Write changes made to a loaded incident (optimistically locked)."""
+        ...
+
+    def next_number(self) -> int: ...
+
+
+class DraftRepository(Protocol):
+    def add(self, draft: Draft) -> None: ...
+
+    def get(self, draft_id: str) -> Draft:
+        """Raises NotFound."""
+        ...
+
+    def for_incident(self, incident_id: str, *, pending_only: bool = False) -> Sequence[Draft]: ...
+
+    def save(self, draft: Draft) -> None:
+        """Write changes made to a loaded draft (optimistically locked)."""
+        ...
+
+
+class UpdateRepository(Protocol):
+    def add(self, update: Update) -> None: ...
+
+    def get(self, update_id: str) -> Update: ...
+
+    def for_incident(self, incident_id: str) -> Sequence[Update]:
+        """Oldest first."""
+        ...
+
+    def published_since(
+        self, after: datetime | None, *, limit: int = 100, newest: bool = False
+    ) -> Sequence[Update]:
+        """Updates of every incident published strictly after ``after`` (all when None).
+
+        Oldest first, or newest first with ``newest``; at most ``limit``.
+        """
+        ...
+
+
+class ComponentRepository(Protocol):
+    def all(self) -> Sequence[Component]: ...
+
+    def get_many(self, names: Iterable[str]) -> dict[str, Component]:
+        """Only the names that exist."""
+        ...
+
+    def add(self, component: Component) -> None: ...
+
+    def save(self, component: Component) -> None: ...
+
+
+class Timeline(Protocol):
+    def append(self, entry: TimelineEntry) -> None: ...
+
+    def for_incident(self, incident_id: str) -> Sequence[TimelineEntry]:
+        """Oldest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Rolls back on exit unless :meth:`commit` was called.
+
+    A lost optimistic-locking race surfaces from :meth:`commit` as ``ConcurrentChange``.
+    """
+
+    incidents: IncidentRepository
+    drafts: DraftRepository
+    updates: UpdateRepository
+    components: ComponentRepository
+    timeline: Timeline
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...

@@ -1,0 +1,141 @@
+"""What the use cases return: plain snapshots, plus the one JSON shape every surface prints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from commsbot.domain.model import (
+    ComponentStatus,
+    Draft,
+    Incident,
+    TimelineEntry,
+    Update,
+)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and ``Z`` (``2024-12-11T23:16:00.000Z``), or None."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class IncidentSnapshot:
+    """An incident and the current status of each component it affects."""
+
+    incident: Incident
+    components: Mapping[str, ComponentStatus]
+
+    def as_dict(self) -> dict[str, Any]:
+        i = self.incident
+        return {
+            "id": i.id,
+            "number": i.number,
+            "ref": i.ref,
+            "title": i.title,
+            "severity": i.severity.value,
+            "status": i.status.value,
+            "commander": i.commander,
+            "components": {name: status.value for name, status in self.components.items()},
+            "declared_at": iso(i.declared_at),
+            "updated_at": iso(i.updated_at),
+            "resolved_at": iso(i.resolved_at),
+        }
+
+
+def draft_dict(draft: Draft) -> dict[str, Any]:
+    return {
+        "id": draft.id,
+        "incident_id": draft.incident_id,
+        "version": draft.version,
+        "state": draft.state.value,
+        "status": draft.status.value,
+        "postmortem": draft.postmortem,
+        "body": draft.body,
+        "component_changes": {n: s.value for n, s in draft.component_changes.items()},
+        "reason": draft.reason,
+        "author": draft.author,
+        "created_at": iso(draft.created_at),
+        "updated_at": iso(draft.updated_at),
+        "decided_by": draft.decided_by,
+        "decided_at": iso(draft.decided_at),
+        "decision_note": draft.decision_note,
+    }
+
+
+def update_dict(update: Update) -> dict[str, Any]:
+    return {
+        "id": update.id,
+        "incident_id": update.incident_id,
+        "seq": update.seq,
+        "status": update.status.value,
+        "statuspage_status": update.statuspage_status,
+        "body": update.body,
+        "components": [
+            {"name": c.name, "old_status": c.old.value, "new_status": c.new.value}
+            for c in update.changes
+        ],
+        "author": update.author,
+        "approver": update.approver,
+        "published_at": iso(update.published_at),
+        "next_update_by": iso(update.next_update_by),
+    }
+
+
+def timeline_dict(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "detail": entry.detail,
+    }
+
+
+@dataclass(frozen=True)
+class Declared:
+    incident: IncidentSnapshot
+    draft: Draft
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"incident": self.incident.as_dict(), "draft": draft_dict(self.draft)}
+
+
+@dataclass(frozen=True)
+class Published:
+    incident: IncidentSnapshot
+    update: Update
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"incident": self.incident.as_dict(), "update": update_dict(self.update)}
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    incident: IncidentSnapshot
+    draft: Draft
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"incident": self.incident.as_dict(), "draft": draft_dict(self.draft)}
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    """Everything ``show`` tells: status, components, updates, pending drafts, timeline."""
+
+    incident: IncidentSnapshot
+    updates: Sequence[Update]
+    pending: Sequence[Draft]
+    timeline: Sequence[TimelineEntry]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "incident": self.incident.as_dict(),
+            "updates": [update_dict(u) for u in self.updates],
+            "pending_drafts": [draft_dict(d) for d in self.pending],
+            "timeline": [timeline_dict(e) for e in self.timeline],
+        }

@@ -1,0 +1,230 @@
+"""Configuration: ``commsbot.toml`` for everything but secrets, ``.env`` for secrets.
+
+With no file at all the bot runs on defaults. A bad value stops start-up with a
+:class:`ConfigError` that names the key, the value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from commsbot.domain.model import ComponentStatus, Severity
+from commsbot.domain.policy import ApprovalPolicy
+
+DEFAULT_CONFIG_FILE = "commsbot.toml"
+DEFAULT_DATABASE_URL = "sqlite:///commsbot.db"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. The message lists every problem found."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeverityConfig(_Section):
+    """How a severity behaves: update cadence, default component impact, who approves."""
+
+    cadence_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    default_impact: ComponentStatus = ComponentStatus.MAJOR_OUTAGE
+    approvers: list[str] | None = None
+
+    @property
+    def cadence(self) -> timedelta | None:
+        return None if self.cadence_minutes is None else timedelta(minutes=self.cadence_minutes)
+
+
+def _default_severities() -> dict[Severity, SeverityConfig]:
+    return {
+        Severity.SEV1: SeverityConfig(
+            cadence_minutes=30, default_impact=ComponentStatus.MAJOR_OUTAGE
+        ),
+        Severity.SEV2: SeverityConfig(
+            cadence_minutes=60, default_impact=ComponentStatus.PARTIAL_OUTAGE
+        ),
+        Severity.SEV3: SeverityConfig(
+            cadence_minutes=120, default_impact=ComponentStatus.DEGRADED_PERFORMANCE
+        ),
+        Severity.SEV4: SeverityConfig(
+            cadence_minutes=None, default_impact=ComponentStatus.DEGRADED_PERFORMANCE
+        ),
+    }
+
+
+class ComponentConfig(_Section):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+    group: str | None = None
+
+
+class ApprovalConfig(_Section):
+    """The two-person rule is the default; relaxing it is explicit."""
+
+    allow_self_approval: bool = False
+    approvers: list[str] = Field(default_factory=list)
+    responders: list[str] = Field(default_factory=list)
+
+
+class PageConfig(_Section):
+    """The public status page's identity."""
+
+    name: str = "Status"
+    url: str = "http://127.0.0.1:8080"
+
+
+class Settings(_Section):
+    """Everything in ``commsbot.toml``. Every field has a default."""
+
+    timezone: str = "UTC"
+    database_url: str | None = None
+    templates_dir: Path | None = None
+    page: PageConfig = Field(default_factory=PageConfig)
+    components: list[ComponentConfig] = Field(default_factory=list)
+    severities: dict[Severity, SeverityConfig] = Field(default_factory=_default_severities)
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "unknown time zone; use an IANA name such as UTC, Europe/London or "
+                "America/Los_Angeles"
+            ) from None
+        return value
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _folder_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("not a folder; create it or remove the setting")
+        return value
+
+    @field_validator("severities")
+    @classmethod
+    def _all_severities(
+        cls, value: dict[Severity, SeverityConfig]
+    ) -> dict[Severity, SeverityConfig]:
+        # A partial table overrides the defaults severity by severity.
+        return {**_default_severities(), **value}
+
+    @field_validator("components")
+    @classmethod
+    def _unique_components(cls, value: list[ComponentConfig]) -> list[ComponentConfig]:
+        seen: set[str] = set()
+        for comp in value:
+            key = comp.name.casefold()
+            if key in seen:
+                raise ValueError(f"component {comp.name!r} is listed twice")
+            seen.add(key)
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The database to use: ``database_url``, or SQLite in the working folder."""
+        return self.database_url or DEFAULT_DATABASE_URL
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def cadence(self, severity: Severity) -> timedelta | None:
+        return self.severities[severity].cadence
+
+    def policy(self) -> ApprovalPolicy:
+        """The approval policy this configuration describes."""
+        return ApprovalPolicy(
+            allow_self_approval=self.approval.allow_self_approval,
+            approvers=frozenset(self.approval.approvers),
+            approvers_by_severity={
+                sev: frozenset(cfg.approvers)
+                for sev, cfg in self.severities.items()
+                if cfg.approvers is not None
+            },
+            responders=frozenset(self.approval.responders),
+        )
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    dotenv: bool = True,
+) -> Settings:
+    """Read the configuration.
+
+    The file is ``path``, else ``$COMMSBOT_CONFIG``, else ``./commsbot.toml`` if it exists, else
+    none. ``$COMMSBOT_DATABASE_URL`` overrides ``database_url``. A ``.env`` in the working folder
+    is loaded first (without overriding variables already set).
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not TOML, or holds bad values.
+    """
+    if dotenv and environ is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(Path.cwd() / ".env", override=False)
+    env = os.environ if environ is None else environ
+    explicit = path or (Path(env["COMMSBOT_CONFIG"]) if env.get("COMMSBOT_CONFIG") else None)
+    source = explicit or Path(DEFAULT_CONFIG_FILE)
+    data: dict[str, Any] = {}
+    if explicit is not None and not explicit.is_file():
+        raise ConfigError(
+            f"configuration file {explicit} does not exist; create it (see the README's "
+            "configuration reference) or unset COMMSBOT_CONFIG to run on defaults"
+        )
+    if source.is_file():
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {source}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+    if env.get("COMMSBOT_DATABASE_URL"):
+        data["database_url"] = env["COMMSBOT_DATABASE_URL"]
+    return parse_settings(data, source=str(source))
+
+
+def parse_settings(data: Mapping[str, Any], *, source: str = DEFAULT_CONFIG_FILE) -> Settings:
+    """Validate a configuration mapping; raises :class:`ConfigError` listing every problem."""
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: {exc.error_count()} bad setting(s):"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"] if p != "[key]") or "(top level)"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key; check its spelling against the README")
+            continue
+        value = err.get("input")
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "enum":
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"must be one of {expected}"
+        lines.append(f"  {key} = {value!r}: {message}")
+    return "\n".join(lines)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and output."""
+    head, sep, tail = url.rpartition("@")
+    if not sep:
+        return url
+    scheme, slashes, creds = head.partition("//")
+    user, colon, _ = creds.partition(":")
+    return f"{scheme}{slashes}{user}{':***' if colon else ''}@{tail}"

@@ -1,0 +1,112 @@
+"""Default wording for drafts, one Jinja2 file per status, overridable from a folder.
+
+A team overrides a file by putting one of the same name (``investigating.md.j2``,
+``identified.md.j2``, ``fixing.md.j2``, ``recovered.md.j2``, ``postmortem.md.j2``) in the folder
+named by ``templates_dir``. Templates see ``title``, ``severity``, ``components`` (names),
+``started_at``, ``resolved_at``, ``now`` and ``next_update_by``, and the filters ``human_list``,
+``local_time`` ("3:16 PM PST") and ``local_date`` ("Dec 11").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from commsbot.domain.errors import InvalidInput
+from commsbot.domain.lifecycle import Status
+
+TEMPLATE_NAMES = {status: f"{status.value}.md.j2" for status in Status}
+POSTMORTEM_TEMPLATE = "postmortem.md.j2"
+
+
+def human_list(items: Sequence[str]) -> str:
+    """``["ChatGPT", "API", "Sora"]`` → ``"ChatGPT, API and Sora"``."""
+    names = list(items)
+    if not names:
+        return "some of our services"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def format_time(moment: datetime, zone: ZoneInfo) -> str:
+    """``3:16 PM PST`` in ``zone``."""
+    local = moment.astimezone(zone)
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} {local.tzname()}"
+
+
+def format_date(moment: datetime, zone: ZoneInfo) -> str:
+    """``Dec 11`` in ``zone``."""
+    local = moment.astimezone(zone)
+    return f"{local:%b} {local.day}"
+
+
+class TemplateRenderer:
+    """Renders the default text of a draft.
+
+    Args:
+        zone: the time zone times are shown in.
+        folder: a folder whose templates replace the built-in ones of the same name.
+
+    Example:
+        >>> r = TemplateRenderer(zone=ZoneInfo("America/Los_Angeles"))
+        >>> r.render(Status.INVESTIGATING, components=["API"], ...)  # doctest: +SKIP
+    """
+
+    def __init__(self, *, zone: ZoneInfo, folder: Path | None = None) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if folder is not None:
+            if not folder.is_dir():
+                raise InvalidInput(
+                    f"templates_dir {str(folder)!r} is not a folder; create it or remove the "
+                    "setting to use the built-in wording"
+                )
+            loaders.append(jinja2.FileSystemLoader(folder))
+        loaders.append(jinja2.PackageLoader("commsbot", "templates"))
+        # Plain text: the surfaces escape for themselves (Slack mrkdwn, HTML, …).
+        self._env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters["human_list"] = human_list
+        self._env.filters["local_time"] = lambda m: format_time(m, zone)
+        self._env.filters["local_date"] = lambda m: format_date(m, zone)
+        self.zone = zone
+
+    def render(
+        self,
+        status: Status,
+        *,
+        title: str,
+        severity: str,
+        components: Sequence[str],
+        started_at: datetime,
+        now: datetime,
+        next_update_by: datetime | None,
+        resolved_at: datetime | None = None,
+        postmortem: bool = False,
+    ) -> str:
+        """The default body of an update that sets ``status`` (or of the postmortem)."""
+        name = POSTMORTEM_TEMPLATE if postmortem else TEMPLATE_NAMES[status]
+        try:
+            text = self._env.get_template(name).render(
+                title=title,
+                severity=severity,
+                components=list(components),
+                started_at=started_at,
+                resolved_at=resolved_at,
+                now=now,
+                next_update_by=next_update_by,
+            )
+        except jinja2.TemplateError as exc:
+            raise InvalidInput(f"template {name} cannot be rendered: {exc}") from exc
+        # Tidy the spaces Jinja leaves around tags, but keep the author's paragraphs.
+        return "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
