@@ -1,0 +1,5 @@
+"""``python -m commsbot`` runs the CLI."""
+
+from commsbot.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""The composition root: the only place that wires the store, the clock and the adapters.
+
+Heavy imports (SQLAlchemy, platform SDKs) happen inside the functions here, so that
+``commsbot --help`` and the pure core stay fast to import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from commsbot.domain.errors import ConcurrentChange
+from commsbot.services.deps import Deps, SystemClock
+from commsbot.services.ports import Clock
+from commsbot.settings import ConfigError, Settings, load_settings
+from commsbot.templates import TemplateRenderer
+
+
+@dataclass(frozen=True)
+class App:
+    """A wired commsbot: the use cases' dependencies and the database they use."""
+
+    deps: Deps
+    database_url: str
+
+    @property
+    def settings(self) -> Settings:
+        return self.deps.settings
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    config_path: Path | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> App:
+    """Load the configuration, open the database, apply migrations and sync components.
+
+    Args:
+        settings: already-loaded settings (else read from ``config_path`` / the environment).
+        clock: the clock the use cases see (the demo replays a past day with its own).
+        migrate: apply pending migrations first (``commsbot run`` and the CLI do).
+
+    Raises:
+        ConfigError: the configuration or the database URL is unusable.
+    """
+    from commsbot.services.components import sync_catalogue
+    from commsbot.store.db import make_engine, upgrade
+    from commsbot.store.uow import unit_of_work_factory
+
+    settings = settings or load_settings(config_path)
+    url = settings.db_url
+    try:
+        engine = make_engine(url)
+    except ValueError as exc:
+        raise ConfigError(f"database_url: {exc}") from None
+    if migrate:
+        upgrade(engine)
+    deps = Deps(
+        uow=unit_of_work_factory(engine),
+        reader=unit_of_work_factory(engine, read_only=True),
+        settings=settings,
+        renderer=TemplateRenderer(zone=settings.zone, folder=settings.templates_dir),
+        clock=clock or SystemClock(),
+    )
+    for attempt in range(2):  # replicas starting together may race to add the same component
+        try:
+            with deps.uow() as uow:
+                sync_catalogue(uow, settings, now=deps.clock.now())
+                uow.commit()
+            break
+        except ConcurrentChange:
+            if attempt:
+                raise
+    return App(deps=deps, database_url=url)

@@ -1,0 +1,166 @@
+"""``commsbot demo``: the 11 December 2024 outage, replayed through the real use cases.
+
+ChatGPT, the API and Sora were down from about 3:16 PM to 7:38 PM PST. The replay runs on a
+throwaway SQLite database with a clock set to that afternoon, and shows each draft, each
+approval (and the refusals the two-person rule makes), each published update and the timeline.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from commsbot.domain.errors import CommsbotError
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import ComponentStatus, Severity
+from commsbot.domain.policy import Actor
+from commsbot.services.drafts import approve_draft, edit_draft, propose_update
+from commsbot.services.incidents import add_note, declare, show_incident
+from commsbot.services.views import draft_dict, update_dict
+from commsbot.settings import parse_settings
+from commsbot.textviews import detail_text, draft_block, update_block
+
+ZONE = ZoneInfo("America/Los_Angeles")
+PRODUCTS = ("ChatGPT", "API", "Sora")
+IC = Actor("maya", display="Maya (incident commander)")
+COMMS = Actor("sam", display="Sam (comms lead)")
+
+
+class ReplayClock:
+    """A clock that shows the afternoon of 11 December 2024, Pacific time."""
+
+    def __init__(self) -> None:
+        self.current = self.at(15, 16)
+
+    @staticmethod
+    def at(hour: int, minute: int) -> datetime:
+        return datetime(2024, 12, 11, hour, minute, tzinfo=ZONE).astimezone(UTC)
+
+    def set(self, hour: int, minute: int) -> None:
+        self.current = self.at(hour, minute)
+
+    def now(self) -> datetime:
+        return self.current
+
+
+def replay(*, as_json: bool, out: TextIO) -> None:
+    """Run the replay and print it (as text, or as one JSON object)."""
+    from commsbot.bootstrap import build
+
+    steps: list[dict[str, Any]] = []
+    clock = ReplayClock()
+    with tempfile.TemporaryDirectory(prefix="commsbot-demo-") as folder:
+        settings = parse_settings(
+            {
+                "timezone": "America/Los_Angeles",
+                "database_url": f"sqlite:///{Path(folder) / 'demo.db'}",
+                "page": {"name": "OpenAI (demo)"},
+                "components": [{"name": name} for name in PRODUCTS],
+            }
+        )
+        deps = build(settings, clock=clock).deps
+
+        def say(kind: str, text: str, data: dict[str, Any] | None = None) -> None:
+            steps.append({"at": clock.now().isoformat(), "step": kind, **(data or {})})
+            if not as_json:
+                stamp = clock.now().astimezone(ZONE).strftime("%-I:%M %p")
+                out.write(f"\n[{stamp}] {text}\n")
+
+        def refused(kind: str, attempt: Callable[[], object]) -> None:
+            try:
+                attempt()
+            except CommsbotError as exc:
+                say(kind, f"refused, as it should be: {exc}", {"refused": str(exc)})
+            else:  # pragma: no cover - the replay checks its own story
+                raise AssertionError(f"{kind} should have been refused")
+
+        def publish(draft_id: str, version: int | None = None) -> None:
+            published = approve_draft(deps, draft_id=draft_id, actor=COMMS, version=version)
+            block = "\n".join(update_block(published.update, ZONE))
+            say(
+                "published",
+                f"{COMMS.name} approves; published:\n{block}",
+                {"update": update_dict(published.update)},
+            )
+
+        def drafted(kind: str, draft: Any) -> None:
+            block = "\n".join(draft_block(draft, ZONE))
+            say(kind, f"{IC.name} drafts:\n{block}", {"draft": draft_dict(draft)})
+
+        declared = declare(
+            deps,
+            title="ChatGPT, API and Sora unavailable",
+            severity=Severity.SEV1,
+            components=dict.fromkeys(PRODUCTS, ComponentStatus.MAJOR_OUTAGE),
+            actor=IC,
+        )
+        incident = declared.incident.incident.ref
+        drafted("declared", declared.draft)
+        refused("self-approval", lambda: approve_draft(deps, draft_id=declared.draft.id, actor=IC))
+        clock.set(15, 19)
+        publish(declared.draft.id)
+
+        clock.set(15, 52)
+        add_note(
+            deps,
+            incident_ref=incident,
+            text="Control plane API servers at 100% CPU; DNS lookups from workloads failing",
+            actor=IC,
+        )
+        identified = propose_update(deps, incident_ref=incident, status=Status.IDENTIFIED, actor=IC)
+        drafted("drafted", identified.draft)
+        clock.set(15, 55)
+        edited = edit_draft(
+            deps,
+            draft_id=identified.draft.id,
+            actor=IC,
+            body="We've identified the issue: a new telemetry service overloaded part of our "
+            "infrastructure, which broke service discovery. We're working on a fix for ChatGPT, "
+            "API and Sora. Next update by 4:25 PM PST.",
+        )
+        drafted("edited", edited.draft)
+        refused(
+            "stale approval",
+            lambda: approve_draft(deps, draft_id=identified.draft.id, actor=COMMS, version=1),
+        )
+        clock.set(15, 57)
+        publish(identified.draft.id, version=edited.draft.version)
+
+        clock.set(17, 40)
+        fixing = propose_update(
+            deps,
+            incident_ref=incident,
+            status=Status.FIXING,
+            actor=IC,
+            component_changes=dict.fromkeys(PRODUCTS, ComponentStatus.PARTIAL_OUTAGE),
+        )
+        drafted("drafted", fixing.draft)
+        clock.set(17, 43)
+        publish(fixing.draft.id)
+
+        clock.set(19, 38)
+        refused(
+            "recovery with components down",
+            lambda: propose_update(deps, incident_ref=incident, status=Status.RECOVERED, actor=IC),
+        )
+        recovered = propose_update(
+            deps,
+            incident_ref=incident,
+            status=Status.RECOVERED,
+            actor=IC,
+            component_changes=dict.fromkeys(PRODUCTS, ComponentStatus.OPERATIONAL),
+        )
+        drafted("drafted", recovered.draft)
+        clock.set(19, 41)
+        publish(recovered.draft.id)
+
+        detail = show_incident(deps, incident_ref=incident)
+        if as_json:
+            out.write(json.dumps({"incident": detail.as_dict(), "steps": steps}) + "\n")
+        else:
+            out.write("\n" + "=" * 72 + "\n" + detail_text(detail, ZONE) + "\n")

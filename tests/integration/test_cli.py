@@ -1,0 +1,168 @@
+"""The CLI end to end, as a person or a script runs it: real process, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+class Cli:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMMSBOT_")}
+        self.env["COMMSBOT_DATABASE_URL"] = f"sqlite:///{folder / 'cli.db'}"
+
+    def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "commsbot", *args],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path)
+
+
+def test_declare_approve_and_show_through_the_cli(cli: Cli) -> None:
+    declared = cli.json(
+        "incident",
+        "declare",
+        "ChatGPT, API and Sora unavailable",
+        "--severity",
+        "sev1",
+        "-c",
+        "ChatGPT",
+        "-c",
+        "API",
+        "-c",
+        "Sora=partial_outage",
+        "--as",
+        "maya",
+    )
+    assert declared["incident"]["status"] == "investigating"
+    assert declared["incident"]["components"] == {
+        "ChatGPT": "operational",
+        "API": "operational",
+        "Sora": "operational",
+    }
+    assert declared["draft"]["status"] == "investigating"
+    assert declared["draft"]["body"].startswith(
+        "We're investigating an issue affecting ChatGPT, API and Sora."
+    )
+    draft_id = declared["draft"]["id"]
+
+    refused = cli.run("update", "approve", draft_id, "--as", "maya", "--json", ok=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: maya may not approve draft")
+    assert "two-person rule" in refused.stderr
+    assert json.loads(refused.stdout)["error"]["code"] == "not_allowed"
+
+    approved = cli.json("update", "approve", draft_id, "--as", "sam")
+    assert approved["incident"]["components"] == {
+        "ChatGPT": "major_outage",
+        "API": "major_outage",
+        "Sora": "partial_outage",
+    }
+    assert approved["update"]["status"] == "investigating"
+    assert approved["update"]["body"] == declared["draft"]["body"]
+
+    shown = cli.json("incident", "show", "INC-1")
+    assert [u["id"] for u in shown["updates"]] == [approved["update"]["id"]]
+    assert [e["action"] for e in shown["timeline"]] == ["declared", "drafted", "published"]
+
+    text = cli.run("incident", "show", "1").stdout
+    assert "INC-1" in text
+    assert "Published updates:" in text
+
+
+def test_refusals_change_nothing_and_say_what_is_allowed(cli: Cli) -> None:
+    declared = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")
+    incident = declared["incident"]["ref"]
+    before = cli.json("incident", "show", incident)
+
+    bad_status = cli.run(
+        "update", "propose", incident, "--status", "fixed", "--as", "maya", ok=False
+    )
+    assert bad_status.returncode == 1
+    assert (
+        "unknown status 'fixed'; choose one of: investigating, identified, fixing, recovered"
+        in bad_status.stderr
+    )
+
+    bad_component = cli.run(
+        "update",
+        "propose",
+        incident,
+        "--status",
+        "fixing",
+        "-c",
+        "API=kaput",
+        "--as",
+        "maya",
+        ok=False,
+    )
+    assert "unknown status 'kaput'" in bad_component.stderr
+
+    stale = cli.run(
+        "update", "approve", declared["draft"]["id"], "--version", "7", "--as", "sam", ok=False
+    )
+    assert "cannot approve version 7" in stale.stderr
+
+    missing = cli.run("incident", "show", "INC-99", "--json", ok=False)
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+
+    assert cli.json("incident", "show", incident) == before
+
+
+def test_bad_configuration_stops_with_key_value_and_choices(cli: Cli) -> None:
+    (cli.folder / "commsbot.toml").write_text('timezone = "Moon/Base"\n', encoding="utf-8")
+    proc = cli.run("incident", "list", ok=False)
+    assert proc.returncode == 3
+    assert "timezone = 'Moon/Base': unknown time zone" in proc.stderr
+
+
+def test_db_upgrade_and_list(cli: Cli) -> None:
+    upgraded = cli.json("db", "upgrade")
+    assert upgraded["revision"]
+    assert cli.json("incident", "list") == {"incidents": []}
+    assert cli.run("incident", "list").stdout.strip() == "No incidents."
+
+
+def test_demo_replays_the_outage(cli: Cli) -> None:
+    out = cli.run("demo").stdout
+    assert "We're investigating an issue affecting ChatGPT, API and Sora." in out
+    assert "ChatGPT, API and Sora were down today but we've recovered." in out
+    assert "two-person rule" in out
+    data = cli.json("demo")
+    assert data["incident"]["incident"]["status"] == "recovered"
+    assert [u["status"] for u in data["incident"]["updates"]] == [
+        "investigating",
+        "identified",
+        "fixing",
+        "recovered",
+    ]
+    assert data["incident"]["incident"]["components"] == {
+        "ChatGPT": "operational",
+        "API": "operational",
+        "Sora": "operational",
+    }
+    # The demo's database is throwaway: nothing is left in the working folder.
+    assert not (cli.folder / "commsbot.db").exists()

@@ -1,0 +1,203 @@
+"""In-memory fakes of the ports: same contract as the SQL store, no I/O."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from commsbot.domain.errors import ConcurrentChange, NotFound
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
+from commsbot.services.deps import Deps
+from commsbot.settings import Settings, parse_settings
+from commsbot.templates import TemplateRenderer
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2024, 12, 11, 23, 16, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+@dataclass
+class MemoryData:
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    drafts: dict[str, Draft] = field(default_factory=dict)
+    updates: dict[str, Update] = field(default_factory=dict)
+    components: dict[str, Component] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+
+class _Incidents:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, incident: Incident) -> None:
+        self.data.incidents[incident.id] = incident
+
+    def get(self, ref: str) -> Incident:
+        key = ref.strip().upper().removeprefix("INC-")
+        for i in self.data.incidents.values():
+            if i.id == ref.strip() or (key.isdigit() and i.number == int(key)):
+                return i
+        raise NotFound(f"no incident {ref!r}")
+
+    def list(self, *, open_only: bool = False, limit: int = 50) -> Sequence[Incident]:
+        items = sorted(self.data.incidents.values(), key=lambda i: -i.number)
+        if open_only:
+            items = [i for i in items if i.status is not Status.RECOVERED]
+        return items[:limit]
+
+    def save(self, incident: Incident) -> None:
+        incident.version += 1
+
+    def next_number(self) -> int:
+        return max((i.number for i in self.data.incidents.values()), default=0) + 1
+
+
+class _Drafts:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, draft: Draft) -> None:
+        self.data.drafts[draft.id] = draft
+
+    def get(self, draft_id: str) -> Draft:
+        try:
+            return self.data.drafts[draft_id]
+        except KeyError:
+            raise NotFound(f"no draft {draft_id!r}") from None
+
+    def for_incident(self, incident_id: str, *, pending_only: bool = False) -> Sequence[Draft]:
+        return [
+            d
+            for d in self.data.drafts.values()
+            if d.incident_id == incident_id and (not pending_only or d.state.value == "pending")
+        ]
+
+    def save(self, draft: Draft) -> None:
+        pass
+
+
+class _Updates:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, update: Update) -> None:
+        self.data.updates[update.id] = update
+
+    def get(self, update_id: str) -> Update:
+        try:
+            return self.data.updates[update_id]
+        except KeyError:
+            raise NotFound(f"no update {update_id!r}") from None
+
+    def for_incident(self, incident_id: str) -> Sequence[Update]:
+        return sorted(
+            (u for u in self.data.updates.values() if u.incident_id == incident_id),
+            key=lambda u: u.seq,
+        )
+
+    def published_since(
+        self, after: datetime | None, *, limit: int = 100, newest: bool = False
+    ) -> Sequence[Update]:
+        found = sorted(
+            (u for u in self.data.updates.values() if after is None or u.published_at > after),
+            key=lambda u: u.published_at,
+            reverse=newest,
+        )
+        return found[:limit]
+
+
+class _Components:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def all(self) -> Sequence[Component]:
+        return sorted(self.data.components.values(), key=lambda c: c.position)
+
+    def get_many(self, names: Iterable[str]) -> dict[str, Component]:
+        return {n: self.data.components[n] for n in names if n in self.data.components}
+
+    def add(self, component: Component) -> None:
+        self.data.components[component.name] = component
+
+    def save(self, component: Component) -> None:
+        pass
+
+
+class _Timeline:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def append(self, entry: TimelineEntry) -> None:
+        self.data.timeline.append(entry)
+
+    def for_incident(self, incident_id: str) -> Sequence[TimelineEntry]:
+        return [e for e in self.data.timeline if e.incident_id == incident_id]
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the shared data; commit swaps it in, exit without commit drops it."""
+
+    def __init__(self, shared: MemoryData) -> None:
+        self.shared = shared
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        self.data = copy.deepcopy(self.shared)
+        self.incidents = _Incidents(self.data)
+        self.drafts = _Drafts(self.data)
+        self.updates = _Updates(self.data)
+        self.components = _Components(self.data)
+        self.timeline = _Timeline(self.data)
+        self._versions = {i.id: i.version for i in self.shared.incidents.values()}
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def commit(self) -> None:
+        for incident_id, version in self._versions.items():
+            if self.shared.incidents[incident_id].version != version:
+                raise ConcurrentChange(f"incident {incident_id} changed meanwhile")
+        self.shared.incidents = self.data.incidents
+        self.shared.drafts = self.data.drafts
+        self.shared.updates = self.data.updates
+        self.shared.components = self.data.components
+        self.shared.timeline = self.data.timeline
+        self.committed = True
+
+
+def make_deps(
+    settings: Settings | None = None, *, clock: FakeClock | None = None
+) -> tuple[Deps, MemoryData, FakeClock]:
+    """Dependencies wired to in-memory fakes; returns them with the data and the clock."""
+    settings = settings or parse_settings({"timezone": "America/Los_Angeles"})
+    clock = clock or FakeClock()
+    data = MemoryData()
+    counter = iter(range(1, 1_000_000))
+    deps = Deps(
+        uow=lambda: FakeUnitOfWork(data),
+        settings=settings,
+        renderer=TemplateRenderer(zone=settings.zone),
+        clock=clock,
+        ids=lambda: f"id{next(counter):010d}",
+    )
+    return deps, data, clock

@@ -1,0 +1,97 @@
+"""Configuration: defaults with no file, clear errors for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from commsbot.domain.model import ComponentStatus, Severity
+from commsbot.settings import ConfigError, load_settings, parse_settings, redact_url
+
+
+def test_runs_with_no_file_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={})
+    assert settings.db_url == "sqlite:///commsbot.db"
+    assert settings.timezone == "UTC"
+    assert settings.cadence(Severity.SEV1) is not None
+    assert settings.cadence(Severity.SEV1).total_seconds() == 30 * 60
+    assert settings.cadence(Severity.SEV4) is None
+    assert settings.policy().allow_self_approval is False
+
+
+def test_reads_the_file_named_by_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "team.toml"
+    config.write_text(
+        """
+timezone = "America/Los_Angeles"
+[[components]]
+name = "ChatGPT"
+[severities.sev2]
+cadence_minutes = 45
+approvers = ["slack-group:S0COMMS"]
+[approval]
+allow_self_approval = true
+""",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        environ={"COMMSBOT_CONFIG": str(config), "COMMSBOT_DATABASE_URL": "sqlite:///x.db"}
+    )
+    assert settings.timezone == "America/Los_Angeles"
+    assert [c.name for c in settings.components] == ["ChatGPT"]
+    assert settings.cadence(Severity.SEV2) is not None
+    assert settings.cadence(Severity.SEV2).total_seconds() == 45 * 60
+    assert settings.cadence(Severity.SEV1).total_seconds() == 30 * 60  # default kept
+    assert settings.severities[Severity.SEV2].default_impact is ComponentStatus.MAJOR_OUTAGE
+    assert settings.policy().approvers_for(Severity.SEV2) == {"slack-group:S0COMMS"}
+    assert settings.policy().allow_self_approval
+    assert settings.db_url == "sqlite:///x.db"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone = 'Mars/Olympus': unknown time zone; use an IANA"),
+        (
+            {"severities": {"sev1": {"cadence_minutes": "soon"}}},
+            "severities.sev1.cadence_minutes = 'soon': Input should be a valid integer",
+        ),
+        (
+            {"severities": {"sev5": {}}},
+            "severities.sev5 = 'sev5': must be one of 'sev1', 'sev2', 'sev3' or 'sev4'",
+        ),
+        (
+            {"severities": {"sev2": {"default_impact": "broken"}}},
+            "severities.sev2.default_impact = 'broken': must be one of 'operational'",
+        ),
+        ({"componets": []}, "componets: unknown key; check its spelling"),
+        (
+            {"components": [{"name": "API"}, {"name": "api"}]},
+            "component 'api' is listed twice",
+        ),
+        ({"approval": {"allow_self_approval": "maybe"}}, "approval.allow_self_approval = 'maybe'"),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_valid(
+    data: dict[str, object], expected: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_settings(data, source="commsbot.toml")
+    assert expected in str(err.value)
+    assert str(err.value).startswith("commsbot.toml: 1 bad setting(s):")
+
+
+def test_missing_or_broken_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", environ={})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("timezone = ", encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings(broken, environ={})
+
+
+def test_redact_url() -> None:
+    assert redact_url("postgresql://u:secret@db:5432/x") == "postgresql://u:***@db:5432/x"
+    assert redact_url("sqlite:///commsbot.db") == "sqlite:///commsbot.db"
