@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
+from commsbot.services.views import IncidentSnapshot
 
 
 class Clock(Protocol):
@@ -90,7 +92,8 @@ class Timeline(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Rolls back on exit unless :meth:`commit` was called.
 
-    A lost optimistic-locking race surfaces from :meth:`commit` as ``ConcurrentChange``.
+    A lost optimistic-locking race surfaces as ``ConcurrentChange`` from :meth:`commit` or from
+    any repository call (the store flushes as it goes).
     """
 
     incidents: IncidentRepository
@@ -109,3 +112,123 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+
+# --- Delivery: the broadcast engine's ports -------------------------------------------------
+#
+# The outbox (commsbot/delivery) turns each published update into one row per destination in
+# the approving transaction, then hands each row to its Destination, retrying until it is sent.
+# Internal notices (approval requests, reminders, dead deliveries) go to Notifiers the same way.
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One delivery of one published update (or correction) to one destination.
+
+    Attributes:
+        delivery_id: the outbox row.
+        key: stable idempotency key (≤ 25 characters: usable as a Discord nonce), the same on
+            every attempt of this delivery.
+        incident: the incident and its components' status as of this update.
+        update: what was published.
+        correction_of: for a correction, the platform message id of the delivery it corrects
+            (None when the original never reached this destination).
+        thread_id: what this destination returned as ``thread_id`` for earlier deliveries of
+            the same incident (a Slack root message ts, a Discord thread, …), else None.
+        link: where the full update can be read (the status page's incident page).
+        attempt: 1 on the first try.
+    """
+
+    delivery_id: str
+    key: str
+    incident: IncidentSnapshot
+    update: Update
+    link: str
+    attempt: int = 1
+    correction_of: str | None = None
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a destination reports after delivering.
+
+    ``message_id`` is the platform's id for the message (kept for corrections); ``thread_id``,
+    when set, is remembered for later deliveries of the same incident; ``note`` is shown in the
+    ledger (e.g. "posted; not crossposted: publish limit reached").
+    """
+
+    message_id: str | None = None
+    thread_id: str | None = None
+    note: str | None = None
+
+
+class DeliveryFailed(Exception):
+    """A delivery attempt failed.
+
+    Args:
+        message: what went wrong, for the ledger.
+        retryable: whether trying again may succeed (5xx, 429, timeouts) or not (400, 403).
+        retry_after: seconds the platform asked us to wait (429 Retry-After), if any.
+        ambiguous: the request may have been applied (the connection dropped after sending);
+            the next attempt must check before posting again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+
+class Destination(Protocol):
+    """A public surface updates are broadcast to (Slack channel, Discord channel, webhook, …)."""
+
+    name: str
+
+    async def deliver(self, item: Outbound) -> Receipt:
+        """Post ``item`` (or, for a correction, edit/mark the earlier post); raise DeliveryFailed.
+
+        Must be safe to call again for the same ``item.key`` after an ambiguous failure: use
+        the platform's idempotency mechanism or look before posting again.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An internal message to the people running an incident (never public).
+
+    Attributes:
+        kind: ``approval_requested``, ``draft_decided``, ``delivery_dead``, ``reminder``, …
+        text: plain text, complete on its own.
+        draft_id / draft_version: set for approval requests (surfaces add Approve/Edit/Reject).
+        reminder_id: set for reminders (surfaces add Snooze/Cancel).
+        audience: actor ids or groups to mention (as in the approver lists).
+    """
+
+    kind: str
+    incident_id: str
+    incident_ref: str
+    text: str
+    draft_id: str | None = None
+    draft_version: int | None = None
+    reminder_id: str | None = None
+    audience: tuple[str, ...] = ()
+
+
+class Notifier(Protocol):
+    """An internal channel (Slack/Discord incident or approvals channel, the console)."""
+
+    name: str
+
+    async def notify(self, notice: Notice) -> Receipt:
+        """Post ``notice``; raise DeliveryFailed like a Destination."""
+        ...
