@@ -166,3 +166,22 @@ def test_demo_replays_the_outage(cli: Cli) -> None:
     }
     # The demo's database is throwaway: nothing is left in the working folder.
     assert not (cli.folder / "commsbot.db").exists()
+
+
+def test_help_path_imports_no_database_or_platform_sdk(cli: Cli) -> None:
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['commsbot', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('commsbot', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'sqlalchemy', 'sqlmodel', 'alembic', 'slack_bolt', 'slack_sdk', 'discord',\n"
+        "         'apprise', 'fastapi', 'uvicorn', 'apscheduler', 'httpx'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=cli.env, timeout=60
+    )
+    assert "Usage: commsbot" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
