@@ -33,6 +33,8 @@ def components_block(snap: IncidentSnapshot) -> list[str]:
 
 def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
     kind = "postmortem" if draft.postmortem else draft.status.value
+    if draft.corrects:
+        kind = f"correction of update {draft.corrects}"
     lines = [
         f"draft {draft.id} v{draft.version} ({kind}) by {draft.author}, "
         f"{draft.state.value}, {when(draft.updated_at, zone)}"
@@ -55,6 +57,8 @@ def update_block(update: Update, zone: ZoneInfo) -> list[str]:
     lines += [f"  {c.name}: {c.old.value} → {c.new.value}" for c in update.changes]
     if update.next_update_by:
         lines.append(f"  next update by {format_time(update.next_update_by, zone)}")
+    if update.corrected_at:
+        lines.append(f"  (corrected {when(update.corrected_at, zone)}; id {update.id})")
     return lines
 
 
@@ -63,10 +67,13 @@ def timeline_block(entries: Sequence[TimelineEntry], zone: ZoneInfo) -> list[str
 
 
 def detail_text(detail: IncidentDetail, zone: ZoneInfo) -> str:
+    from commsbot.delivery.ledger import delivery_line  # it uses when() from here
+
     snap = detail.incident
     out = [incident_line(snap, zone), *components_block(snap), "", "Published updates:"]
     for update in detail.updates or []:
         out += [f"  {line}" for line in update_block(update, zone)]
+        out += [f"    {delivery_line(r, zone)}" for r in detail.deliveries.get(update.id, ())]
     if not detail.updates:
         out.append("  none yet")
     out += ["", "Drafts waiting for approval:"]

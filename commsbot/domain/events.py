@@ -91,6 +91,22 @@ class UpdatePublished(Event):
 
 
 @dataclass(frozen=True)
+class UpdateCorrected(Event):
+    update: Update
+    draft: Draft
+
+    action: ClassVar[str] = "corrected"
+
+    @property
+    def detail(self) -> str:
+        u = self.update
+        return (
+            f"update #{u.seq} corrected by draft {self.draft.id} v{self.draft.version}, "
+            f"approved by {self.draft.decided_by}: {u.body}"
+        )
+
+
+@dataclass(frozen=True)
 class NoteAdded(Event):
     text: str
 

@@ -7,7 +7,7 @@ and save them. Times are passed in (the domain has no clock) and are always UTC-
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -148,6 +148,9 @@ class Draft:
     component_changes: dict[str, ComponentStatus] = field(default_factory=dict)
     postmortem: bool = False
     reason: str | None = None
+    #: The id of the published update this draft corrects (a correction changes only its
+    #: body: no status, no components); None for an ordinary update.
+    corrects: str | None = None
     version: int = 1
     state: DraftState = DraftState.PENDING
     decided_by: str | None = None
@@ -217,6 +220,8 @@ class Update:
     draft_id: str
     published_at: datetime
     next_update_by: datetime | None = None
+    #: When its body was last corrected (``body`` is then the corrected text); else None.
+    corrected_at: datetime | None = None
 
     @property
     def statuspage_status(self) -> str:
@@ -263,9 +268,11 @@ def check_recovery(incident: Incident, draft: Draft, components: Mapping[str, Co
     if draft.status is not Status.RECOVERED or draft.postmortem:
         return
     after = {name: c.status for name, c in components.items()} | draft.component_changes
+    # The draft's own components count too: publishing adds them to the incident.
+    affected = dict.fromkeys([*incident.components, *draft.component_changes])
     still_down = [
         n
-        for n in incident.components
+        for n in affected
         if after.get(n, ComponentStatus.OPERATIONAL) is not ComponentStatus.OPERATIONAL
     ]
     if still_down:
@@ -337,6 +344,38 @@ def publish(
         published_at=now,
         next_update_by=None if new_status is Status.RECOVERED else next_update_by,
     )
+
+
+def correct(
+    *,
+    update: Update,
+    draft: Draft,
+    approver: str,
+    now: datetime,
+    version: int | None = None,
+) -> Update:
+    """Approve ``draft``, a correction of ``update``: the update's body becomes the draft's.
+
+    Nothing else changes: a correction moves no status and no component (status changes go
+    through the transition table, in :func:`publish`). The caller has checked the approval
+    policy; ``draft`` is updated in place.
+
+    Raises:
+        StaleDraft, AlreadyDecided: nothing was changed.
+    """
+    draft.ensure_pending("approve")
+    if draft.corrects != update.id:
+        raise ValueError(f"draft {draft.id} does not correct update {update.id}")
+    if version is not None and version != draft.version:
+        raise StaleDraft(
+            f"cannot approve version {version} of draft {draft.id}: it was edited and is now at "
+            f"version {draft.version}; read the current text and approve that version"
+        )
+    draft.state = DraftState.PUBLISHED
+    draft.decided_by = approver
+    draft.decided_at = now
+    draft.updated_at = now
+    return replace(update, body=draft.body, corrected_at=now)
 
 
 def parse_component_changes(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from commsbot.delivery import corrections, outbox
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.events import DraftEdited, DraftProposed, DraftRejected, UpdatePublished
 from commsbot.domain.lifecycle import Status, move_to
@@ -18,6 +19,7 @@ from commsbot.domain.model import (
     publish,
 )
 from commsbot.domain.policy import Actor
+from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import record, snapshot
@@ -96,6 +98,10 @@ def propose_update(
             uow.components.get_many({*incident.components, *draft.component_changes}),
         )
         uow.drafts.add(draft)
+        reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
+        outbox.on_draft_proposed(
+            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
+        )
         record(uow, DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
@@ -122,8 +128,15 @@ def edit_draft(
         draft = uow.drafts.get(draft_id)
         draft.ensure_pending("edit")
         incident = uow.incidents.get(draft.incident_id)
-        target = status or draft.status
-        move_to(incident.status, target, reason=reason or draft.reason, postmortem=draft.postmortem)
+        if draft.corrects is not None:
+            corrections.check_correction_edit(
+                draft, status=status, component_changes=component_changes, reason=reason
+            )
+        else:
+            target = status or draft.status
+            move_to(
+                incident.status, target, reason=reason or draft.reason, postmortem=draft.postmortem
+            )
         changes = (
             None
             if component_changes is None
@@ -138,12 +151,16 @@ def edit_draft(
             reason=reason,
             expected_version=version,
         )
-        check_recovery(
-            incident,
-            draft,
-            uow.components.get_many({*incident.components, *draft.component_changes}),
-        )
+        if draft.corrects is None:
+            check_recovery(
+                incident,
+                draft,
+                uow.components.get_many({*incident.components, *draft.component_changes}),
+            )
         uow.drafts.save(draft)
+        outbox.on_draft_proposed(
+            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=True
+        )
         record(uow, DraftEdited(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
@@ -172,6 +189,10 @@ def approve_draft(
         draft.ensure_pending("approve")
         incident = uow.incidents.get(draft.incident_id)
         deps.settings.policy().check_approve(actor, draft, incident)
+        if draft.corrects is not None:
+            return corrections.approve_correction(
+                deps, uow, draft=draft, incident=incident, actor=actor, version=version
+            )
         old_status = incident.status
         comps = uow.components.get_many({*incident.components, *draft.component_changes})
         cadence = deps.settings.cadence(incident.severity)
@@ -190,6 +211,12 @@ def approve_draft(
         for change in update.changes:
             uow.components.save(comps[change.name])
         uow.updates.add(update)
+        reminders.on_published(deps, uow, incident=incident, update=update)
+        snap = snapshot(uow, incident)
+        planned = outbox.plan_update(deps, uow, snapshot=snap, update=update)
+        outbox.on_draft_decided(
+            deps, uow, incident=incident, draft=draft, update=update, deliveries=len(planned)
+        )
         record(
             uow,
             UpdatePublished(
@@ -200,7 +227,7 @@ def approve_draft(
                 old_status=old_status.value,
             ),
         )
-        result = Published(incident=snapshot(uow, incident), update=update)
+        result = Published(incident=snap, update=update)
         uow.commit()
     return result
 
@@ -216,6 +243,8 @@ def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> Dra
         deps.settings.policy().check_reject(actor, draft, incident)
         draft.reject(actor=actor.id, reason=reason, now=now)
         uow.drafts.save(draft)
+        reminders.on_draft_decided(deps, uow, draft=draft)
+        outbox.on_draft_decided(deps, uow, incident=incident, draft=draft)
         record(
             uow,
             DraftRejected(

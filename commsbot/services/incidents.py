@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from commsbot.delivery import outbox
+from commsbot.delivery.model import DeliveryRecord
 from commsbot.domain.errors import ConcurrentChange
 from commsbot.domain.events import DraftProposed, Event, IncidentDeclared, NoteAdded
 from commsbot.domain.lifecycle import Status
@@ -18,6 +20,7 @@ from commsbot.domain.model import (
     clean_text,
 )
 from commsbot.domain.policy import Actor
+from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
@@ -146,6 +149,10 @@ def _declare_once(
         )
         uow.incidents.add(incident)
         uow.drafts.add(draft)
+        reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
+        outbox.on_draft_proposed(
+            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
+        )
         record(
             uow,
             IncidentDeclared(
@@ -190,9 +197,13 @@ def show_incident(deps: Deps, *, incident_ref: str) -> IncidentDetail:
     """Status, components, published updates, pending drafts and the whole timeline."""
     with deps.read() as uow:
         incident = uow.incidents.get(incident_ref)
+        deliveries: dict[str, list[DeliveryRecord]] = {}
+        for delivery in uow.deliveries.for_incident(incident.id):
+            deliveries.setdefault(delivery.update_id or "", []).append(delivery)
         return IncidentDetail(
             incident=snapshot(uow, incident),
             updates=list(uow.updates.for_incident(incident.id)),
             pending=list(uow.drafts.for_incident(incident.id, pending_only=True)),
             timeline=list(uow.timeline.for_incident(incident.id)),
+            deliveries=deliveries,
         )

@@ -6,10 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
 from commsbot.services.views import IncidentSnapshot
+
+if TYPE_CHECKING:
+    from commsbot.delivery.repository import DeliveryRepository
+    from commsbot.reminders.ports import ReminderRepository
 
 
 class Clock(Protocol):
@@ -54,6 +58,10 @@ class UpdateRepository(Protocol):
     def add(self, update: Update) -> None: ...
 
     def get(self, update_id: str) -> Update: ...
+
+    def correct(self, update: Update) -> None:
+        """Store a corrected update's new ``body`` and ``corrected_at`` (nothing else changes)."""
+        ...
 
     def for_incident(self, incident_id: str) -> Sequence[Update]:
         """Oldest first."""
@@ -101,6 +109,8 @@ class UnitOfWork(Protocol):
     updates: UpdateRepository
     components: ComponentRepository
     timeline: Timeline
+    reminders: ReminderRepository
+    deliveries: DeliveryRepository
 
     def __enter__(self) -> Self: ...
 
@@ -137,6 +147,12 @@ class Outbound:
             the same incident (a Slack root message ts, a Discord thread, …), else None.
         link: where the full update can be read (the status page's incident page).
         attempt: 1 on the first try.
+        is_correction: this delivery corrects ``update`` (whose ``body`` is the corrected
+            text); True even when ``correction_of`` is None because the original never
+            reached this destination (then post a marked correction).
+        maybe_sent: an earlier attempt may have been applied (it failed ambiguously, or the
+            process sending it died): look before posting again (e.g. Slack: search recent
+            history for the key in the message metadata).
     """
 
     delivery_id: str
@@ -147,6 +163,8 @@ class Outbound:
     attempt: int = 1
     correction_of: str | None = None
     thread_id: str | None = None
+    is_correction: bool = False
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,6 +230,9 @@ class Notice:
         draft_id / draft_version: set for approval requests (surfaces add Approve/Edit/Reject).
         reminder_id: set for reminders (surfaces add Snooze/Cancel).
         audience: actor ids or groups to mention (as in the approver lists).
+        key: the delivery's idempotency key (≤ 25 characters, the same on every attempt to
+            this notifier), set by the dispatcher; usable as a Discord nonce.
+        maybe_sent: as for ``Outbound``: an earlier attempt may have been applied.
     """
 
     kind: str
@@ -222,6 +243,8 @@ class Notice:
     draft_version: int | None = None
     reminder_id: str | None = None
     audience: tuple[str, ...] = ()
+    key: str | None = None
+    maybe_sent: bool = False
 
 
 class Notifier(Protocol):

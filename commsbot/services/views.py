@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from commsbot.delivery.model import DeliveryRecord
 from commsbot.domain.model import (
     ComponentStatus,
     Draft,
@@ -59,6 +60,7 @@ def draft_dict(draft: Draft) -> dict[str, Any]:
         "body": draft.body,
         "component_changes": {n: s.value for n, s in draft.component_changes.items()},
         "reason": draft.reason,
+        "corrects": draft.corrects,
         "author": draft.author,
         "created_at": iso(draft.created_at),
         "updated_at": iso(draft.updated_at),
@@ -84,6 +86,7 @@ def update_dict(update: Update) -> dict[str, Any]:
         "approver": update.approver,
         "published_at": iso(update.published_at),
         "next_update_by": iso(update.next_update_by),
+        "corrected_at": iso(update.corrected_at),
     }
 
 
@@ -123,19 +126,50 @@ class DraftResult:
         return {"incident": self.incident.as_dict(), "draft": draft_dict(self.draft)}
 
 
+def delivery_dict(record: DeliveryRecord) -> dict[str, Any]:
+    """One delivery as the ledger shows it (``incident show``, ``delivery list``)."""
+    return {
+        "id": record.id,
+        "kind": record.kind.value,
+        "target": record.target,
+        "state": record.state.value,
+        "attempts": record.attempts,
+        "created_at": iso(record.created_at),
+        "last_attempt_at": iso(record.last_attempt_at),
+        "next_attempt_at": iso(record.next_attempt_at),
+        "sent_at": iso(record.sent_at),
+        "dead_at": iso(record.dead_at),
+        "deadline_at": iso(record.deadline_at),
+        "last_error": record.last_error,
+        "message_id": record.message_id,
+        "note": record.note,
+        "maybe_sent": record.maybe_sent,
+        "incident_id": record.incident_id,
+        "update_id": record.update_id,
+    }
+
+
 @dataclass(frozen=True)
 class IncidentDetail:
-    """Everything ``show`` tells: status, components, updates, pending drafts, timeline."""
+    """Everything ``show`` tells: status, components, updates, pending drafts, timeline, and
+    each update's deliveries (update id → deliveries of it and of its corrections)."""
 
     incident: IncidentSnapshot
     updates: Sequence[Update]
     pending: Sequence[Draft]
     timeline: Sequence[TimelineEntry]
+    deliveries: Mapping[str, Sequence[DeliveryRecord]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "incident": self.incident.as_dict(),
-            "updates": [update_dict(u) for u in self.updates],
+            "updates": [
+                {
+                    **update_dict(u),
+                    "deliveries": [delivery_dict(r) for r in self.deliveries.get(u.id, ())],
+                }
+                for u in self.updates
+            ],
             "pending_drafts": [draft_dict(d) for d in self.pending],
             "timeline": [timeline_dict(e) for e in self.timeline],
         }

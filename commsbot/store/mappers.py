@@ -137,6 +137,7 @@ def draft_row(draft: Draft) -> DraftRow:
         component_changes=_changes_json(draft),
         postmortem=draft.postmortem,
         reason=draft.reason,
+        corrects=draft.corrects,
         version=draft.version,
         state=draft.state.value,
         decided_by=draft.decided_by,
@@ -163,6 +164,7 @@ def copy_draft(draft: Draft, row: DraftRow) -> None:
     row.component_changes = _changes_json(draft)
     row.postmortem = draft.postmortem
     row.reason = draft.reason
+    row.corrects = draft.corrects
     row.version = draft.version
     row.state = draft.state.value
     row.decided_by = draft.decided_by
@@ -185,6 +187,7 @@ def draft_from_row(row: DraftRow) -> Draft:
         },
         postmortem=row.postmortem,
         reason=row.reason,
+        corrects=row.corrects,
         version=row.version,
         state=DraftState(row.state),
         decided_by=row.decided_by,
@@ -210,6 +213,7 @@ def update_row(update: Update) -> UpdateRow:
         draft_id=update.draft_id,
         published_at=update.published_at,
         next_update_by=update.next_update_by,
+        corrected_at=update.corrected_at,
     )
 
 
@@ -232,6 +236,7 @@ def update_from_row(row: UpdateRow) -> Update:
         draft_id=row.draft_id,
         published_at=row.published_at,
         next_update_by=row.next_update_by,
+        corrected_at=row.corrected_at,
     )
 
 

@@ -243,6 +243,19 @@ class SqlUpdateRepository:
             raise NotFound(f"there is no published update {update_id.strip()!r}")
         return mappers.update_from_row(row)
 
+    def correct(self, update: Update) -> None:
+        """Write a correction: the update's new ``body`` and ``corrected_at``, nothing else.
+
+        Serialised with other changes to the incident by the caller, which saves the incident
+        in the same unit of work.
+        """
+        row = self._session.get(UpdateRow, update.id)
+        if row is None:
+            raise NotFound(f"there is no published update {update.id!r}")
+        row.body = update.body
+        row.corrected_at = update.corrected_at
+        self._session.flush()
+
     def for_incident(self, incident_id: str) -> Sequence[Update]:
         """Oldest (lowest seq) first."""
         rows = self._session.exec(

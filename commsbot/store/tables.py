@@ -142,6 +142,9 @@ class DraftRow(SQLModel, table=True):
     component_changes: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
     postmortem: bool = False
     reason: str | None = Field(default=None, sa_type=sa.Text)
+    #: The update this draft corrects (added by the 0002_delivery migration). No foreign key:
+    #: incident_update already refers to draft, and a cycle would complicate every migration.
+    corrects: str | None = Field(default=None, max_length=ID_LENGTH)
     version: int = 1
     state: str = Field(max_length=ENUM_LENGTH)
     decided_by: str | None = None
@@ -171,6 +174,8 @@ class UpdateRow(SQLModel, table=True):
     # Indexed for the feeds and the runtime, which read "published since" across incidents.
     published_at: datetime = Field(sa_type=UTCDateTime, index=True)
     next_update_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Set when a correction replaced ``body`` (added by the 0002_delivery migration).
+    corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class TimelineRow(SQLModel, table=True):

@@ -9,7 +9,11 @@ from typing import Self
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from commsbot.delivery.repository import DeliveryRepository
+from commsbot.delivery.store import SqlDeliveryRepository
 from commsbot.domain.errors import ConcurrentChange
+from commsbot.reminders.ports import ReminderRepository
+from commsbot.reminders.sql import SqlReminderRepository
 from commsbot.services.ports import (
     ComponentRepository,
     DraftRepository,
@@ -50,6 +54,8 @@ class SqlUnitOfWork:
     updates: UpdateRepository
     components: ComponentRepository
     timeline: Timeline
+    reminders: ReminderRepository
+    deliveries: DeliveryRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -66,6 +72,8 @@ class SqlUnitOfWork:
         self.updates = SqlUpdateRepository(session)
         self.components = SqlComponentRepository(session)
         self.timeline = SqlTimeline(session)
+        self.reminders = SqlReminderRepository(session)
+        self.deliveries = SqlDeliveryRepository(session)
         return self
 
     def __exit__(

@@ -12,9 +12,12 @@ from typing import Self
 from commsbot.domain.errors import ConcurrentChange, NotFound
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
+from commsbot.reminders.model import Reminder
 from commsbot.services.deps import Deps
 from commsbot.settings import Settings, parse_settings
 from commsbot.templates import TemplateRenderer
+from tests.delivery.fakes import FakeDeliveryRepository, OutboxData
+from tests.reminders.fakes import FakeReminderRepository
 
 
 class FakeClock:
@@ -37,6 +40,8 @@ class MemoryData:
     updates: dict[str, Update] = field(default_factory=dict)
     components: dict[str, Component] = field(default_factory=dict)
     timeline: list[TimelineEntry] = field(default_factory=list)
+    reminders: dict[str, Reminder] = field(default_factory=dict)
+    outbox: OutboxData = field(default_factory=OutboxData)
 
 
 class _Incidents:
@@ -103,6 +108,9 @@ class _Updates:
         except KeyError:
             raise NotFound(f"no update {update_id!r}") from None
 
+    def correct(self, update: Update) -> None:
+        self.data.updates[update.id] = update
+
     def for_incident(self, incident_id: str) -> Sequence[Update]:
         return sorted(
             (u for u in self.data.updates.values() if u.incident_id == incident_id),
@@ -162,6 +170,8 @@ class FakeUnitOfWork:
         self.updates = _Updates(self.data)
         self.components = _Components(self.data)
         self.timeline = _Timeline(self.data)
+        self.reminders = FakeReminderRepository(self.data.reminders)
+        self.deliveries = FakeDeliveryRepository(self.data.outbox)
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
 
@@ -182,6 +192,8 @@ class FakeUnitOfWork:
         self.shared.updates = self.data.updates
         self.shared.components = self.data.components
         self.shared.timeline = self.data.timeline
+        self.shared.reminders = self.data.reminders
+        self.shared.outbox = self.data.outbox
         self.committed = True
 
 

@@ -246,3 +246,17 @@ def test_notes_go_on_the_timeline_only() -> None:
     assert detail.timeline[-1].action == "note"
     assert detail.timeline[-1].detail == "DNS looks wrong"
     assert detail.updates == []
+
+
+def test_recovery_cannot_leave_a_newly_named_component_down() -> None:
+    deps, _, _ = make_deps()
+    d = declare(deps, title="x", severity=Severity.SEV2, components={"API": None}, actor=ALICE)
+    approve_draft(deps, draft_id=d.draft.id, actor=BOB)
+    with pytest.raises(GuardFailed, match=r"Sora \(degraded_performance\)"):
+        propose_update(
+            deps,
+            incident_ref="1",
+            status=Status.RECOVERED,
+            actor=ALICE,
+            component_changes={"API": CS.OPERATIONAL, "Sora": CS.DEGRADED_PERFORMANCE},
+        )

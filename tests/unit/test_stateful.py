@@ -7,7 +7,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from commsbot.domain.errors import CommsbotError
 from commsbot.domain.lifecycle import Status
@@ -197,6 +203,17 @@ TestIncidentMachine = IncidentMachine.TestCase
 
 
 def test_random_runs_reach_every_kind_of_publication() -> None:
+    # Derandomized so that this coverage check is stable; the machine above stays random.
     PUBLISHED.clear()
-    TestIncidentMachine().runTest()
+    run_state_machine_as_test(
+        IncidentMachine,
+        settings=settings(
+            max_examples=150,
+            stateful_step_count=30,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
     assert {"progress", "identify", "fix", "recover", "investigate"} <= set(PUBLISHED)

@@ -1,0 +1,15 @@
+"""Keys of ``type = "console"`` entries (none needed)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ConsoleOptions(BaseModel):
+    """``stream``: where to print (``stdout``, the default, or ``stderr``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stream: Literal["stdout", "stderr"] = "stdout"

@@ -1,0 +1,110 @@
+"""``commsbot delivery list|retry`` and ``commsbot update correct``.
+
+Light to import (typer only): ``commsbot --help`` loads this module. The commands reuse the
+main CLI's runner (``commsbot.cli._run``), imported when they run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from commsbot.bootstrap import App
+
+delivery_app = typer.Typer(
+    help="The delivery ledger: where each broadcast stands; re-drive dead deliveries.",
+    no_args_is_help=True,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ActorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="ACTOR",
+        envvar="COMMSBOT_ACTOR",
+        show_default="$COMMSBOT_ACTOR or your login name",
+        help="Who is acting (a name, or slack:UID / discord:ID as in the approver lists).",
+    ),
+]
+
+
+@delivery_app.command("list")
+def delivery_list(
+    state: Annotated[
+        str | None,
+        typer.Option(metavar="STATE", help="pending, sending, sent, retrying or dead."),
+    ] = None,
+    incident: Annotated[
+        str | None, typer.Option(metavar="INCIDENT", help="Only this incident (INC-42).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """List deliveries, newest first (updates, corrections and notices)."""
+    from commsbot import cli as root
+    from commsbot.delivery.ledger import list_deliveries, list_text
+    from commsbot.delivery.model import DeliveryState
+    from commsbot.domain.model import parse_choice
+
+    def action(wired: App) -> Any:
+        wanted = parse_choice(DeliveryState, state, what="delivery state") if state else None
+        return list_deliveries(wired.deps, state=wanted, incident_ref=incident, limit=limit)
+
+    root._run(as_json, action, lambda r, w: list_text(r, w.settings.zone))
+
+
+@delivery_app.command("retry")
+def delivery_retry(
+    delivery: Annotated[str, typer.Argument(metavar="ID", help="The delivery's id.")],
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-drive a dead delivery: it is tried again, with a fresh deadline."""
+    from commsbot import cli as root
+    from commsbot.delivery.ledger import delivery_line, retry_delivery
+
+    root._run(
+        as_json,
+        lambda w: retry_delivery(w.deps, delivery_id=delivery, actor=root._actor(actor)),
+        lambda r, w: (
+            f"Re-driven: {delivery_line(r.delivery, w.settings.zone)}\n"
+            "`commsbot run` sends it at its next look at the outbox."
+        ),
+    )
+
+
+def update_correct(
+    update: Annotated[
+        str,
+        typer.Argument(
+            metavar="UPDATE", help="The update's id, or INCIDENT#SEQ (INC-1#2: its 2nd update)."
+        ),
+    ],
+    body: Annotated[str, typer.Option(help="The corrected text.")] = "",
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft a correction of a published update (approved like any draft).
+
+    Once approved, destinations that can edit their post edit it; the others post a marked
+    correction. Status and components are not changed by a correction.
+    """
+    from commsbot import cli as root
+    from commsbot.delivery.corrections import propose_correction
+
+    root._run(
+        as_json,
+        lambda w: propose_correction(
+            w.deps, update_ref=update, body=body, actor=root._actor(actor)
+        ),
+        root._draft_human("Correction drafted"),
+    )
+
+
+def register(app: typer.Typer, update_app: typer.Typer) -> None:
+    """Add ``delivery`` to ``app`` and ``correct`` to ``update_app``."""
+    app.add_typer(delivery_app, name="delivery")
+    update_app.command("correct")(update_correct)

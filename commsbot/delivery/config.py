@@ -1,0 +1,189 @@
+"""``[[destinations]]`` and ``[[notifiers]]`` in ``commsbot.toml``.
+
+Common keys are checked here; each type's own keys by that type's pydantic model, found through
+:mod:`commsbot.delivery.registry`. Secrets never appear in the file: a type names the
+environment variable that holds one (``secret_env = "COMMSBOT_WEBHOOK_SECRET"``).
+
+With no ``[[destinations]]`` the bot broadcasts to one ``console`` destination; with no
+``[[notifiers]]`` internal notices go to one ``console`` notifier.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, NoReturn, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from commsbot.delivery import registry
+from commsbot.delivery.registry import Role
+from commsbot.domain.model import Severity
+
+#: Keys that look like a secret written into the file itself.
+_SECRET_WORDS = re.compile(r"(secret|token|password|passwd|api_?key|webhook_url)", re.I)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+DEFAULT_GIVE_UP_HOURS = 24.0
+
+
+def _refuse(key: str, value: Any, message: str) -> NoReturn:
+    """Fail validation naming ``key`` of this entry (``destinations.0.type``), not the entry."""
+    raise ValidationError.from_exception_data(
+        "target",
+        [{"type": PydanticCustomError("value_error", message), "loc": (key,), "input": value}],
+    )
+
+
+class _Target(BaseModel):
+    """What destinations and notifiers have in common."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    type: str
+    #: Token bucket for this target; the type's documented default when unset.
+    rate_per_second: float | None = Field(default=None, gt=0, le=1000)
+    burst: int | None = Field(default=None, ge=1, le=1000)
+    #: Retried with backoff until this long after it was enqueued, then dead.
+    give_up_after_hours: float = Field(default=DEFAULT_GIVE_UP_HOURS, gt=0, le=24 * 30)
+    backoff_base_seconds: float = Field(default=2.0, gt=0, le=3600)
+    backoff_cap_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    #: The dispatcher abandons one attempt after this long (and counts it ambiguous).
+    attempt_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    #: How long a replica holds a delivery it is sending; after a crash another one takes it
+    #: over once this has passed. Default: twice the attempt timeout plus 30 s.
+    lease_seconds: float | None = Field(default=None, gt=0, le=3600)
+
+    _options: BaseModel | None = PrivateAttr(default=None)
+
+    role: ClassVar[Role] = "destination"
+
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        if not _NAME.fullmatch(value):
+            raise ValueError(
+                "not a usable name; use letters, digits and - _ . : (e.g. status-webhook), "
+                "starting with a letter or digit"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _type_and_options(self) -> Self:
+        role = self.role
+        kind = registry.find(self.type)
+        valid = ", ".join(registry.type_names(role))
+        if kind is None or not kind.supports(role):
+            _refuse("type", self.type, f"not a {role} type; valid types: {valid}")
+        extras = dict(self.__pydantic_extra__ or {})
+        for key in extras:
+            if _SECRET_WORDS.search(key) and not key.endswith("_env"):
+                _refuse(
+                    key,
+                    "***",
+                    "looks like a secret, and secrets never go in commsbot.toml: put it in an "
+                    f"environment variable (or .env) and name that variable with {key}_env if "
+                    f"the {self.type} type takes one",
+                )
+        # A ValidationError raised here is reported under this entry's keys (destinations.0.url).
+        self._options = registry.options_model(kind).model_validate(extras)
+        lease = self.lease
+        if lease <= self.attempt_timeout_seconds:
+            _refuse(
+                "lease_seconds",
+                lease,
+                f"must be longer than attempt_timeout_seconds = "
+                f"{self.attempt_timeout_seconds:g}, or a slow attempt could be taken over "
+                "and sent twice",
+            )
+        if self.backoff_cap_seconds < self.backoff_base_seconds:
+            _refuse(
+                "backoff_cap_seconds",
+                self.backoff_cap_seconds,
+                f"is below backoff_base_seconds = {self.backoff_base_seconds:g}; the cap must "
+                "be at least the base",
+            )
+        return self
+
+    @property
+    def options(self) -> Any:
+        """The type's own keys, validated by its model."""
+        return self._options
+
+    @property
+    def lease(self) -> float:
+        if self.lease_seconds is not None:
+            return self.lease_seconds
+        return self.attempt_timeout_seconds * 2 + 30
+
+    @property
+    def give_up_after(self) -> timedelta:
+        return timedelta(hours=self.give_up_after_hours)
+
+
+class DestinationConfig(_Target):
+    """A public surface: ``[[destinations]]``.
+
+    ``severities`` and ``components`` restrict which updates it gets: only incidents of those
+    severities, and only incidents affecting one of those components (case-insensitive).
+    """
+
+    severities: list[Severity] | None = None
+    components: list[str] | None = None
+
+    def wants(self, *, severity: Severity, components: list[str]) -> bool:
+        """Whether an update of an incident with this severity and components goes here."""
+        if self.severities is not None and severity not in self.severities:
+            return False
+        if self.components is None:
+            return True
+        wanted = {c.casefold() for c in self.components}
+        return any(c.casefold() in wanted for c in components)
+
+
+class NotifierConfig(_Target):
+    """An internal channel: ``[[notifiers]]``. ``kinds`` restricts which notices it gets
+    (``approval_requested``, ``draft_decided``, ``delivery_dead``, ``reminder``, …)."""
+
+    kinds: list[str] | None = None
+
+    role: ClassVar[Role] = "notifier"
+
+    def wants(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+
+def _unique(entries: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.name in seen:
+            raise ValueError(f"the name {entry.name!r} is used twice; each entry needs its own")
+        seen.add(entry.name)
+    return entries
+
+
+Destinations = Annotated[list[DestinationConfig], AfterValidator(_unique)]
+Notifiers = Annotated[list[NotifierConfig], AfterValidator(_unique)]
+
+DEFAULT_DESTINATION = {"name": "console", "type": "console"}
+DEFAULT_NOTIFIER = {"name": "console", "type": "console"}
+
+
+def destinations_of(configured: list[DestinationConfig]) -> list[DestinationConfig]:
+    """The configured destinations, or the default console one when there are none."""
+    return configured or [DestinationConfig.model_validate(DEFAULT_DESTINATION)]
+
+
+def notifiers_of(configured: list[NotifierConfig]) -> list[NotifierConfig]:
+    """The configured notifiers, or the default console one when there are none."""
+    return configured or [NotifierConfig.model_validate(DEFAULT_NOTIFIER)]

@@ -1,0 +1,169 @@
+"""Corrections of published updates: drafted, approved like any draft, then broadcast.
+
+A correction changes only what an update said. It moves no status and no component (status
+changes happen only through the lifecycle's transition table, in ``publish``). Approving it
+stores the corrected body on the update, writes a timeline line, and enqueues one delivery
+per destination the original went to: destinations that can edit their post do
+(``Outbound.correction_of`` is the original's message id); the others post a marked
+correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from commsbot.delivery import outbox
+from commsbot.domain.errors import InvalidInput, NotFound
+from commsbot.domain.events import DraftProposed, UpdateCorrected
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import (
+    MAX_BODY,
+    ComponentStatus,
+    Draft,
+    Incident,
+    Update,
+    clean_text,
+    correct,
+)
+from commsbot.domain.policy import Actor
+from commsbot.services.deps import Deps
+from commsbot.services.incidents import record, snapshot
+from commsbot.services.ports import UnitOfWork
+from commsbot.services.views import DraftResult, Published
+
+
+def find_update(uow: UnitOfWork, ref: str) -> Update:
+    """A published update by id, or by ``INCIDENT#SEQ`` (``INC-1#2``: INC-1's second update).
+
+    Raises:
+        NotFound: the message says how to name an update.
+    """
+    text = ref.strip()
+    incident_ref, sep, seq = text.rpartition("#")
+    if sep and seq.isdigit() and incident_ref:
+        incident = uow.incidents.get(incident_ref)
+        for update in uow.updates.for_incident(incident.id):
+            if update.seq == int(seq):
+                return update
+        raise NotFound(
+            f"{incident.ref} has no update #{seq}; it has {incident.published_count} published "
+            "update(s), numbered from 1"
+        )
+    try:
+        return uow.updates.get(text)
+    except NotFound:
+        raise NotFound(
+            f"there is no published update {text!r}; name it by its id (`commsbot incident "
+            "show INCIDENT --json` lists them) or as INCIDENT#SEQ, e.g. INC-1#2"
+        ) from None
+
+
+def propose_correction(deps: Deps, *, update_ref: str, body: str, actor: Actor) -> DraftResult:
+    """Draft a correction of a published update (approved like any draft).
+
+    Args:
+        update_ref: the update's id, or ``INCIDENT#SEQ`` (see :func:`find_update`).
+        body: the corrected text, in full.
+
+    Raises:
+        NotFound: there is no such published update.
+        InvalidInput: the body is empty, too long, or the same as the update's.
+        NotAllowed: ``actor`` is not a responder.
+    """
+    deps.settings.policy().check_respond(actor, "correct an update")
+    body = clean_text(body, what="corrected body", limit=MAX_BODY)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        update = find_update(uow, update_ref)
+        if body == update.body:
+            raise InvalidInput(
+                f"the corrected body is the same as update #{update.seq}'s; write the text "
+                "it should have said"
+            )
+        incident = uow.incidents.get(update.incident_id)
+        draft = Draft(
+            id=deps.ids(),
+            incident_id=incident.id,
+            author=actor.id,
+            body=body,
+            status=update.status,
+            base_status=incident.status,
+            corrects=update.id,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.drafts.add(draft)
+        _reminders_created(deps, uow, incident, draft)
+        outbox.on_draft_proposed(
+            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
+        )
+        record(uow, DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
+        result = DraftResult(incident=snapshot(uow, incident), draft=draft)
+        uow.commit()
+    return result
+
+
+def check_correction_edit(
+    draft: Draft,
+    *,
+    status: Status | None,
+    component_changes: Mapping[str, ComponentStatus] | None,
+    reason: str | None,
+) -> None:
+    """Refuse to edit anything but the body of a correction."""
+    if status is not None or component_changes is not None or reason is not None:
+        raise InvalidInput(
+            f"draft {draft.id} corrects a published update: only its body can change "
+            "(--body TEXT); to change status or components, propose a new update"
+        )
+
+
+def approve_correction(
+    deps: Deps,
+    uow: UnitOfWork,
+    *,
+    draft: Draft,
+    incident: Incident,
+    actor: Actor,
+    version: int | None,
+) -> Published:
+    """Publish a correction in ``uow`` (already checked against the approval policy); commits.
+
+    Saves the incident too: its optimistic lock orders the correction among the incident's
+    other broadcasts, so their deliveries keep the order in which they were approved.
+    """
+    now = deps.clock.now()
+    assert draft.corrects is not None
+    original = uow.updates.get(draft.corrects)
+    corrected = correct(update=original, draft=draft, approver=actor.id, now=now, version=version)
+    incident.updated_at = now
+    uow.incidents.save(incident)
+    uow.drafts.save(draft)
+    uow.updates.correct(corrected)
+    snap = snapshot(uow, incident)
+    planned = outbox.plan_correction(deps, uow, snapshot=snap, update=corrected, draft=draft)
+    _reminders_decided(deps, uow, draft)
+    outbox.on_draft_decided(
+        deps, uow, incident=incident, draft=draft, update=corrected, deliveries=len(planned)
+    )
+    record(
+        uow,
+        UpdateCorrected(
+            incident_id=incident.id, actor=actor.id, at=now, update=corrected, draft=draft
+        ),
+    )
+    uow.commit()
+    return Published(incident=snap, update=corrected)
+
+
+def _reminders_created(deps: Deps, uow: UnitOfWork, incident: Incident, draft: Draft) -> None:
+    # A correction waits for approval like any draft: the approval nudges apply to it too.
+    from commsbot.reminders import plan as reminders
+
+    reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
+
+
+def _reminders_decided(deps: Deps, uow: UnitOfWork, draft: Draft) -> None:
+    from commsbot.reminders import plan as reminders
+
+    reminders.on_draft_decided(deps, uow, draft=draft)

@@ -1,0 +1,396 @@
+"""The dispatcher: an asyncio task inside ``commsbot run`` that empties the outbox.
+
+One worker per destination and per notifier, each with at most one attempt in flight:
+
+- in order per (target, incident): a later update is not sent while an earlier one to the same
+  target is pending, sending or retrying (a dead one no longer blocks: it has been raised);
+- independent across targets: a platform that is down (or hangs) delays only its own worker;
+- each attempt claims its row first (a conditional UPDATE that only one replica wins, with a
+  lease); a row whose lease ran out while ``sending`` (a crash) is claimed again and marked
+  ``maybe_sent``, so the target checks before posting again;
+- failures are retried with exponential backoff and full jitter, never sooner than a
+  platform's Retry-After, until the target's deadline; then the delivery is dead, on the
+  incident's timeline and to its notifiers;
+- token buckets per target and per platform keep within the documented rate limits.
+
+All database work runs in threads (``asyncio.to_thread``) in short transactions; no platform
+call happens inside one. The clock and the sleep function are injected, so tests move time by
+hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from commsbot.delivery import work
+from commsbot.delivery.config import DestinationConfig, NotifierConfig
+from commsbot.delivery.model import DeliveryKind, DeliveryRecord
+from commsbot.delivery.registry import Rate
+from commsbot.delivery.timing import Sleep, TokenBucket, backoff_delay
+from commsbot.services.deps import Deps
+from commsbot.services.ports import Clock, DeliveryFailed, Destination, Notifier, Receipt
+
+log = logging.getLogger("commsbot.delivery")
+
+#: How often the outbox is read when nothing wakes the dispatcher sooner (approvals made by
+#: another process, such as the CLI, are only seen this way).
+POLL_SECONDS = 1.0
+#: Deliveries to unconfigured targets are checked this often.
+ORPHAN_CHECK_SECONDS = 300.0
+_BATCH = 200
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Batcher(Generic[T, R]):
+    """Runs what was submitted while the previous batch ran, together (group commit)."""
+
+    def __init__(self, run: Callable[[list[T]], Sequence[R]]) -> None:
+        self._run = run
+        self._queue: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:_BATCH], self._queue[_BATCH:]
+            try:
+                results = await asyncio.to_thread(self._run, [item for item, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+@dataclass
+class _Worker:
+    """One destination or notifier: its config, its buckets, whether an attempt is running."""
+
+    name: str
+    config: DestinationConfig | NotifierConfig
+    send: Callable[[work.Job], Awaitable[Receipt]]
+    buckets: list[TokenBucket] = field(default_factory=list)
+    busy: bool = False
+
+
+def _notifier_send(notifier: Notifier) -> Callable[[work.Job], Awaitable[Receipt]]:
+    async def send(job: work.Job) -> Receipt:
+        assert job.notice is not None
+        return await notifier.notify(job.notice)
+
+    return send
+
+
+def _destination_send(destination: Destination) -> Callable[[work.Job], Awaitable[Receipt]]:
+    async def send(job: work.Job) -> Receipt:
+        assert job.outbound is not None
+        return await destination.deliver(job.outbound)
+
+    return send
+
+
+class Dispatcher:
+    """Empties the outbox until stopped.
+
+    Args:
+        deps: the use cases' dependencies (units of work, settings, clock).
+        destinations / notifiers: name → (the target, its configuration entry).
+        platform_rates: type → a limit shared by every target of that type.
+        clock / sleep / rng: injectable time and randomness (tests).
+        owner: this dispatcher's name on the leases it takes (default: host, pid, random).
+        poll_seconds: how often to read the outbox when nothing wakes it sooner.
+
+    Example:
+        >>> dispatcher = Dispatcher(deps, destinations={"console": (console, cfg)})
+        >>> await dispatcher.run(stop)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        destinations: Mapping[str, tuple[Destination, DestinationConfig]],
+        notifiers: Mapping[str, tuple[Notifier, NotifierConfig]] | None = None,
+        platform_rates: Mapping[str, Rate] | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._deps = deps
+        self._clock = clock or deps.clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.owner = owner or f"{socket.gethostname()[:30]}:{_pid()}:{secrets.token_hex(4)}"
+        self._poll = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._claims: _Batcher[work.Claim, work.Job | None] = _Batcher(
+            lambda claims: work.claim_batch(deps, claims)
+        )
+        self._finishes: _Batcher[work.Outcome, bool] = _Batcher(
+            lambda outcomes: work.finish_batch(deps, outcomes)
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: The destinations and notifiers themselves (to close them at shutdown).
+        self.targets: list[object] = [
+            *(d for d, _ in destinations.values()),
+            *(n for n, _ in (notifiers or {}).values()),
+        ]
+        platform = {
+            kind: TokenBucket(rate, clock=self._clock, sleep=sleep)
+            for kind, rate in (platform_rates or {}).items()
+        }
+        self._destinations = {
+            name: self._worker(name, cfg, _destination_send(dest), platform)
+            for name, (dest, cfg) in destinations.items()
+        }
+        self._notifiers = {
+            name: self._worker(name, cfg, _notifier_send(notifier), platform)
+            for name, (notifier, cfg) in (notifiers or {}).items()
+        }
+
+    def _worker(
+        self,
+        name: str,
+        config: DestinationConfig | NotifierConfig,
+        send: Callable[[work.Job], Awaitable[Receipt]],
+        platform: Mapping[str, TokenBucket],
+    ) -> _Worker:
+        from commsbot.delivery import registry
+
+        buckets = []
+        kind = registry.find(config.type)
+        default = kind.rate if kind else None
+        per_second = config.rate_per_second or (default.per_second if default else None)
+        if per_second is not None:
+            burst = config.burst or (default.burst if default else 1)
+            rate = Rate(per_second, burst=burst)
+            buckets.append(TokenBucket(rate, clock=self._clock, sleep=self._sleep))
+        if config.type in platform:
+            buckets.append(platform[config.type])
+        return _Worker(name=name, config=config, send=send, buckets=buckets)
+
+    def wake(self) -> None:
+        """Look at the outbox now (after a local approval, or when an attempt ended).
+
+        Safe to call from any thread (use cases run in worker threads).
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wakeup.set()
+        else:
+            loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until ``stop`` is set, then let running attempts finish or abandon them.
+
+        An attempt abandoned at shutdown keeps its lease until it runs out; then it is
+        claimed again (as ``maybe_sent``) by this or another dispatcher.
+        """
+        self._loop = asyncio.get_running_loop()
+        notifier_configs = [w.config for w in self._notifiers.values()]
+        assert all(isinstance(c, NotifierConfig) for c in notifier_configs)
+        next_orphan_check = self._clock.now()
+        try:
+            while not stop.is_set():
+                now = self._clock.now()
+                self._wakeup.clear()
+                try:
+                    await asyncio.to_thread(
+                        work.expand_notices,
+                        self._deps,
+                        notifiers=notifier_configs,  # type: ignore[arg-type]
+                        now=now,
+                    )
+                    if now >= next_orphan_check:
+                        next_orphan_check = now + timedelta(seconds=ORPHAN_CHECK_SECONDS)
+                        await self._check_orphans(now)
+                    wake_at = await self._dispatch_due(now)
+                except Exception:
+                    # The database may be restarting; the outbox keeps everything until then.
+                    log.exception("reading the outbox failed; trying again shortly")
+                    wake_at = None
+                timeout = self._poll
+                if wake_at is not None:
+                    # From the time now, not at the top of the loop: the work above took some.
+                    left = (wake_at - self._clock.now()).total_seconds()
+                    timeout = min(timeout, max(left, 0.0))
+                await self._wait(timeout, stop)
+        finally:
+            await self._shutdown()
+
+    async def _dispatch_due(self, now: datetime) -> datetime | None:
+        idle_destinations = [n for n, w in self._destinations.items() if not w.busy]
+        idle_notifiers = [n for n, w in self._notifiers.items() if not w.busy]
+        if not idle_destinations and not idle_notifiers:
+            return None
+        records, wake_at = await asyncio.to_thread(
+            work.due,
+            self._deps,
+            now=self._clock.now(),
+            destinations=idle_destinations,
+            notifiers=idle_notifiers,
+        )
+        for record in records:
+            workers = self._notifiers if record.kind is DeliveryKind.NOTICE else self._destinations
+            worker = workers.get(record.target)
+            if worker is None or worker.busy:
+                continue
+            worker.busy = True
+            task = asyncio.create_task(self._attempt(worker, record))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return wake_at
+
+    async def _check_orphans(self, now: datetime) -> None:
+        unknown = await asyncio.to_thread(
+            work.expire_orphans,
+            self._deps,
+            destinations=list(self._destinations),
+            notifiers=list(self._notifiers),
+            now=self._clock.now(),
+        )
+        for what in unknown:
+            log.warning(
+                "deliveries to %s wait, but it is not configured; add it back to commsbot.toml "
+                "or they go dead at their deadline",
+                what,
+            )
+
+    async def _wait(self, timeout: float, stop: asyncio.Event) -> None:
+        if self._wakeup.is_set() or stop.is_set():
+            return
+        waiters = {
+            asyncio.ensure_future(self._sleep(timeout)),
+            asyncio.ensure_future(self._wakeup.wait()),
+            asyncio.ensure_future(stop.wait()),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    async def _shutdown(self) -> None:
+        if not self._tasks:
+            return
+        # Give running attempts a moment to record their outcome; the rest keep their lease.
+        _, pending = await asyncio.wait(set(self._tasks), timeout=5)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _attempt(self, worker: _Worker, record: DeliveryRecord) -> None:
+        try:
+            for bucket in worker.buckets:
+                await bucket.acquire()
+            now = self._clock.now()
+            until = now + timedelta(seconds=worker.config.lease)
+            job = await self._claims.submit(
+                work.Claim(delivery_id=record.id, owner=self.owner, now=now, until=until)
+            )
+            if job is None:
+                return  # another dispatcher has it, or it is no longer due
+            outcome = await self._send(worker, job)
+            await self._finishes.submit(outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "delivery %s to %s: the attempt could not be recorded; it is tried again "
+                "when its lease runs out",
+                record.id,
+                worker.name,
+            )
+        finally:
+            worker.busy = False
+            self.wake()
+
+    async def _send(self, worker: _Worker, job: work.Job) -> work.Outcome:
+        config = worker.config
+        record = job.record
+        retryable, retry_after, maybe_sent = True, None, False
+        try:
+            async with asyncio.timeout(config.attempt_timeout_seconds):
+                receipt = await worker.send(job)
+            return work.Outcome(
+                record=record, owner=self.owner, at=self._clock.now(), receipt=receipt
+            )
+        except DeliveryFailed as failed:
+            error = str(failed) or type(failed).__name__
+            retryable, retry_after, maybe_sent = (
+                failed.retryable,
+                failed.retry_after,
+                failed.ambiguous,
+            )
+        except TimeoutError:
+            error = f"no answer within {config.attempt_timeout_seconds:g} s"
+            maybe_sent = True
+        except Exception as exc:  # an adapter bug must not stop the worker
+            log.exception("%s %r failed unexpectedly", type(worker.send).__name__, worker.name)
+            error = f"{type(exc).__name__}: {exc}"
+            maybe_sent = True
+        now = self._clock.now()
+        if maybe_sent:
+            error += " (it may have been delivered; the next attempt checks first)"
+        retry_at = None
+        if retryable and now < record.deadline_at:
+            delay = backoff_delay(
+                attempt=record.attempts,
+                base=config.backoff_base_seconds,
+                cap=config.backoff_cap_seconds,
+                rng=self._rng,
+                retry_after=retry_after,
+            )
+            retry_at = min(now + timedelta(seconds=delay), record.deadline_at)
+        elif not retryable:
+            error = f"{error} (not retried: the platform refused it)"
+        log.warning(
+            "delivery %s to %s failed (attempt %d): %s%s",
+            record.id,
+            worker.name,
+            record.attempts,
+            error,
+            f"; next try at {retry_at.isoformat()}" if retry_at else "; dead",
+        )
+        return work.Outcome(
+            record=record,
+            owner=self.owner,
+            at=now,
+            error=error[:2000],
+            retry_at=retry_at,
+            maybe_sent=maybe_sent,
+        )
+
+
+def _pid() -> int:
+    return os.getpid()

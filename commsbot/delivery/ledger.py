@@ -1,0 +1,165 @@
+"""The delivery ledger: where each delivery stands, and re-driving dead ones.
+
+Use cases behind ``commsbot delivery list`` and ``commsbot delivery retry``, and the lines
+``commsbot incident show`` prints under each published update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from commsbot.delivery.config import destinations_of, notifiers_of
+from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
+from commsbot.delivery.work import describe
+from commsbot.domain.errors import AlreadyDecided, InvalidInput
+from commsbot.domain.model import TimelineEntry
+from commsbot.domain.policy import Actor
+from commsbot.services.deps import Deps
+from commsbot.services.views import delivery_dict
+from commsbot.textviews import when
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """A page of the ledger."""
+
+    deliveries: Sequence[DeliveryRecord]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"deliveries": [delivery_dict(r) for r in self.deliveries]}
+
+
+@dataclass(frozen=True)
+class Redriven:
+    delivery: DeliveryRecord
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"delivery": delivery_dict(self.delivery)}
+
+
+def list_deliveries(
+    deps: Deps,
+    *,
+    state: DeliveryState | None = None,
+    incident_ref: str | None = None,
+    limit: int = 100,
+) -> Deliveries:
+    """Deliveries (updates, corrections and notices), newest first."""
+    with deps.read() as uow:
+        incident_id = uow.incidents.get(incident_ref).id if incident_ref else None
+        return Deliveries(
+            list(uow.deliveries.list(state=state, incident_id=incident_id, limit=limit))
+        )
+
+
+def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
+    """Send a dead delivery again, with a fresh deadline; refuse any other state.
+
+    Raises:
+        NotFound: no such delivery.
+        AlreadyDecided: it is not dead (sent, or still being tried).
+        InvalidInput: its destination (or notifier) is no longer configured.
+        NotAllowed: ``actor`` is not a responder.
+    """
+    deps.settings.policy().check_respond(actor, "re-drive a delivery")
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        record = uow.deliveries.get(delivery_id)
+        zone = deps.settings.zone
+        if record.state is not DeliveryState.DEAD:
+            raise AlreadyDecided(
+                f"delivery {record.id} to {record.target!r} is {_state_text(record, zone)}; "
+                "only dead deliveries can be re-driven"
+            )
+        notice = record.kind is DeliveryKind.NOTICE
+        configured = {
+            c.name: c
+            for c in (
+                notifiers_of(deps.settings.notifiers)
+                if notice
+                else destinations_of(deps.settings.destinations)
+            )
+        }
+        config = configured.get(record.target)
+        if config is None:
+            role = "notifier" if notice else "destination"
+            raise InvalidInput(
+                f"delivery {record.id} goes to {role} {record.target!r}, which is not configured "
+                f"any more; add it back to commsbot.toml first (configured: "
+                f"{', '.join(sorted(configured)) or 'none'})"
+            )
+        if not uow.deliveries.redrive(record.id, now=now, deadline_at=now + config.give_up_after):
+            raise AlreadyDecided(f"delivery {record.id} was re-driven by someone else just now")
+        uow.timeline.append(
+            TimelineEntry(
+                incident_id=record.incident_id,
+                at=now,
+                actor=actor.id,
+                action="redriven",
+                detail=(
+                    f"{describe(uow, record)} to {record.target!r} (delivery {record.id}) is "
+                    f"being sent again after {record.attempts} attempts; last error: "
+                    f"{record.last_error}"
+                ),
+            )
+        )
+        result = Redriven(uow.deliveries.get(record.id))
+        uow.commit()
+    return result
+
+
+def _state_text(record: DeliveryRecord, zone: ZoneInfo) -> str:
+    state = record.state
+    if state is DeliveryState.SENT:
+        return f"sent (at {when(record.sent_at, zone)})"
+    if state is DeliveryState.RETRYING:
+        return (
+            f"retrying (attempt {record.attempts}, next try at "
+            f"{when(record.next_attempt_at, zone)})"
+        )
+    if state is DeliveryState.SENDING:
+        return f"being sent right now (attempt {record.attempts})"
+    if state is DeliveryState.DEAD:
+        return f"dead since {when(record.dead_at, zone)}"
+    return "pending (not tried yet)"
+
+
+def delivery_line(record: DeliveryRecord, zone: ZoneInfo) -> str:
+    """``→ status-hook  retrying: attempt 3, next try at Dec 11 3:25 PM PST — HTTP 503 …``."""
+    what = "correction " if record.kind is DeliveryKind.CORRECTION else ""
+    head = f"→ {what}{record.target}"
+    state = record.state
+    if state is DeliveryState.SENT:
+        text = f"sent at {when(record.sent_at, zone)}"
+        if record.attempts > 1:
+            text += f" (attempt {record.attempts})"
+        if record.note:
+            text += f"; {record.note}"
+    elif state is DeliveryState.RETRYING:
+        text = (
+            f"retrying: attempt {record.attempts}, next try at "
+            f"{when(record.next_attempt_at, zone)} — {record.last_error}"
+        )
+    elif state is DeliveryState.DEAD:
+        text = (
+            f"DEAD after {record.attempts} attempt{'s' if record.attempts != 1 else ''} — "
+            f"{record.last_error} (re-drive: commsbot delivery retry {record.id})"
+        )
+    elif state is DeliveryState.SENDING:
+        text = f"sending (attempt {record.attempts})"
+    else:
+        text = "pending"
+    return f"{head}  {text}"
+
+
+def list_text(result: Deliveries, zone: ZoneInfo) -> str:
+    """``commsbot delivery list`` for people."""
+    if not result.deliveries:
+        return "No deliveries."
+    return "\n".join(
+        f"{r.id}  {r.kind.value:<10} {when(r.created_at, zone)}  {delivery_line(r, zone)}"
+        for r in result.deliveries
+    )

@@ -1,0 +1,261 @@
+"""Writing to the outbox, inside the use cases' transactions.
+
+- :func:`plan_update` / :func:`plan_correction`: one delivery per destination, written in the
+  transaction that publishes (or corrects) the update, so an approval and its broadcast are
+  committed together or not at all.
+- :func:`enqueue_notice`: an internal notice for the notifiers (reminders call it too).
+- :func:`on_draft_proposed` / :func:`on_draft_decided`: the notices the draft use cases send.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from commsbot.delivery.config import destinations_of
+from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import (
+    ComponentStatus,
+    Draft,
+    DraftState,
+    Incident,
+    Severity,
+    Update,
+)
+from commsbot.services.deps import Deps, new_id
+from commsbot.services.ports import Notice, UnitOfWork
+from commsbot.services.views import IncidentSnapshot
+
+APPROVAL_REQUESTED = "approval_requested"
+DRAFT_DECIDED = "draft_decided"
+DELIVERY_DEAD = "delivery_dead"
+
+
+def plan_update(
+    deps: Deps, uow: UnitOfWork, *, snapshot: IncidentSnapshot, update: Update
+) -> list[DeliveryRecord]:
+    """Write one delivery of ``update`` per destination that wants it (severity, components).
+
+    Call inside the transaction that publishes ``update``; ``snapshot`` is the incident as
+    this update leaves it.
+    """
+    incident = snapshot.incident
+    now = deps.clock.now()
+    position = uow.deliveries.next_position(incident.id)
+    made = []
+    for dest in destinations_of(deps.settings.destinations):
+        if not dest.wants(severity=incident.severity, components=list(incident.components)):
+            continue
+        record = DeliveryRecord(
+            id=deps.ids(),
+            kind=DeliveryKind.UPDATE,
+            target=dest.name,
+            incident_id=incident.id,
+            key=delivery_key(DeliveryKind.UPDATE, update.id, dest.name),
+            created_at=now,
+            deadline_at=now + dest.give_up_after,
+            position=position,
+            update_id=update.id,
+        )
+        uow.deliveries.add(record, snapshot=snapshot_json(snapshot))
+        made.append(record)
+    return made
+
+
+def plan_correction(
+    deps: Deps, uow: UnitOfWork, *, snapshot: IncidentSnapshot, update: Update, draft: Draft
+) -> list[DeliveryRecord]:
+    """Write one delivery of the correction per destination the original update went to.
+
+    A correction follows the original: a destination configured since never saw the update
+    and is not told it changed. Each comes after everything enqueued earlier for the
+    incident, so it is sent after the original (whose message id it needs).
+    """
+    incident = snapshot.incident
+    now = deps.clock.now()
+    configured = {d.name: d for d in destinations_of(deps.settings.destinations)}
+    targets = dict.fromkeys(
+        r.target for r in uow.deliveries.for_update(update.id) if r.kind is DeliveryKind.UPDATE
+    )
+    position = uow.deliveries.next_position(incident.id)
+    made = []
+    for target in targets:
+        dest = configured.get(target)
+        give_up = dest.give_up_after if dest else destinations_of([])[0].give_up_after
+        record = DeliveryRecord(
+            id=deps.ids(),
+            kind=DeliveryKind.CORRECTION,
+            target=target,
+            incident_id=incident.id,
+            key=delivery_key(DeliveryKind.CORRECTION, draft.id, target),
+            created_at=now,
+            deadline_at=now + give_up,
+            position=position,
+            update_id=update.id,
+            draft_id=draft.id,
+        )
+        uow.deliveries.add(record, snapshot=snapshot_json(snapshot))
+        made.append(record)
+    return made
+
+
+def enqueue_notice(uow: UnitOfWork, notice: Notice, *, now: datetime | None = None) -> str:
+    """Queue an internal notice for every notifier that wants its kind; returns its id.
+
+    Call inside the transaction that makes the notice true (it is sent only if that commits).
+    The dispatcher expands it into one delivery per notifier when it next looks, so the
+    notifiers need not be known here; ``now`` starts its give-up clock (default: then).
+
+    Example:
+        >>> with deps.uow() as uow:  # doctest: +SKIP
+        ...     enqueue_notice(uow, Notice(kind="reminder", incident_id=i.id,
+        ...                                incident_ref=i.ref, text="Update due", ...))
+        ...     uow.commit()
+    """
+    notice_id = new_id()
+    uow.deliveries.add_notice(notice_id, notice, created_at=now)
+    return notice_id
+
+
+def _audience(deps: Deps, incident: Incident, author: str) -> tuple[str, ...]:
+    policy = deps.settings.policy()
+    people = set(policy.approvers_for(incident.severity))
+    if not policy.allow_self_approval:
+        people.discard(author)
+    return tuple(sorted(people))
+
+
+def _draft_kind(draft: Draft) -> str:
+    if draft.corrects is not None:
+        return "correction"
+    return "postmortem" if draft.postmortem else draft.status.value
+
+
+def on_draft_proposed(
+    deps: Deps, uow: UnitOfWork, *, incident: Incident, draft: Draft, actor: str, edited: bool
+) -> None:
+    """Ask the approvers (``approval_requested``): who drafted what, and how to approve it."""
+    what = f"edited draft {draft.id}, now v{draft.version}" if edited else "drafted an update"
+    if draft.corrects is not None and not edited:
+        what = "drafted a correction of a published update"
+    other = (
+        "someone other than the author"
+        if not deps.settings.approval.allow_self_approval
+        else "an approver"
+    )
+    text = (
+        f"{actor} {what} for {incident.ref} “{incident.title}” ({incident.severity.value}, "
+        f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}\n\n"
+        f"To publish it, {other} approves version {draft.version}: "
+        f"commsbot update approve {draft.id} --version {draft.version} --as <you> "
+        "(or Approve in chat); to stop it: commsbot update reject "
+        f"{draft.id} --reason TEXT --as <you>."
+    )
+    enqueue_notice(
+        uow,
+        Notice(
+            kind=APPROVAL_REQUESTED,
+            incident_id=incident.id,
+            incident_ref=incident.ref,
+            text=text,
+            draft_id=draft.id,
+            draft_version=draft.version,
+            audience=_audience(deps, incident, draft.author),
+        ),
+        now=deps.clock.now(),
+    )
+
+
+def on_draft_decided(
+    deps: Deps,
+    uow: UnitOfWork,
+    *,
+    incident: Incident,
+    draft: Draft,
+    update: Update | None = None,
+    deliveries: int = 0,
+) -> None:
+    """Tell the author what became of their draft (``draft_decided``)."""
+    actor = draft.decided_by or "someone"
+    if draft.state is DraftState.PUBLISHED and update is not None:
+        done = "corrected" if draft.corrects is not None else "published"
+        text = (
+            f"{actor} approved draft {draft.id} v{draft.version} of {incident.ref}: update "
+            f"#{update.seq} ({update.statuspage_status}) is {done} and on its way to "
+            f"{deliveries} destination{'s' if deliveries != 1 else ''}."
+        )
+    else:
+        verb = "withdrew" if actor == draft.author else "rejected"
+        text = (
+            f"{actor} {verb} draft {draft.id} v{draft.version} of {incident.ref}: "
+            f"{draft.decision_note or 'no reason given'}"
+        )
+    enqueue_notice(
+        uow,
+        Notice(
+            kind=DRAFT_DECIDED,
+            incident_id=incident.id,
+            incident_ref=incident.ref,
+            text=text,
+            draft_id=draft.id,
+            draft_version=draft.version,
+            audience=() if actor == draft.author else (draft.author,),
+        ),
+        now=deps.clock.now(),
+    )
+
+
+# --- the incident as of an update, kept with its deliveries ----------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+def snapshot_json(snap: IncidentSnapshot) -> dict[str, Any]:
+    """``snap`` as JSON, to render the deliveries later exactly as of this update."""
+    i = snap.incident
+    return {
+        "incident": {
+            "id": i.id,
+            "number": i.number,
+            "title": i.title,
+            "severity": i.severity.value,
+            "status": i.status.value,
+            "components": list(i.components),
+            "commander": i.commander,
+            "declared_at": _iso(i.declared_at),
+            "updated_at": _iso(i.updated_at),
+            "resolved_at": _iso(i.resolved_at),
+            "published_count": i.published_count,
+        },
+        "components": {name: status.value for name, status in snap.components.items()},
+    }
+
+
+def snapshot_from_json(data: dict[str, Any]) -> IncidentSnapshot:
+    raw = data["incident"]
+    declared = datetime.fromisoformat(raw["declared_at"])
+    updated = datetime.fromisoformat(raw["updated_at"])
+    incident = Incident(
+        id=raw["id"],
+        number=int(raw["number"]),
+        title=raw["title"],
+        severity=Severity(raw["severity"]),
+        status=Status(raw["status"]),
+        components=list(raw["components"]),
+        commander=raw["commander"],
+        declared_at=declared,
+        updated_at=updated,
+        resolved_at=_time(raw.get("resolved_at")),
+        published_count=int(raw.get("published_count", 0)),
+    )
+    return IncidentSnapshot(
+        incident=incident,
+        components={n: ComponentStatus(s) for n, s in data.get("components", {}).items()},
+    )

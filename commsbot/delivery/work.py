@@ -1,0 +1,303 @@
+"""The dispatcher's database work: synchronous, one transaction per call, run in a thread.
+
+Nothing here talks to a platform: claims and outcomes are written in short transactions
+around the (async) attempt, never during it. Claims and outcomes come in batches so that a
+broadcast to hundreds of destinations costs a few transactions, not hundreds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from commsbot.delivery.config import NotifierConfig
+from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
+from commsbot.delivery.outbox import DELIVERY_DEAD, enqueue_notice, snapshot_from_json
+from commsbot.domain.model import TimelineEntry, Update
+from commsbot.services.deps import Deps
+from commsbot.services.ports import Notice, Outbound, Receipt, UnitOfWork
+from commsbot.services.views import iso
+
+log = logging.getLogger("commsbot.delivery")
+
+#: Who the timeline names for what the dispatcher does.
+ACTOR = "commsbot"
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: str
+    owner: str
+    now: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery and what to hand its target: an Outbound or a Notice."""
+
+    record: DeliveryRecord
+    outbound: Outbound | None = None
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended: sent (``receipt``), retrying (``retry_at``) or dead (neither)."""
+
+    record: DeliveryRecord
+    owner: str
+    at: datetime
+    receipt: Receipt | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    maybe_sent: bool = False
+
+
+def link_for(deps: Deps, incident_id: str) -> str:
+    """The status page's page for the incident: where the full update can be read."""
+    return f"{deps.settings.page.url.rstrip('/')}/incidents/{incident_id}"
+
+
+def due(
+    deps: Deps, *, now: datetime, destinations: Collection[str], notifiers: Collection[str]
+) -> tuple[Sequence[DeliveryRecord], datetime | None]:
+    """The next delivery of each idle target, and when to look again at the latest."""
+    with deps.read() as uow:
+        records = uow.deliveries.due(now=now, destinations=destinations, notifiers=notifiers)
+        return records, uow.deliveries.next_wakeup(after=now)
+
+
+def expand_notices(deps: Deps, *, notifiers: Sequence[NotifierConfig], now: datetime) -> int:
+    """Turn notices nobody expanded yet into one delivery per notifier; returns how many."""
+    with deps.read() as uow:
+        if not uow.deliveries.unexpanded_notices(limit=1):
+            return 0
+    made = 0
+    with deps.uow() as uow:
+        for notice_id, notice, created_at in uow.deliveries.unexpanded_notices(limit=200):
+            if not uow.deliveries.claim_notice(notice_id, now=now):
+                continue  # another replica expanded it
+            start = created_at or now
+            for config in notifiers:
+                if not config.wants(notice.kind):
+                    continue
+                uow.deliveries.add(
+                    DeliveryRecord(
+                        id=deps.ids(),
+                        kind=DeliveryKind.NOTICE,
+                        target=config.name,
+                        incident_id=notice.incident_id,
+                        key=delivery_key(DeliveryKind.NOTICE, notice_id, config.name),
+                        created_at=start,
+                        deadline_at=start + config.give_up_after,
+                        notice_id=notice_id,
+                    )
+                )
+                made += 1
+        uow.commit()
+    return made
+
+
+def claim_batch(deps: Deps, claims: Sequence[Claim]) -> list[Job | None]:
+    """Claim each delivery (None where another holder won) and load what its attempt needs."""
+    jobs: list[Job | None] = []
+    # A broadcast claims the same update for every destination: read each once per batch.
+    updates: dict[str, Update] = {}
+    with deps.uow() as uow:
+        for claim in claims:
+            record = uow.deliveries.claim(
+                claim.delivery_id, owner=claim.owner, now=claim.now, until=claim.until
+            )
+            jobs.append(None if record is None else _job(deps, uow, record, updates))
+        uow.commit()
+    return jobs
+
+
+def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, updates: dict[str, Update]) -> Job:
+    if record.kind is DeliveryKind.NOTICE:
+        assert record.notice_id is not None
+        notice = uow.deliveries.notice(record.notice_id)
+        return Job(record=record, notice=_with(notice, record))
+    assert record.update_id is not None
+    update = updates.get(record.update_id)
+    if update is None:
+        update = updates[record.update_id] = uow.updates.get(record.update_id)
+    raw = uow.deliveries.snapshot_of(record.id)
+    if raw is not None:
+        snap = snapshot_from_json(raw)
+    else:  # rows always carry one; read the incident as it is now rather than fail
+        from commsbot.services.incidents import snapshot
+
+        snap = snapshot(uow, uow.incidents.get(record.incident_id))
+    correction = record.kind is DeliveryKind.CORRECTION
+    return Job(
+        record=record,
+        outbound=Outbound(
+            delivery_id=record.id,
+            key=record.key,
+            incident=snap,
+            update=update,
+            link=link_for(deps, record.incident_id),
+            attempt=record.attempts,
+            correction_of=(
+                uow.deliveries.message_id_for(update_id=update.id, target=record.target)
+                if correction
+                else None
+            ),
+            thread_id=uow.deliveries.thread_for(
+                target=record.target, incident_id=record.incident_id
+            ),
+            is_correction=correction,
+            maybe_sent=record.maybe_sent,
+        ),
+    )
+
+
+def _with(notice: Notice, record: DeliveryRecord) -> Notice:
+    from dataclasses import replace
+
+    return replace(notice, key=record.key, maybe_sent=record.maybe_sent)
+
+
+def finish_batch(deps: Deps, outcomes: Sequence[Outcome]) -> list[bool]:
+    """Write each outcome; False where the lease was lost (another holder took over).
+
+    One transaction for the batch; if it fails, each outcome is written on its own so that
+    one bad row cannot hold the others back.
+    """
+    try:
+        with deps.uow() as uow:
+            written = [_finish(deps, uow, o) for o in outcomes]
+            uow.commit()
+        return written
+    except Exception:
+        if len(outcomes) == 1:
+            raise
+        log.exception("writing %d delivery outcomes together failed; writing each", len(outcomes))
+    results = []
+    for outcome in outcomes:
+        try:
+            results.extend(finish_batch(deps, [outcome]))
+        except Exception:
+            log.exception("could not record the outcome of delivery %s", outcome.record.id)
+            results.append(False)
+    return results
+
+
+def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
+    record = outcome.record
+    if outcome.receipt is not None:
+        won = uow.deliveries.mark_sent(
+            record.id, owner=outcome.owner, now=outcome.at, receipt=outcome.receipt
+        )
+        if won and outcome.receipt.thread_id and record.kind is not DeliveryKind.NOTICE:
+            uow.deliveries.remember_thread(
+                target=record.target,
+                incident_id=record.incident_id,
+                thread_id=outcome.receipt.thread_id,
+                now=outcome.at,
+            )
+    elif outcome.retry_at is not None:
+        won = uow.deliveries.mark_retry(
+            record.id,
+            owner=outcome.owner,
+            next_attempt_at=outcome.retry_at,
+            error=outcome.error or "failed",
+            maybe_sent=outcome.maybe_sent,
+        )
+    else:
+        won = uow.deliveries.mark_dead(
+            record.id,
+            owner=outcome.owner,
+            now=outcome.at,
+            error=outcome.error or "failed",
+            maybe_sent=outcome.maybe_sent,
+        )
+        if won:
+            raise_dead(deps, uow, uow.deliveries.get(record.id), at=outcome.at)
+    if not won:
+        log.warning(
+            "delivery %s to %s: the lease ran out before the attempt ended; another "
+            "dispatcher took it over and its outcome stands",
+            record.id,
+            record.target,
+        )
+    return won
+
+
+def describe(uow: UnitOfWork, record: DeliveryRecord) -> str:
+    """``update #2``, ``the correction of update #2`` or ``notice approval_requested``."""
+    if record.kind is DeliveryKind.NOTICE:
+        kind = uow.deliveries.notice(record.notice_id).kind if record.notice_id else "?"
+        return f"notice {kind}"
+    seq = uow.updates.get(record.update_id).seq if record.update_id else "?"
+    return (
+        f"the correction of update #{seq}"
+        if record.kind is DeliveryKind.CORRECTION
+        else (f"update #{seq}")
+    )
+
+
+def raise_dead(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, *, at: datetime) -> None:
+    """A delivery went dead: say so on the incident's timeline and to its notifiers."""
+    incident = uow.incidents.get(record.incident_id)
+    what = describe(uow, record)
+    role = "notifier" if record.kind is DeliveryKind.NOTICE else "destination"
+    text = (
+        f"{what} of {incident.ref} could not be delivered to {role} {record.target!r} after "
+        f"{record.attempts} attempt{'s' if record.attempts != 1 else ''} (since "
+        f"{iso(record.created_at)}): {record.last_error}. Re-drive it with "
+        f"`commsbot delivery retry {record.id}` once the cause is fixed."
+    )
+    uow.timeline.append(
+        TimelineEntry(
+            incident_id=incident.id, at=at, actor=ACTOR, action=DELIVERY_DEAD, detail=text
+        )
+    )
+    # A dead notice about a dead delivery stops here: no notices about notices, forever.
+    if record.kind is DeliveryKind.NOTICE and what == f"notice {DELIVERY_DEAD}":
+        return
+    enqueue_notice(
+        uow,
+        Notice(
+            kind=DELIVERY_DEAD,
+            incident_id=incident.id,
+            incident_ref=incident.ref,
+            text=text,
+            audience=(incident.commander,),
+        ),
+        now=at,
+    )
+
+
+def expire_orphans(
+    deps: Deps,
+    *,
+    destinations: Collection[str],
+    notifiers: Collection[str],
+    now: datetime,
+) -> list[str]:
+    """Open deliveries to targets no longer configured: dead once past their deadline.
+
+    Returns the unknown targets that still have open deliveries (for a warning).
+    """
+    with deps.read() as uow:
+        unknown = [
+            (is_notice, target)
+            for is_notice, target in uow.deliveries.open_targets()
+            if target not in (notifiers if is_notice else destinations)
+        ]
+    for is_notice, target in unknown:
+        role = "notifier" if is_notice else "destination"
+        with deps.uow() as uow:
+            for record in uow.deliveries.open_for_target(notice=is_notice, target=target):
+                if record.deadline_at > now:
+                    continue
+                error = f"no {role} named {target!r} is configured (any more)"
+                if uow.deliveries.expire(record.id, now=now, error=error):
+                    raise_dead(deps, uow, uow.deliveries.get(record.id), at=now)
+            uow.commit()
+    return [f"{'notifier' if n else 'destination'} {t!r}" for n, t in unknown]

@@ -1,0 +1,170 @@
+"""Planning in the approving transaction, notices, and corrections, on the in-memory fakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from commsbot.delivery.corrections import propose_correction
+from commsbot.delivery.model import DeliveryKind
+from commsbot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleDraft
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import ComponentStatus, Severity
+from commsbot.domain.policy import Actor
+from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
+from commsbot.services.incidents import declare
+from commsbot.settings import parse_settings
+from tests.unit.fakes import MemoryData, make_deps
+
+MAYA, SAM = Actor("maya"), Actor("sam")
+
+
+def setup(**config: Any) -> tuple[Any, MemoryData]:
+    deps, data, _ = make_deps(parse_settings({"timezone": "America/Los_Angeles", **config}))
+    return deps, data
+
+
+def declared(deps: Any, severity: Severity = Severity.SEV1, component: str = "ChatGPT") -> Any:
+    return declare(
+        deps,
+        title="ChatGPT unavailable",
+        severity=severity,
+        components={component: None},
+        actor=MAYA,
+        body="We're investigating.",
+    )
+
+
+def notices(data: MemoryData, kind: str | None = None) -> list[Any]:
+    found = [n for n, _ in data.outbox.notices.values()]
+    return [n for n in found if kind is None or n.kind == kind]
+
+
+def test_with_no_destinations_configured_updates_go_to_the_console() -> None:
+    deps, data = setup()
+    d = declared(deps)
+    update = approve_draft(deps, draft_id=d.draft.id, actor=SAM).update
+
+    (record,) = data.outbox.deliveries.values()
+    assert (record.target, record.kind, record.update_id) == (
+        "console",
+        DeliveryKind.UPDATE,
+        update.id,
+    )
+    snapshot = data.outbox.snapshots[record.id]
+    assert snapshot["incident"]["status"] == "investigating"
+    assert snapshot["components"] == {"ChatGPT": "major_outage"}
+
+
+def test_destinations_filter_by_severity_and_component() -> None:
+    deps, data = setup(
+        destinations=[
+            {"name": "all", "type": "console"},
+            {"name": "sev1", "type": "console", "severities": ["sev1"]},
+            {"name": "api", "type": "console", "components": ["API"]},
+        ]
+    )
+    for severity, component in [(Severity.SEV1, "ChatGPT"), (Severity.SEV3, "api")]:
+        approve_draft(deps, draft_id=declared(deps, severity, component).draft.id, actor=SAM)
+
+    by_incident: dict[str, list[str]] = {}
+    for record in data.outbox.deliveries.values():
+        by_incident.setdefault(record.incident_id, []).append(record.target)
+    assert sorted(map(sorted, by_incident.values())) == [["all", "api"], ["all", "sev1"]]
+
+
+def test_a_refused_approval_enqueues_nothing() -> None:
+    deps, data = setup()
+    d = declared(deps)
+    with pytest.raises(NotAllowed):
+        approve_draft(deps, draft_id=d.draft.id, actor=MAYA)
+
+    assert data.outbox.deliveries == {}
+    assert [n.kind for n in notices(data)] == ["approval_requested"]
+
+
+def test_approval_requests_name_the_approvers_and_how_to_approve() -> None:
+    deps, data = setup(
+        severities={"sev1": {"approvers": ["sam", "maya", "slack-group:S0COMMS"]}},
+    )
+    d = declared(deps)
+
+    (request,) = notices(data, "approval_requested")
+    assert request.audience == ("sam", "slack-group:S0COMMS")  # not the author
+    assert request.draft_id == d.draft.id
+    assert request.draft_version == 1
+    assert "maya drafted an update for INC-1" in request.text
+    assert f"commsbot update approve {d.draft.id} --version 1" in request.text
+
+    edit_draft(deps, draft_id=d.draft.id, actor=MAYA, body="We're on it.")
+    assert [n.draft_version for n in notices(data, "approval_requested")] == [1, 2]
+
+
+def test_decisions_are_told_to_the_author() -> None:
+    deps, data = setup()
+    d = declared(deps)
+    approve_draft(deps, draft_id=d.draft.id, actor=SAM)
+    draft = propose_update(deps, incident_ref="INC-1", status=Status.IDENTIFIED, actor=MAYA).draft
+    reject_draft(deps, draft_id=draft.id, actor=SAM, reason="say when it started")
+
+    approved, rejected = notices(data, "draft_decided")
+    assert approved.audience == ("maya",)
+    assert "update #1 (investigating) is published and on its way to 1 destination" in approved.text
+    assert "sam rejected draft" in rejected.text
+    assert "say when it started" in rejected.text
+
+
+def test_a_correction_changes_only_the_body_and_goes_where_the_original_went() -> None:
+    deps, data = setup(
+        destinations=[{"name": "a", "type": "console"}, {"name": "b", "type": "console"}]
+    )
+    d = declared(deps)
+    original = approve_draft(deps, draft_id=d.draft.id, actor=SAM).update
+    incident_before = data.incidents[original.incident_id]
+    status_before = incident_before.status
+    components_before = {n: c.status for n, c in data.components.items()}
+
+    draft = propose_correction(deps, update_ref="INC-1#1", body="Corrected text.", actor=MAYA).draft
+    assert draft.corrects == original.id
+    with pytest.raises(NotAllowed, match="two-person rule"):
+        approve_draft(deps, draft_id=draft.id, actor=MAYA)
+    with pytest.raises(InvalidInput, match="only its body can change"):
+        edit_draft(deps, draft_id=draft.id, actor=MAYA, status=Status.RECOVERED)
+    corrected = approve_draft(deps, draft_id=draft.id, actor=SAM).update
+
+    assert corrected.id == original.id
+    assert corrected.body == "Corrected text."
+    assert corrected.corrected_at is not None
+    assert data.updates[original.id].body == "Corrected text."
+    assert data.incidents[original.incident_id].status is status_before
+    assert {n: c.status for n, c in data.components.items()} == components_before
+    assert components_before["ChatGPT"] is ComponentStatus.MAJOR_OUTAGE
+    corrections = [r for r in data.outbox.deliveries.values() if r.kind is DeliveryKind.CORRECTION]
+    assert sorted(r.target for r in corrections) == ["a", "b"]
+    assert {r.position for r in corrections} == {2}  # after the original
+    assert {r.draft_id for r in corrections} == {draft.id}
+    assert data.timeline[-1].action == "corrected"
+
+
+def test_corrections_are_refused_clearly() -> None:
+    deps, _ = setup()
+    approve_draft(deps, draft_id=declared(deps).draft.id, actor=SAM)
+
+    with pytest.raises(NotFound, match="INC-1 has no update #7"):
+        propose_correction(deps, update_ref="INC-1#7", body="x", actor=MAYA)
+    with pytest.raises(NotFound, match="INCIDENT#SEQ"):
+        propose_correction(deps, update_ref="nope", body="x", actor=MAYA)
+    with pytest.raises(InvalidInput, match="the same as update #1"):
+        propose_correction(deps, update_ref="INC-1#1", body="We're investigating.", actor=MAYA)
+
+
+def test_approving_an_edited_correction_by_its_old_version_is_stale() -> None:
+    deps, _ = setup()
+    approve_draft(deps, draft_id=declared(deps).draft.id, actor=SAM)
+    draft = propose_correction(deps, update_ref="INC-1#1", body="One.", actor=MAYA).draft
+    edit_draft(deps, draft_id=draft.id, actor=MAYA, body="Two.")
+
+    with pytest.raises(StaleDraft):
+        approve_draft(deps, draft_id=draft.id, actor=SAM, version=1)
+    assert approve_draft(deps, draft_id=draft.id, actor=SAM, version=2).update.body == "Two."
