@@ -1,0 +1,247 @@
+"""The private API, ``/api/v1``: the CLI's use cases over HTTP, with the same refusals.
+
+Bodies are the CLI's ``--json`` shapes (see the README). Every use case runs in a worker thread
+(``asyncio.to_thread``): the core is synchronous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import MAX_BODY, MAX_REASON, MAX_TITLE, ComponentStatus, Severity
+from commsbot.http.auth import actor_of, require
+from commsbot.http.context import HttpContext, context
+from commsbot.http.errors import responses
+from commsbot.http.tokens import ApiToken, Scope
+from commsbot.services import drafts, incidents
+from commsbot.services.views import timeline_dict
+
+MAX_COMPONENTS = 50
+log = logging.getLogger("commsbot.http")
+
+
+async def refresh_page(ctx: HttpContext) -> None:
+    """Re-render the public page now rather than at the next poll (best effort)."""
+    try:
+        await asyncio.to_thread(ctx.pages.refresh)
+    except Exception:  # published already; the watcher will catch up
+        log.warning("status page refresh after publish failed", exc_info=True)
+
+
+def _printable(value: str) -> str:
+    # Lone surrogates cannot be stored (UTF-8), NUL neither (PostgreSQL): refuse them here.
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("contains a NUL character or an unpaired surrogate; remove it")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+ComponentName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f=]+$"),
+    AfterValidator(_printable),
+]
+IncidentRef = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9#-]{1,40}$",
+        description="INC-42, 42 or the incident's 12-character id",
+        examples=["INC-1"],
+    ),
+]
+DraftId = Annotated[str, Path(pattern=r"^[a-z0-9]{12}$", description="The draft's 12-character id")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DeclareRequest(_Body):
+    title: Text = Field(max_length=MAX_TITLE, description="The incident's public name.")
+    severity: Severity = Severity.SEV2
+    components: dict[ComponentName, ComponentStatus | None] = Field(
+        default_factory=dict,
+        max_length=MAX_COMPONENTS,
+        description="Affected component → its impact (null: the severity's default impact).",
+    )
+    body: Text | None = Field(
+        default=None, max_length=MAX_BODY, description="Acknowledgment (default: template)."
+    )
+
+
+class ProposeRequest(_Body):
+    status: Status | None = Field(
+        default=None, description="The status the update sets (default: unchanged)."
+    )
+    body: Text | None = Field(default=None, max_length=MAX_BODY)
+    components: dict[ComponentName, ComponentStatus] = Field(
+        default_factory=dict, max_length=MAX_COMPONENTS
+    )
+    reason: Text | None = Field(default=None, max_length=MAX_REASON)
+    postmortem: bool = False
+
+
+class EditRequest(_Body):
+    body: Text | None = Field(default=None, max_length=MAX_BODY)
+    status: Status | None = None
+    components: dict[ComponentName, ComponentStatus] | None = Field(
+        default=None, max_length=MAX_COMPONENTS
+    )
+    reason: Text | None = Field(default=None, max_length=MAX_REASON)
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The version being edited."
+    )
+
+
+class ApproveRequest(_Body):
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The version read; refused if changed."
+    )
+
+
+class RejectRequest(_Body):
+    reason: Text = Field(max_length=MAX_REASON)
+
+
+class NoteRequest(_Body):
+    text: Text = Field(max_length=MAX_BODY)
+
+
+Ctx = Annotated[HttpContext, Depends(context)]
+Reader = Annotated[ApiToken, Depends(require(Scope.READ))]
+Writer = Annotated[ApiToken, Depends(require(Scope.WRITE))]
+Approver = Annotated[ApiToken, Depends(require(Scope.APPROVE))]
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+
+
+@router.get("/incidents", responses=responses(400, 401, 403))
+async def list_incidents(
+    ctx: Ctx,
+    token: Reader,
+    open_only: Annotated[bool, Query(alias="open", description="Only unrecovered.")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Incidents, newest first."""
+    found = await asyncio.to_thread(
+        incidents.list_incidents, ctx.deps, open_only=open_only, limit=limit
+    )
+    return {"incidents": [s.as_dict() for s in found]}
+
+
+@router.post("/incidents", status_code=201, responses=responses(400, 401, 403, 409))
+async def declare(ctx: Ctx, token: Writer, request: DeclareRequest) -> dict[str, Any]:
+    """Declare an incident: it starts investigating, with an acknowledgment drafted."""
+    result = await asyncio.to_thread(
+        incidents.declare,
+        ctx.deps,
+        title=request.title,
+        severity=request.severity,
+        components=request.components,
+        actor=actor_of(token),
+        body=request.body,
+    )
+    return result.as_dict()
+
+
+@router.get("/incidents/{ref}", responses=responses(400, 401, 403, 404))
+async def show(ctx: Ctx, token: Reader, ref: IncidentRef) -> dict[str, Any]:
+    """Status, components, published updates, pending drafts and the timeline."""
+    detail = await asyncio.to_thread(incidents.show_incident, ctx.deps, incident_ref=ref)
+    return detail.as_dict()
+
+
+@router.post("/incidents/{ref}/notes", status_code=201, responses=responses(400, 401, 403, 404))
+async def note(ctx: Ctx, token: Writer, ref: IncidentRef, request: NoteRequest) -> dict[str, Any]:
+    """Add an internal note to the timeline (never published)."""
+    entry = await asyncio.to_thread(
+        incidents.add_note, ctx.deps, incident_ref=ref, text=request.text, actor=actor_of(token)
+    )
+    return {"note": timeline_dict(entry)}
+
+
+@router.post(
+    "/incidents/{ref}/drafts", status_code=201, responses=responses(400, 401, 403, 404, 409)
+)
+async def propose(
+    ctx: Ctx, token: Writer, ref: IncidentRef, request: ProposeRequest
+) -> dict[str, Any]:
+    """Draft a public update; it is published when someone else approves it."""
+
+    def run() -> dict[str, Any]:
+        status = request.status
+        if status is None:
+            current = incidents.show_incident(ctx.deps, incident_ref=ref).incident.incident
+            status = Status.RECOVERED if request.postmortem else current.status
+        return drafts.propose_update(
+            ctx.deps,
+            incident_ref=ref,
+            status=status,
+            actor=actor_of(token),
+            body=request.body,
+            component_changes=request.components,
+            reason=request.reason,
+            postmortem=request.postmortem,
+        ).as_dict()
+
+    return await asyncio.to_thread(run)
+
+
+@router.patch("/drafts/{draft_id}", responses=responses(400, 401, 403, 404, 409))
+async def edit(ctx: Ctx, token: Writer, draft_id: DraftId, request: EditRequest) -> dict[str, Any]:
+    """Edit a pending draft (an approval of its older version becomes stale)."""
+    result = await asyncio.to_thread(
+        drafts.edit_draft,
+        ctx.deps,
+        draft_id=draft_id,
+        actor=actor_of(token),
+        body=request.body,
+        status=request.status,
+        component_changes=request.components,
+        reason=request.reason,
+        version=request.version,
+    )
+    return result.as_dict()
+
+
+@router.post("/drafts/{draft_id}/approve", responses=responses(400, 401, 403, 404, 409))
+async def approve(
+    ctx: Ctx, token: Approver, draft_id: DraftId, request: ApproveRequest | None = None
+) -> dict[str, Any]:
+    """Approve a draft, which publishes it (status and components change together)."""
+    result = await asyncio.to_thread(
+        drafts.approve_draft,
+        ctx.deps,
+        draft_id=draft_id,
+        actor=actor_of(token),
+        version=request.version if request else None,
+    )
+    await refresh_page(ctx)
+    return result.as_dict()
+
+
+@router.post("/drafts/{draft_id}/reject", responses=responses(400, 401, 403, 404, 409))
+async def reject(
+    ctx: Ctx, token: Writer, draft_id: DraftId, request: RejectRequest
+) -> dict[str, Any]:
+    """Reject a draft with a reason (approvers, or its author withdrawing it)."""
+    result = await asyncio.to_thread(
+        drafts.reject_draft,
+        ctx.deps,
+        draft_id=draft_id,
+        actor=actor_of(token),
+        reason=request.reason,
+    )
+    return result.as_dict()
+
+
+@router.get("/whoami", tags=["tokens"], responses=responses(401))
+async def whoami(token: Reader) -> dict[str, Any]:
+    """The token's name, actor and scope."""
+    return {"token": token.as_dict()}

@@ -1,0 +1,176 @@
+"""The FastAPI application factory.
+
+Routes:
+
+- public, read-only, served from memory: ``/``, ``/history``, ``/incidents/<id>``,
+  ``/history.atom``, ``/history.rss``, ``/api/v2/…`` (STATUSPAGE.md);
+- private, bearer token: ``/api/v1/…`` (incidents, drafts, ``/api/v1/alertmanager``);
+- operations: ``/healthz``, ``/readyz``, ``/metrics``; the API's schema at ``/openapi.json``
+  and its documentation at ``/docs``.
+
+Other surfaces add their own routes without touching this file::
+
+    router = APIRouter()
+
+    @router.post("/slack/events")
+    async def slack_events(request: Request) -> Response: ...
+
+    app = create_app(context=ctx, extra_routers=[router])
+    # or a whole ASGI application under a prefix:
+    app = create_app(context=ctx, mounts={"/slack": slack_asgi_app})
+
+``commsbot run`` passes them through :func:`commsbot.http.server.serve_http`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from commsbot import __version__
+from commsbot.http import alertmanager, api, errors, ops
+from commsbot.http.context import HttpContext
+from commsbot.http.metrics import Metrics
+from commsbot.http.public import PublicPagesMiddleware, is_public
+
+_DESCRIPTION = (
+    "commsbot's private API: the CLI's use cases over HTTP, with the same refusals. "
+    "Authenticate with `Authorization: Bearer <token>` (`commsbot token create`). Refusals are "
+    '`{"error": {"code", "message"}}`. The public status page (Statuspage v2 JSON under '
+    "`/api/v2/`, feeds, HTML) is documented in STATUSPAGE.md."
+)
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413 before any route reads them."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", ()):
+            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._too_large(send)
+                return
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.limit:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = errors.error_response(
+            413, "payload_too_large", f"the request body is over {self.limit} bytes"
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": response.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def create_app(
+    *,
+    context: HttpContext,
+    extra_routers: Sequence[APIRouter] = (),
+    mounts: Mapping[str, ASGIApp] | None = None,
+) -> FastAPI:
+    """Make the HTTP application.
+
+    Args:
+        context: what the routes use (see :func:`commsbot.http.server.build_context`).
+        extra_routers: more routes (e.g. Slack's ``/slack/events``), included as they are.
+        mounts: path prefix → ASGI application, mounted under that prefix.
+
+    Returns:
+        The FastAPI application; serve it with uvicorn (``serve_http`` does).
+
+    Example:
+        >>> app = create_app(context=build_context(wired), extra_routers=[slack_router])
+        ... # doctest: +SKIP
+    """
+    app = FastAPI(
+        title="commsbot",
+        version=__version__,
+        description=_DESCRIPTION,
+        redoc_url=None,
+    )
+    app.state.commsbot = context
+    metrics = Metrics(context.engine)
+    app.state.metrics = metrics
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(alertmanager.router)
+    app.include_router(ops.router)
+    for router in extra_routers:
+        app.include_router(router)
+    for prefix, sub in (mounts or {}).items():
+        if is_public(prefix) or prefix.startswith("/api/"):
+            raise ValueError(f"cannot mount at {prefix!r}: the status page and API own it")
+        app.mount(prefix, sub)
+    # Last added runs first: count everything, then the page from memory, then the rest.
+    app.add_middleware(BodyLimit, limit=context.config.max_body_bytes)
+    app.add_middleware(
+        PublicPagesMiddleware, pages=context.pages, max_age=context.config.public_max_age
+    )
+    app.add_middleware(ops.RequestCounter, metrics=metrics)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _schema(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, without its 422s (malformed requests get 400 here), with 413s."""
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    too_large = errors.responses(413)[413]
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            operation.get("responses", {}).pop("422", None)
+            if "requestBody" in operation:  # BodyLimit answers before any route
+                operation["responses"]["413"] = {
+                    "description": too_large["description"],
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                }
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    return schema

@@ -1,0 +1,109 @@
+"""Operations: ``/healthz``, ``/readyz``, ``/metrics``, and the request counter middleware."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from commsbot.http.context import HttpContext, context
+from commsbot.http.metrics import Metrics
+from commsbot.http.public import is_public
+from commsbot.store.db import head_revision, read_only_engine
+
+router = APIRouter(tags=["operations"])
+_REVISIONS = "SELECT version_num FROM alembic_version"
+Ctx = Annotated[HttpContext, Depends(context)]
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and serving (no dependency is checked)."""
+    return {"status": "ok"}
+
+
+def _readiness(ctx: HttpContext, heads: str) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    try:
+        with read_only_engine(ctx.engine).connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+            checks["database"] = "ok"
+            # Read directly: Alembic's MigrationContext logs at INFO on every probe.
+            found = [r[0] for r in connection.execute(sa.text(_REVISIONS))]
+        current = "+".join(sorted(found)) or None
+        checks["migrations"] = (
+            "ok" if current == heads else f"database at {current}, this version needs {heads}"
+        )
+    except Exception as exc:  # whatever the driver raises, the answer is "not ready"
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    checks["statuspage"] = "ok" if ctx.pages.current is not None else "not rendered yet"
+    return checks
+
+
+@router.get("/readyz", responses={503: {"description": "Not ready; the body says why"}})
+async def readyz(ctx: Ctx) -> JSONResponse:
+    """Ready: the database answers, its migrations are current, the status page is rendered."""
+    checks = await asyncio.to_thread(_readiness, ctx, _heads())
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+_HEADS: list[str] = []
+
+
+def _heads() -> str:
+    # The migrations shipped with this process never change while it runs: read them once.
+    if not _HEADS:
+        _HEADS.append(head_revision())
+    return _HEADS[0]
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    """Prometheus text format."""
+    registry: Metrics = request.app.state.metrics
+    body = await asyncio.to_thread(generate_latest, registry.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestCounter:
+    """Counts every response by method, route template and status (bounded label values)."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = [500]
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            self.metrics.requests.labels(
+                scope.get("method", ""), _route(scope), str(status[0])
+            ).inc()
+
+
+def _route(scope: Scope) -> str:
+    path: str = scope.get("path", "")
+    if is_public(path):
+        return "/incidents/{id}" if path.startswith("/incidents/") else path
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) else "(unmatched)"

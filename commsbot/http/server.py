@@ -1,0 +1,142 @@
+"""Running the HTTP server inside ``commsbot run``: uvicorn on the bot's own event loop.
+
+``runtime.py`` starts :func:`serve_http` as one task beside the others and sets ``stop`` to end
+it. The status page is rendered before the first request is accepted, and a watcher re-renders
+it whenever the database says something public changed (this replica's publishes, another
+replica's, the CLI's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import uvicorn
+from fastapi import APIRouter
+from starlette.types import ASGIApp
+
+from commsbot.http.alert_groups import AlertGroupStore
+from commsbot.http.app import create_app
+from commsbot.http.context import HttpContext
+from commsbot.http.tokens import TokenStore
+from commsbot.settings import ConfigError
+from commsbot.statuspage.data import load_public_data
+from commsbot.statuspage.marker import sql_marker
+from commsbot.statuspage.snapshot import PublicPages
+from commsbot.store.db import make_engine
+
+if TYPE_CHECKING:
+    from commsbot.bootstrap import App
+
+log = logging.getLogger("commsbot.http")
+
+
+def build_context(wired: App) -> HttpContext:
+    """The HTTP server's dependencies for a wired commsbot (its own connection pool)."""
+    deps = wired.deps
+    engine = make_engine(wired.database_url)
+    zone = deps.settings.zone
+    pages = PublicPages(
+        load=lambda: load_public_data(deps),
+        marker=sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date()),
+    )
+    return HttpContext(
+        deps=deps,
+        engine=engine,
+        pages=pages,
+        tokens=TokenStore(engine=engine, clock=deps.clock),
+        alert_groups=AlertGroupStore(engine=engine, clock=deps.clock),
+        config=deps.settings.http,
+    )
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: ``commsbot run`` owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Listen on ``host:port`` now, so a taken port is a clear start-up error.
+
+    Raises:
+        ConfigError: the address cannot be used; says which setting to change.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+        sock.setblocking(False)
+    except OSError as exc:
+        raise ConfigError(
+            f"http: cannot listen on {host}:{port}: {exc.strerror or exc}; set [http] host/port "
+            "to a free address, or [http] enabled = false"
+        ) from None
+    return sock
+
+
+async def serve_http(
+    wired: App,
+    stop: asyncio.Event,
+    *,
+    extra_routers: Sequence[APIRouter] = (),
+    mounts: Mapping[str, ASGIApp] | None = None,
+    context: HttpContext | None = None,
+    started: asyncio.Future[int] | None = None,
+) -> None:
+    """Serve until ``stop`` is set.
+
+    Args:
+        extra_routers / mounts: passed to :func:`~commsbot.http.app.create_app`.
+        context: made with :func:`build_context` when None.
+        started: set to the port listened on once requests are accepted (tests use port 0).
+
+    Raises:
+        ConfigError: the address is taken or unusable.
+    """
+    config = wired.settings.http
+    ctx = context or build_context(wired)
+    sock = bind(config.host, config.port)
+    port = int(sock.getsockname()[1])
+    await asyncio.to_thread(ctx.pages.refresh)
+    app = create_app(context=ctx, extra_routers=extra_routers, mounts=mounts)
+    server = _EmbeddedServer(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    watcher = asyncio.create_task(ctx.pages.watch(stop))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("status page and API on http://%s:%d", config.host, port)
+    try:
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if started is not None and not started.done():
+            started.set_result(port)
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+    finally:
+        server.should_exit = True
+        watcher.cancel()
+        try:
+            await serving  # a crash of the server itself surfaces here
+        finally:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            sock.close()
+            ctx.engine.dispose()

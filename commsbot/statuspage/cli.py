@@ -1,0 +1,44 @@
+"""``commsbot statuspage export DIR``: the public status page as static files.
+
+Registered in ``commsbot/cli.py`` with one ``add_typer`` line; imports only Typer at load time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from commsbot.bootstrap import App
+
+statuspage_app = typer.Typer(help="The public status page.", no_args_is_help=True)
+
+
+@statuspage_app.command("export")
+def export(
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Folder to write (replaced whole).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Write the status page (HTML, Statuspage v2 JSON, Atom/RSS) as files for any static host.
+
+    The folder is written beside DIR and renamed into place, so it is never half-written.
+    """
+    from commsbot.cli import _run
+
+    def action(wired: App) -> Any:
+        from commsbot.statuspage.data import load_public_data
+        from commsbot.statuspage.export import write_export
+
+        count = write_export(load_public_data(wired.deps), directory)
+        return {"directory": str(directory.resolve()), "files": count}
+
+    _run(
+        as_json,
+        action,
+        lambda r, wired: f"Exported {r['files']} files to {r['directory']}.",
+        lambda r: r,
+    )

@@ -1,0 +1,226 @@
+"""What the public may see, loaded once per change: the input of every public rendering.
+
+Only published text gets here: components, and incidents that have at least one published update
+together with those updates. Drafts, notes, the timeline and who approved never do (the
+renderers could not leak them if they tried).
+
+Public ids: incidents and updates already have 12-character lowercase ids. Components are keyed
+by name, so their public id is derived from it: the first 12 base-36 digits (``0-9a-z``) of
+``sha256("component\\0" + name)``; a component group's from ``sha256("group\\0" + name)``, and the
+page's from ``sha256("page\\0" + page url)``. The same name always gives the same id, on every
+replica and in every export, and renaming a component gives it a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import Component, Impact, Incident, Update
+from commsbot.services.deps import Deps
+from commsbot.services.ports import UnitOfWork
+from commsbot.settings import PageConfig
+
+#: How many incidents ``incidents.json``, the feeds and the history page list.
+RECENT_INCIDENTS = 50
+#: How many incidents get their own page in memory (and in an export), unresolved ones aside.
+PAGED_INCIDENTS = 100
+#: Days of history bars per component.
+HISTORY_DAYS = 90
+#: Updates read for the history bars: far more than any team publishes in 90 days.
+_HISTORY_UPDATES = 20_000
+_ALPHABET = string.digits + string.ascii_lowercase
+
+
+def public_id(kind: str, name: str) -> str:
+    """A stable 12-character id (``0-9a-z``) for ``name`` of ``kind`` (component, group, page)."""
+    number = int.from_bytes(hashlib.sha256(f"{kind}\0{name}".encode()).digest(), "big")
+    digits = []
+    for _ in range(12):
+        number, digit = divmod(number, 36)
+        digits.append(_ALPHABET[digit])
+    return "".join(digits)
+
+
+def component_id(name: str) -> str:
+    """The public id of the component called ``name``."""
+    return public_id("component", name)
+
+
+def group_id(name: str) -> str:
+    """The public id of the component group called ``name``."""
+    return public_id("group", name)
+
+
+@dataclass(frozen=True)
+class PublicIncident:
+    """An incident and its published updates (oldest first; never empty)."""
+
+    incident: Incident
+    updates: tuple[Update, ...]
+
+    @property
+    def id(self) -> str:
+        return self.incident.id
+
+    @property
+    def first(self) -> Update:
+        return self.updates[0]
+
+    @property
+    def last(self) -> Update:
+        return self.updates[-1]
+
+    @property
+    def statuspage_status(self) -> str:
+        """investigating | identified | monitoring | resolved | postmortem."""
+        return self.last.statuspage_status
+
+    @property
+    def resolved(self) -> bool:
+        return self.incident.status is Status.RECOVERED
+
+    def impact(self, components: Mapping[str, Component]) -> Impact:
+        """The incident's impact now; once resolved, the worst it reached (as Statuspage keeps)."""
+        if not self.resolved:
+            return self.incident.impact(components)
+        peak = [c.new.impact for u in self.updates for c in u.changes]
+        if not peak:
+            # As if open and naming no component: Incident.impact falls back to the severity.
+            as_open = replace(self.incident, status=Status.INVESTIGATING, components=[])
+            return as_open.impact({})
+        return max(peak, key=lambda i: i.rank)
+
+
+@dataclass(frozen=True)
+class PublicData:
+    """Everything the public renderings read. Pure data; building it is the only I/O.
+
+    Attributes:
+        page: the page's name and public URL.
+        timezone: the IANA zone times and days are shown in.
+        components: the components the page lists, in display order.
+        all_components: every stored component by name (incidents may name retired ones).
+        incidents: public incidents, newest first: the most recent ones and every unresolved one.
+        history: updates published in the history window, oldest first (for the bars).
+        now: when this was loaded; only the history bars depend on it (which day is today).
+    """
+
+    page: PageConfig
+    timezone: str
+    components: tuple[Component, ...]
+    all_components: Mapping[str, Component]
+    incidents: tuple[PublicIncident, ...]
+    history: tuple[Update, ...]
+    now: datetime
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    @property
+    def page_id(self) -> str:
+        return public_id("page", self.page.url)
+
+    @property
+    def base_url(self) -> str:
+        return self.page.url.rstrip("/")
+
+    @property
+    def unresolved(self) -> list[PublicIncident]:
+        return [i for i in self.incidents if not i.resolved]
+
+    @property
+    def recent(self) -> list[PublicIncident]:
+        return list(self.incidents[:RECENT_INCIDENTS])
+
+    @property
+    def updated_at(self) -> datetime:
+        """The last time anything public changed (not the render time: ETags stay stable)."""
+        moments = [i.last.published_at for i in self.incidents]
+        moments += [c.updated_at for c in self.components if c.updated_at is not None]
+        return max(moments, default=self.now)
+
+    def incident_url(self, incident_id: str) -> str:
+        return f"{self.base_url}/incidents/{incident_id}"
+
+
+def load_public_data(deps: Deps) -> PublicData:
+    """Read what the public may see, in one read-only unit of work."""
+    now = deps.clock.now()
+    settings = deps.settings
+    with deps.read() as uow:
+        stored = list(uow.components.all())
+        by_name = {c.name: c for c in stored}
+        if settings.components:
+            # With a catalogue the page lists exactly it; retired components stay stored only
+            # because past incidents name them.
+            shown = tuple(by_name[c.name] for c in settings.components if c.name in by_name)
+        else:
+            shown = tuple(stored)
+        incidents = _public_incidents(uow)
+        start = datetime.combine(
+            now.astimezone(settings.zone).date() - timedelta(days=HISTORY_DAYS - 1),
+            datetime.min.time(),
+            tzinfo=settings.zone,
+        )
+        history = tuple(uow.updates.published_since(start, limit=_HISTORY_UPDATES))
+    return PublicData(
+        page=settings.page,
+        timezone=settings.timezone,
+        components=shown,
+        all_components=by_name,
+        incidents=incidents,
+        history=history,
+        now=now,
+    )
+
+
+def load_incident(deps: Deps, incident_id: str) -> PublicIncident | None:
+    """One public incident by id, or None when it does not exist or was never published."""
+    from commsbot.domain.errors import NotFound
+
+    with deps.read() as uow:
+        try:
+            incident = uow.incidents.get(incident_id)
+        except NotFound:
+            return None
+        if incident.id != incident_id:
+            return None  # "42" or "INC-42" also find it; public URLs use the id only
+        updates = tuple(uow.updates.for_incident(incident.id))
+    return PublicIncident(incident, updates) if updates else None
+
+
+def _public_incidents(uow: UnitOfWork) -> tuple[PublicIncident, ...]:
+    # Asking for more than needed: the newest incidents may not be published yet.
+    recent = [i for i in uow.incidents.list(limit=PAGED_INCIDENTS * 2) if i.published_count]
+    unresolved = [i for i in uow.incidents.list(open_only=True, limit=1000) if i.published_count]
+    chosen = {i.id: i for i in recent[:PAGED_INCIDENTS]}
+    for incident in unresolved:
+        chosen.setdefault(incident.id, incident)
+    result = []
+    for incident in sorted(chosen.values(), key=lambda i: -i.number):
+        updates = tuple(uow.updates.for_incident(incident.id))
+        if updates:
+            result.append(PublicIncident(incident, updates))
+    return tuple(result)
+
+
+def last_update_label(updates: Sequence[Update], index: int) -> str:
+    """The label Statuspage shows for ``updates[index]`` (oldest first).
+
+    The status title-cased, or ``Update`` when the status is the same as the update before.
+    """
+    status = updates[index].statuspage_status
+    if index > 0 and updates[index - 1].statuspage_status == status:
+        return "Update"
+    return status.title()

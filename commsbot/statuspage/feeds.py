@@ -1,0 +1,104 @@
+"""``/history.atom`` and ``/history.rss``: one entry per incident, newest first.
+
+Each entry's content is HTML with one ``<p>`` per published update, newest first, in the form
+Statuspage uses (and that Slack's ``/feed`` and other readers show as is)::
+
+    <p><small>Dec <var data-var='date'>11</var>, <var data-var='time'>23:16</var> UTC</small>
+    <br><strong>Investigating</strong> - body</p>
+
+Times are shown in the page's time zone (UTC by default) with its abbreviation.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+from commsbot.services.views import iso
+from commsbot.statuspage.data import PublicData, PublicIncident, last_update_label
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _by_last_update(data: PublicData) -> list[PublicIncident]:
+    return sorted(data.recent, key=lambda i: (i.last.published_at, i.incident.number), reverse=True)
+
+
+def entry_html(data: PublicData, item: PublicIncident) -> str:
+    """The entry content: one paragraph per update, newest first."""
+    parts = []
+    for index in reversed(range(len(item.updates))):
+        update = item.updates[index]
+        local = update.published_at.astimezone(data.zone)
+        body = html.escape(update.body, quote=False).replace("\n", "<br>")
+        parts.append(
+            f"<p><small>{_MONTHS[local.month - 1]} <var data-var='date'>{local.day}</var>, "
+            f"<var data-var='time'>{local:%H:%M}</var> {local.tzname()}</small><br>"
+            f"<strong>{last_update_label(item.updates, index)}</strong> - {body}</p>"
+        )
+    return "".join(parts)
+
+
+def _tag_host(data: PublicData) -> str:
+    # A tag URI names a DNS name (RFC 4151): no scheme, no port.
+    return urlsplit(data.base_url).hostname or "localhost"
+
+
+def atom(data: PublicData) -> bytes:
+    """The Atom 1.0 feed."""
+    ET.register_namespace("", ATOM_NS)
+
+    def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        node = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        node.text = text
+        return node
+
+    host = _tag_host(data)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "en-US"})
+    el(feed, "id", f"tag:{host},2005:/history")
+    el(feed, "link", rel="alternate", type="text/html", href=data.base_url)
+    el(feed, "link", rel="self", type="application/atom+xml", href=f"{data.base_url}/history.atom")
+    el(feed, "title", f"{data.page.name} - Incident History")
+    el(feed, "updated", iso(data.updated_at))
+    author = el(feed, "author")
+    el(author, "name", data.page.name)
+    for item in _by_last_update(data):
+        entry = el(feed, "entry")
+        el(entry, "id", f"tag:{host},2005:Incident/{item.incident.number}")
+        el(entry, "published", iso(item.first.published_at))
+        el(entry, "updated", iso(item.last.published_at))
+        el(entry, "link", rel="alternate", type="text/html", href=data.incident_url(item.id))
+        el(entry, "title", item.incident.title)
+        el(entry, "content", entry_html(data, item), type="html")
+    return _serialise(feed)
+
+
+def rss(data: PublicData) -> bytes:
+    """The RSS 2.0 feed."""
+    root = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(root, "channel")
+
+    def el(parent: ET.Element, tag: str, text: str, **attrs: str) -> None:
+        ET.SubElement(parent, tag, attrs).text = text
+
+    el(channel, "title", f"{data.page.name} - Incident History")
+    el(channel, "link", data.base_url)
+    el(channel, "description", f"Statuspage - {data.page.name}")
+    el(channel, "lastBuildDate", format_datetime(data.updated_at.astimezone(UTC), usegmt=True))
+    for item in _by_last_update(data):
+        node = ET.SubElement(channel, "item")
+        el(node, "title", item.incident.title)
+        el(node, "description", entry_html(data, item))
+        el(node, "pubDate", format_datetime(item.last.published_at.astimezone(UTC), usegmt=True))
+        el(node, "link", data.incident_url(item.id))
+        el(node, "guid", data.incident_url(item.id), isPermaLink="true")
+    return _serialise(root)
+
+
+def _serialise(root: ET.Element) -> bytes:
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body

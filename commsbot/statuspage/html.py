@@ -1,0 +1,248 @@
+"""The HTML status page: Jinja2 templates fed with plain view objects built here.
+
+Readable without JavaScript (there is none) and on a phone (one column, bars that drop the oldest
+days on narrow screens). Colours always come with words, for readers who cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+import jinja2
+
+from commsbot.domain.model import ComponentStatus, Impact
+from commsbot.statuspage.data import (
+    HISTORY_DAYS,
+    PublicData,
+    PublicIncident,
+    component_id,
+    last_update_label,
+)
+from commsbot.statuspage.history import Day, component_days, group_days, worst
+from commsbot.statuspage.v2 import INDICATOR_DESCRIPTIONS, indicator
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_IMPACT_WORDS = {
+    Impact.NONE: "No impact",
+    Impact.MINOR: "Minor",
+    Impact.MAJOR: "Major",
+    Impact.CRITICAL: "Critical",
+}
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a page's links point: at the live server, or between files of an export.
+
+    Attributes:
+        root: prefix of every internal link: ``/`` on the server, ``""`` or ``../../`` in an
+            export (relative, so an export works under any path of any host, and from disk).
+        static: link to ``…/index.html`` files, as a folder of files needs.
+    """
+
+    root: str = "/"
+    static: bool = False
+
+    def _page(self, path: str) -> str:
+        if self.static:
+            return f"{self.root}{path}{'/' if path else ''}index.html"
+        return f"{self.root}{path}"
+
+    def home(self) -> str:
+        return self._page("")
+
+    def history(self) -> str:
+        return self._page("history")
+
+    def incident(self, incident_id: str) -> str:
+        return self._page(f"incidents/{incident_id}")
+
+    def file(self, path: str) -> str:
+        return f"{self.root}{path}"
+
+
+@dataclass(frozen=True)
+class UpdateView:
+    label: str
+    body: str
+    when: str
+    iso: str
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: str
+    name: str
+    link: str
+    status: str
+    impact: str
+    impact_label: str
+    started: str
+    resolved: str | None
+    components: list[str]
+    updates: list[UpdateView]
+
+
+@dataclass(frozen=True)
+class BarView:
+    status: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    id: str
+    name: str
+    description: str
+    status: str
+    status_label: str
+    bars: list[BarView]
+    children: list[ComponentView] = field(default_factory=list)
+
+
+def _when(data: PublicData, moment: datetime) -> str:
+    local = moment.astimezone(data.zone)
+    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}, {local:%H:%M} {local.tzname()}"
+
+
+def _incident_view(data: PublicData, item: PublicIncident, links: Links) -> IncidentView:
+    impact = item.impact(data.all_components)
+    updates = [
+        UpdateView(
+            label=last_update_label(item.updates, index),
+            body=u.body,
+            when=_when(data, u.published_at),
+            iso=u.published_at.isoformat(),
+        )
+        for index, u in reversed(list(enumerate(item.updates)))
+    ]
+    inc = item.incident
+    return IncidentView(
+        id=inc.id,
+        name=inc.title,
+        link=links.incident(inc.id),
+        status=item.statuspage_status.title(),
+        impact=impact.value,
+        impact_label=_IMPACT_WORDS[impact],
+        started=_when(data, inc.declared_at),
+        resolved=_when(data, inc.resolved_at) if inc.resolved_at else None,
+        components=list(inc.components),
+        updates=updates,
+    )
+
+
+def _bars(days: Sequence[Day]) -> list[BarView]:
+    return [
+        BarView(
+            status=d.status.value,
+            title=f"{_MONTHS[d.day.month - 1]} {d.day.day}, {d.day.year}: {d.status.label}",
+        )
+        for d in days
+    ]
+
+
+def _component_views(data: PublicData) -> list[ComponentView]:
+    rows: list[ComponentView] = []
+    groups: dict[str, list[ComponentView]] = {}
+    group_bars: dict[str, list[list[Day]]] = {}
+    for comp in data.components:
+        days = component_days(
+            comp, data.history, today=data.today, zone=data.zone, days=HISTORY_DAYS
+        )
+        view = ComponentView(
+            id=component_id(comp.name),
+            name=comp.name,
+            description=comp.description,
+            status=comp.status.value,
+            status_label=comp.status.label,
+            bars=_bars(days),
+        )
+        if comp.group is None:
+            rows.append(view)
+            continue
+        if comp.group not in groups:
+            groups[comp.group], group_bars[comp.group] = [], []
+            rows.append(ComponentView(comp.group, comp.group, "", "", "", []))
+        groups[comp.group].append(view)
+        group_bars[comp.group].append(days)
+    result = []
+    for row in rows:
+        if row.id in groups:
+            children = groups[row.id]
+            status = worst(ComponentStatus(c.status) for c in children)
+            days = group_days(group_bars[row.id])
+            row = ComponentView(
+                id=row.id,
+                name=row.name,
+                description="",
+                status=status.value,
+                status_label=status.label,
+                bars=_bars(days),
+                children=children,
+            )
+        result.append(row)
+    return result
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("commsbot.statuspage", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _render(name: str, data: PublicData, links: Links, **context: object) -> str:
+    level = indicator(data)
+    return (
+        _environment()
+        .get_template(name)
+        .render(
+            page_name=data.page.name,
+            links=links,
+            indicator=level.value,
+            indicator_text=INDICATOR_DESCRIPTIONS[level],
+            updated=_when(data, data.updated_at),
+            **context,
+        )
+    )
+
+
+def index(data: PublicData, *, links: Links) -> str:
+    """The front page: banner, unresolved incidents, components with history, recent ones."""
+    resolved = [i for i in data.recent if i.resolved][:10]
+    return _render(
+        "index.html.j2",
+        data,
+        links,
+        active=[_incident_view(data, i, links) for i in data.unresolved],
+        components=_component_views(data),
+        days=HISTORY_DAYS,
+        past=[_incident_view(data, i, links) for i in resolved],
+    )
+
+
+def incident_page(data: PublicData, item: PublicIncident, *, links: Links) -> str:
+    """One incident: every published update, newest first."""
+    return _render("incident.html.j2", data, links, incident=_incident_view(data, item, links))
+
+
+def history_page(data: PublicData, *, links: Links) -> str:
+    """The recent incidents, resolved included, newest first."""
+    return _render(
+        "history.html.j2",
+        data,
+        links,
+        incidents=[_incident_view(data, i, links) for i in data.recent],
+    )
+
+
+def not_found_page(data: PublicData, *, links: Links) -> str:
+    """What a visitor sees for an unknown incident or page."""
+    return _render("not_found.html.j2", data, links)

@@ -1,0 +1,118 @@
+"""A real HTTP stack on a real database (SQLite, and PostgreSQL when available)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from commsbot.http.alert_groups import AlertGroupStore
+from commsbot.http.app import create_app
+from commsbot.http.context import HttpContext
+from commsbot.http.tokens import Scope, TokenStore
+from commsbot.services.components import sync_catalogue
+from commsbot.services.deps import Deps
+from commsbot.settings import Settings
+from commsbot.statuspage.data import load_public_data
+from commsbot.statuspage.marker import sql_marker
+from commsbot.statuspage.snapshot import PublicPages
+from commsbot.store.db import make_engine, upgrade
+from commsbot.store.uow import unit_of_work_factory
+from commsbot.templates import TemplateRenderer
+from tests.statuspage import scenario
+from tests.unit.fakes import FakeClock
+
+with warnings.catch_warnings():
+    # Starlette suggests httpx2 for its test client; httpx is what is installed and works.
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
+
+#: Who each test token acts as.
+ACTORS = {"reader": "rita", "writer": "maya", "approver": "sam", "alertmanager": "alertmanager"}
+
+
+@dataclass
+class Stack:
+    client: TestClient
+    ctx: HttpContext
+    engine: Engine
+    clock: FakeClock
+    tokens: dict[str, str]
+
+    @property
+    def deps(self) -> Deps:
+        return self.ctx.deps
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def counts(self) -> dict[str, Any]:
+        """Everything a refused request must leave as it was."""
+        tables = ["incident", "draft", "incident_update", "timeline", "alert_group"]
+        with self.engine.connect() as conn:
+            found: dict[str, Any] = {
+                t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in tables
+            }
+            found["drafts"] = conn.execute(
+                sa.text("SELECT id, state, version FROM draft ORDER BY id")
+            ).all()
+            found["components"] = conn.execute(
+                sa.text("SELECT name, status, row_version FROM component ORDER BY name")
+            ).all()
+        return found
+
+
+def make_context(database_url: str, settings: Settings, clock: FakeClock) -> HttpContext:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    deps = Deps(
+        uow=unit_of_work_factory(engine),
+        reader=unit_of_work_factory(engine, read_only=True),
+        settings=settings,
+        renderer=TemplateRenderer(zone=settings.zone),
+        clock=clock,
+    )
+    with deps.uow() as uow:
+        sync_catalogue(uow, settings, now=clock.now())
+        uow.commit()
+    zone = settings.zone
+    return HttpContext(
+        deps=deps,
+        engine=engine,
+        pages=PublicPages(
+            load=lambda: load_public_data(deps),
+            marker=sql_marker(engine, today=lambda: clock.now().astimezone(zone).date()),
+        ),
+        tokens=TokenStore(engine=engine, clock=clock),
+        alert_groups=AlertGroupStore(engine=engine, clock=clock),
+        config=settings.http,
+    )
+
+
+def open_stack(database_url: str, settings: Settings) -> Iterator[Stack]:
+    clock = FakeClock(scenario.START)
+    ctx = make_context(database_url, settings, clock)
+    scopes = {
+        "reader": Scope.READ,
+        "writer": Scope.WRITE,
+        "approver": Scope.APPROVE,
+        "alertmanager": Scope.WRITE,
+    }
+    tokens = {
+        who: ctx.tokens.create(name=who, actor=ACTORS[who], scope=scope)[1]
+        for who, scope in scopes.items()
+    }
+    ctx.pages.refresh()
+    with TestClient(create_app(context=ctx), raise_server_exceptions=False) as client:
+        yield Stack(client=client, ctx=ctx, engine=ctx.engine, clock=clock, tokens=tokens)
+    ctx.engine.dispose()
+
+
+@pytest.fixture
+def stack(database_url: str) -> Iterator[Stack]:
+    yield from open_stack(database_url, scenario.settings())

@@ -1,0 +1,217 @@
+"""The private API: the CLI's use cases and refusals over HTTP, on a real database."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.http.conftest import Stack
+
+DECLARE = {
+    "title": "ChatGPT, API and Sora unavailable",
+    "severity": "sev1",
+    "components": {"ChatGPT": None, "API": None, "Sora": "partial_outage"},
+}
+
+
+def declare(stack: Stack, **overrides: Any) -> dict[str, Any]:
+    response = stack.client.post(
+        "/api/v1/incidents", json={**DECLARE, **overrides}, headers=stack.auth("writer")
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error(response: Any, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    message: str = body["error"]["message"]
+    return message
+
+
+def test_declare_approve_and_the_public_page_shows_it_at_once(stack: Stack) -> None:
+    declared = declare(stack)
+    draft = declared["draft"]
+
+    assert declared["incident"]["status"] == "investigating"
+    assert declared["incident"]["commander"] == "maya"
+    assert draft["state"] == "pending"
+    assert stack.client.get("/api/v2/summary.json").json()["incidents"] == []
+
+    approved = stack.client.post(
+        f"/api/v1/drafts/{draft['id']}/approve",
+        json={"version": 1},
+        headers=stack.auth("approver"),
+    )
+
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["update"]["approver"] == "sam"
+    assert approved.json()["incident"]["components"]["ChatGPT"] == "major_outage"
+    summary = stack.client.get("/api/v2/summary.json").json()
+    assert [i["id"] for i in summary["incidents"]] == [declared["incident"]["id"]]
+    assert summary["status"]["indicator"] == "critical"
+
+
+def test_propose_edit_reject_note_list_and_show(stack: Stack) -> None:
+    inc = declare(stack)["incident"]
+    ref = inc["ref"]
+
+    proposed = stack.client.post(
+        f"/api/v1/incidents/{ref}/drafts",
+        json={"status": "identified", "body": "We found it."},
+        headers=stack.auth("writer"),
+    )
+    assert proposed.status_code == 201, proposed.text
+    draft = proposed.json()["draft"]
+    edited = stack.client.patch(
+        f"/api/v1/drafts/{draft['id']}",
+        json={"body": "We found the cause.", "version": 1},
+        headers=stack.auth("writer"),
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["draft"]["version"] == 2
+    rejected = stack.client.post(
+        f"/api/v1/drafts/{draft['id']}/reject",
+        json={"reason": "wait for the fix"},
+        headers=stack.auth("approver"),
+    )
+    assert rejected.json()["draft"]["state"] == "rejected"
+    noted = stack.client.post(
+        f"/api/v1/incidents/{inc['id']}/notes",
+        json={"text": "kube-dns again"},
+        headers=stack.auth("writer"),
+    )
+    assert noted.status_code == 201
+    assert noted.json()["note"]["actor"] == "maya"
+
+    listed = stack.client.get("/api/v1/incidents?open=true", headers=stack.auth("reader"))
+    assert [i["ref"] for i in listed.json()["incidents"]] == [ref]
+    shown = stack.client.get(f"/api/v1/incidents/{ref}", headers=stack.auth("reader")).json()
+    assert set(shown) == {"incident", "updates", "pending_drafts", "timeline"}
+    assert [e["action"] for e in shown["timeline"]] == [
+        "declared",
+        "drafted",
+        "drafted",
+        "edited",
+        "rejected",
+        "note",
+    ]
+    # A progress update needs no status: it keeps the current one.
+    progress = stack.client.post(
+        f"/api/v1/incidents/{ref}/drafts", json={}, headers=stack.auth("writer")
+    )
+    assert progress.json()["draft"]["status"] == "investigating"
+
+
+def test_refusals_have_the_cli_codes_and_http_statuses(stack: Stack) -> None:
+    declared = declare(stack)
+    draft_id, ref = declared["draft"]["id"], declared["incident"]["ref"]
+    client = stack.client
+    # maya wrote it and holds an approve token too: the two-person rule still refuses her.
+    maya_approver = stack.ctx.tokens.create(name="maya-approve", actor="maya", scope=_approve())[1]
+
+    message = error(
+        client.post(
+            f"/api/v1/drafts/{draft_id}/approve",
+            headers={"Authorization": f"Bearer {maya_approver}"},
+        ),
+        403,
+        "not_allowed",
+    )
+    assert "two-person rule" in message
+    error(client.get("/api/v1/incidents/INC-99", headers=stack.auth("reader")), 404, "not_found")
+    error(
+        client.post("/api/v1/drafts/zzzzzzzzzzzz/approve", headers=stack.auth("approver")),
+        404,
+        "not_found",
+    )
+    error(
+        client.post(
+            f"/api/v1/drafts/{draft_id}/approve",
+            json={"version": 7},
+            headers=stack.auth("approver"),
+        ),
+        409,
+        "stale_draft",
+    )
+    error(
+        client.post(
+            f"/api/v1/incidents/{ref}/drafts",
+            json={"postmortem": True},
+            headers=stack.auth("writer"),
+        ),
+        409,
+        "invalid_transition",
+    )
+    ok = client.post(f"/api/v1/drafts/{draft_id}/approve", headers=stack.auth("approver"))
+    assert ok.status_code == 200
+    error(
+        client.post(
+            f"/api/v1/incidents/{ref}/drafts",
+            json={"status": "recovered"},
+            headers=stack.auth("writer"),
+        ),
+        409,
+        "guard_failed",
+    )
+    error(
+        client.post(f"/api/v1/drafts/{draft_id}/approve", headers=stack.auth("approver")),
+        409,
+        "already_decided",
+    )
+
+
+def _approve() -> Any:
+    from commsbot.http.tokens import Scope
+
+    return Scope.APPROVE
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": ""},
+        {"title": "x" * 201},
+        {"title": "ok", "severity": "sev9"},
+        {"title": "ok", "components": {"API": "on_fire"}},
+        {"title": "ok", "components": {"A=B": None}},
+        {"title": "ok", "surprise": 1},
+        {"title": "nul \u0000 inside"},
+        {"title": "lone \ud800 surrogate"},
+        [],
+    ],
+)
+def test_malformed_requests_are_400_invalid_input_and_change_nothing(
+    stack: Stack, body: Any
+) -> None:
+    before = stack.counts()
+
+    response = stack.client.post(
+        "/api/v1/incidents",
+        content=json.dumps(body),  # ASCII escapes: a lone surrogate travels as \ud800
+        headers={**stack.auth("writer"), "Content-Type": "application/json"},
+    )
+
+    error(response, 400, "invalid_input")
+    assert stack.counts() == before
+
+
+def test_a_body_over_the_limit_is_413(stack: Stack) -> None:
+    response = stack.client.post(
+        "/api/v1/incidents",
+        content=b'{"title": "' + b"x" * 2_000_000 + b'"}',
+        headers={**stack.auth("writer"), "Content-Type": "application/json"},
+    )
+
+    error(response, 413, "payload_too_large")
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(stack: Stack) -> None:
+    error(stack.client.get("/api/v1/nothing"), 404, "not_found")
+    error(stack.client.delete("/api/v1/incidents"), 405, "method_not_allowed")
+    assert stack.client.post("/api/v2/summary.json").status_code == 405
