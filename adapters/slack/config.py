@@ -1,0 +1,44 @@
+"""Slack secrets from the environment (``.env``); the settings models live in the core."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from commsbot.slack_config import SlackConfig, SlackMode, SlackOptions
+
+__all__ = ["DEFAULT_API_URL", "SlackConfig", "SlackMode", "SlackOptions", "SlackSecrets"]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class SlackSecrets:
+    """Tokens from the environment (``.env``). ``app_token`` is needed only in Socket Mode."""
+
+    bot_token: str | None
+    signing_secret: str | None
+    app_token: str | None
+    api_url: str = DEFAULT_API_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SlackSecrets:
+        """Read the ``SLACK_BOT_TOKEN``/``SIGNING_SECRET``/``APP_TOKEN``/``API_URL`` variables."""
+        env = os.environ if environ is None else environ
+        url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
+        return cls(
+            bot_token=(env.get("SLACK_BOT_TOKEN") or "").strip() or None,
+            signing_secret=(env.get("SLACK_SIGNING_SECRET") or "").strip() or None,
+            app_token=(env.get("SLACK_APP_TOKEN") or "").strip() or None,
+            api_url=url if url.endswith("/") else url + "/",
+        )
+
+    def missing(self, mode: SlackMode) -> list[str]:
+        """The variables ``mode`` needs that are not set."""
+        need = {"SLACK_BOT_TOKEN": self.bot_token}
+        if mode is SlackMode.SOCKET:
+            need["SLACK_APP_TOKEN"] = self.app_token
+        else:
+            need["SLACK_SIGNING_SECRET"] = self.signing_secret
+        return [name for name, value in need.items() if not value]

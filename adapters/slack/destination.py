@@ -1,0 +1,242 @@
+"""A status channel as a broadcast :class:`~commsbot.services.ports.Destination`.
+
+Per incident, one root message — a live card (title, status, components, latest update, "next
+update by") edited in place on every update — and every update as a reply in its thread, also
+sent to the channel when it moves the incident. The root's ``ts`` is this destination's
+``thread_id``; each reply's ``ts`` is the delivery's ``message_id`` (edited by corrections).
+
+Slack has no idempotency key for ``chat.postMessage``: every message carries its delivery key in
+``metadata``, and a retry that may follow an applied attempt looks for it before posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.cards import Message, changes_status, incident_card, update_reply
+from adapters.slack.client import web_client
+from adapters.slack.config import SlackOptions, SlackSecrets
+from adapters.slack.errors import CALL_ERRORS, delivery_failed, error_code
+from adapters.slack.history import find_messages
+from commsbot.services.ports import Outbound, Receipt
+
+if TYPE_CHECKING:
+    from commsbot.delivery.config import DestinationConfig
+    from commsbot.delivery.registry import AdapterContext
+
+log = logging.getLogger("commsbot.slack")
+
+CARD_EVENT = "commsbot_incident"
+UPDATE_EVENT = "commsbot_update"
+
+
+def _look_first(item: Outbound) -> bool:
+    """Whether an earlier attempt may already have posted (so look before posting)."""
+    return item.maybe_sent or item.attempt > 1
+
+
+class SlackDestination:
+    """Posts published updates to one Slack channel.
+
+    Args:
+        name: the ``[[destinations]]`` entry's name.
+        channel: the channel id; the bot must be a member.
+        client: a Web API client without automatic retries (the engine retries).
+        zone: the time zone of fallback times.
+    """
+
+    def __init__(self, *, name: str, channel: str, client: AsyncWebClient, zone: ZoneInfo) -> None:
+        self.name = name
+        self.channel = channel
+        self.client = client
+        self.zone = zone
+
+    async def deliver(self, item: Outbound) -> Receipt:
+        """Post (or correct) one update; raises DeliveryFailed (429 with its Retry-After)."""
+        try:
+            if item.is_correction:
+                return await self._correct(item)
+            root, fresh = await self._root(item)
+            broadcast = changes_status(item.update) and not fresh
+            ts = await self._reply(item, root, broadcast=broadcast)
+        except CALL_ERRORS as exc:
+            raise delivery_failed(exc, posting=True) from exc
+        return Receipt(message_id=ts, thread_id=root)
+
+    # --- the live card ---------------------------------------------------------------------
+
+    def _card(self, item: Outbound) -> Message:
+        return incident_card(item.incident, item.update, zone=self.zone, url=item.link or None)
+
+    def _card_metadata(self, item: Outbound) -> dict[str, Any]:
+        payload = {"incident_id": item.incident.incident.id, "key": item.key}
+        return {"event_type": CARD_EVENT, "event_payload": payload}
+
+    async def _root(self, item: Outbound) -> tuple[str, bool]:
+        """The incident's root message, updated to this update; (ts, whether it is new)."""
+        card = self._card(item)
+        if item.thread_id:
+            try:
+                await self._update(item.thread_id, card, metadata=self._card_metadata(item))
+                return item.thread_id, False
+            except SlackApiError as exc:
+                if error_code(exc) != "message_not_found":
+                    raise
+                log.warning(
+                    "%s: the card of %s was deleted; posting a new one",
+                    self.name,
+                    item.incident.incident.ref,
+                )
+        elif _look_first(item):
+            incident_id = item.incident.incident.id
+            # The card was posted after the incident was declared: look no further back.
+            since = item.incident.incident.declared_at.timestamp() - 300
+            found = await find_messages(
+                self.client,
+                channel=self.channel,
+                event_type=CARD_EVENT,
+                match=lambda p: p.get("incident_id") == incident_id,
+                oldest=f"{since:.6f}",
+            )
+            if found:
+                ts = str(found[0]["ts"])
+                await self._update(ts, card, metadata=self._card_metadata(item))
+                # New if an earlier attempt of this very delivery posted it.
+                payload = (found[0].get("metadata") or {}).get("event_payload") or {}
+                return ts, payload.get("key") == item.key
+        ts = await self._post(card, metadata=self._card_metadata(item))
+        return ts, True
+
+    # --- the thread ------------------------------------------------------------------------
+
+    async def _reply(self, item: Outbound, root: str, *, broadcast: bool) -> str:
+        if _look_first(item):
+            found = await find_messages(
+                self.client,
+                channel=self.channel,
+                event_type=UPDATE_EVENT,
+                match=lambda p: p.get("key") == item.key,
+                thread_ts=root,
+            )
+            if found:
+                return str(found[0]["ts"])
+        message = update_reply(item.incident, item.update, zone=self.zone, url=item.link or None)
+        metadata = {
+            "event_type": UPDATE_EVENT,
+            "event_payload": {
+                "key": item.key,
+                "incident_id": item.incident.incident.id,
+                "update_id": item.update.id,
+                "seq": item.update.seq,
+            },
+        }
+        return await self._post(message, metadata=metadata, thread_ts=root, broadcast=broadcast)
+
+    async def _correct(self, item: Outbound) -> Receipt:
+        """Edit the earlier reply in place, marked corrected (or post it, marked, if it never
+        reached this channel); the card follows when the corrected update is the latest."""
+        message = update_reply(
+            item.incident, item.update, zone=self.zone, url=item.link or None, corrected=True
+        )
+        latest = item.update.seq >= item.incident.incident.published_count
+        if item.thread_id and latest:
+            try:
+                await self._update(
+                    item.thread_id, self._card(item), metadata=self._card_metadata(item)
+                )
+            except SlackApiError as exc:
+                if error_code(exc) != "message_not_found":
+                    raise
+        metadata = {
+            "event_type": UPDATE_EVENT,
+            "event_payload": {"key": item.key, "update_id": item.update.id, "corrected": True},
+        }
+        if item.correction_of:
+            await self._update(item.correction_of, message, metadata=metadata)
+            return Receipt(message_id=item.correction_of, thread_id=item.thread_id)
+        root = item.thread_id
+        if root is None:
+            root, _ = await self._root(item)
+        ts = await self._reply_correction(item, root, message, metadata)
+        return Receipt(message_id=ts, thread_id=root)
+
+    async def _reply_correction(
+        self, item: Outbound, root: str, message: Message, metadata: dict[str, Any]
+    ) -> str:
+        if _look_first(item):
+            found = await find_messages(
+                self.client,
+                channel=self.channel,
+                event_type=UPDATE_EVENT,
+                match=lambda p: p.get("key") == item.key,
+                thread_ts=root,
+            )
+            if found:
+                return str(found[0]["ts"])
+        return await self._post(message, metadata=metadata, thread_ts=root)
+
+    # --- calls -----------------------------------------------------------------------------
+
+    async def _post(
+        self,
+        message: Message,
+        *,
+        metadata: dict[str, Any],
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> str:
+        kwargs: dict[str, Any] = {}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+            if broadcast:
+                kwargs["reply_broadcast"] = True
+        resp = await self.client.chat_postMessage(
+            channel=self.channel,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=metadata,
+            unfurl_links=False,
+            unfurl_media=False,
+            parse="none",
+            **kwargs,
+        )
+        return str(resp["ts"])
+
+    async def _update(self, ts: str, message: Message, *, metadata: dict[str, Any]) -> None:
+        # The metadata is sent again so that an edit never drops what finds the message.
+        await self.client.chat_update(
+            channel=self.channel,
+            ts=ts,
+            text=message.text,
+            blocks=message.blocks,
+            metadata=metadata,
+            parse="none",
+        )
+
+
+def make_destination(config: DestinationConfig, context: AdapterContext) -> SlackDestination:
+    """The registry's factory for ``type = "slack"`` in ``[[destinations]]``.
+
+    Raises:
+        ConfigError: the token's environment variable is not set.
+    """
+    from commsbot.delivery.registry import where
+
+    options = config.options
+    assert isinstance(options, SlackOptions)
+    token = context.secret(
+        where=where("destination", config), key="token_env", variable=options.token_env
+    )
+    secrets = SlackSecrets.from_env(context.environ)
+    client = web_client(
+        SlackSecrets(bot_token=token, signing_secret=None, app_token=None, api_url=secrets.api_url),
+        retries=False,
+    )
+    return SlackDestination(
+        name=config.name, channel=options.channel, client=client, zone=context.settings.zone
+    )

@@ -1,0 +1,180 @@
+"""What ``/incident`` answers: the results of the use cases as Slack messages. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from adapters.slack.blocks import (
+    MAX_BLOCKS_MESSAGE,
+    MAX_FALLBACK_TEXT,
+    MAX_SECTION_TEXT,
+    Block,
+    context,
+    escape,
+    escaped_truncated,
+    fit,
+    mention,
+    section,
+    sections,
+    shorten,
+)
+from adapters.slack.cards import COMPONENT_EMOJI, Message, status_label, when
+from adapters.slack.internal import status_line, with_mentions
+from commsbot.domain.model import Draft
+from commsbot.services.views import (
+    Declared,
+    DraftResult,
+    IncidentDetail,
+    IncidentSnapshot,
+    Published,
+)
+
+
+def plain_message(text: str) -> Message:
+    """Already-escaped mrkdwn as a message."""
+    return Message(text=shorten(text, MAX_FALLBACK_TEXT), blocks=fit(sections(text)))
+
+
+def refusal_text(error: Exception) -> str:
+    """A refusal from the core as mrkdwn: escaped, with actor ids shown as names."""
+    return with_mentions(escape(str(error)))
+
+
+def refusal(error: Exception) -> Message:
+    """A refusal from the core, as it is."""
+    return plain_message(refusal_text(error))
+
+
+def _draft_hint(draft: Draft, command: str) -> str:
+    return (
+        f"draft `{escape(draft.id)}` v{draft.version} by {mention(draft.author)}: "
+        f"`{command} approve {escape(draft.id)} v{draft.version}` · "
+        f"`{command} reject {escape(draft.id)} REASON`"
+    )
+
+
+def _quote(text: str, limit: int = 1200) -> str:
+    body = escaped_truncated(text, limit)
+    return "\n".join(f"> {line}" if line else ">" for line in body.splitlines())
+
+
+def declared(result: Declared, *, command: str, approvals_channel: str | None) -> Message:
+    """Said in the channel where the incident was declared."""
+    i = result.incident.incident
+    where = f" in <#{approvals_channel}>" if approvals_channel else ""
+    text = (
+        f":rotating_light: {mention(i.commander)} declared *{i.ref}* ({i.severity.value}): "
+        f"{escaped_truncated(i.title, 200)}\nThe acknowledgment waits for a second person's "
+        f"approval{where} — {_draft_hint(result.draft, command)}\n{_quote(result.draft.body)}"
+    )
+    return plain_message(text)
+
+
+def proposed(result: DraftResult, *, command: str, edited: bool = False) -> Message:
+    """A new draft (or a new version of one) waiting for approval."""
+    i = result.incident.incident
+    d = result.draft
+    kind = "the postmortem" if d.postmortem else f"an update ({d.status.label})"
+    head = (
+        f":memo: Edited the draft of {kind} for *{i.ref}*, now v{d.version}"
+        if edited
+        else f":memo: Drafted {kind} for *{i.ref}*"
+    )
+    text = f"{head}; it waits for approval — {_draft_hint(d, command)}\n{_quote(d.body)}"
+    return plain_message(text)
+
+
+def published(result: Published) -> Message:
+    i = result.incident.incident
+    u = result.update
+    return plain_message(
+        f":white_check_mark: Published update #{u.seq} of *{i.ref}* "
+        f"({status_label(u)}); it is on its way to every status channel and page."
+    )
+
+
+def rejected(result: DraftResult) -> Message:
+    d = result.draft
+    return plain_message(
+        f":x: Rejected draft `{escape(d.id)}` v{d.version} of *{result.incident.incident.ref}*"
+        f": {escaped_truncated(d.decision_note or '', 500)}"
+    )
+
+
+def noted(incident_ref: str) -> Message:
+    return plain_message(f":pencil: Noted on the timeline of *{escape(incident_ref)}*.")
+
+
+def incident_list(snaps: Sequence[IncidentSnapshot], *, open_only: bool, zone: ZoneInfo) -> Message:
+    if not snaps:
+        return plain_message("No open incidents." if open_only else "No incidents yet.")
+    lines = [f"{status_line(s)} · declared {when(s.incident.declared_at, zone)}" for s in snaps]
+    head = "*Open incidents*" if open_only else "*Recent incidents*"
+    return plain_message("\n".join([head, *lines]))
+
+
+def incident_status(detail: IncidentDetail, *, zone: ZoneInfo, command: str) -> Message:
+    snap = detail.incident
+    i = snap.incident
+    blocks: list[Block] = [section(status_line(snap))]
+    comps = [
+        f"{COMPONENT_EMOJI[status]} {escaped_truncated(name, 100)}: {status.label}"
+        for name, status in snap.components.items()
+    ]
+    if comps:
+        blocks += sections("\n".join(comps))
+    if detail.updates:
+        last = detail.updates[-1]
+        nxt = (
+            f" · next update by {when(last.next_update_by, zone, date=False)}"
+            if last.next_update_by
+            else ""
+        )
+        blocks.append(
+            section(
+                f"*Last update* #{last.seq} ({status_label(last)}, "
+                f"{when(last.published_at, zone)}){nxt}\n{_quote(last.body, 1500)}"
+            )
+        )
+    else:
+        blocks.append(section("_Nothing published yet._"))
+    for draft in list(detail.pending)[:5]:
+        blocks.append(section(f"*Waiting for approval:* {_draft_hint(draft, command)}"))
+    if len(detail.pending) > 5:
+        blocks.append(context(f"… and {len(detail.pending) - 5} more drafts"))
+    text = f"{i.ref} {i.status.label}: {escaped_truncated(i.title, 200)}"
+    return Message(text=text, blocks=fit(blocks))
+
+
+def open_status(snaps: Sequence[IncidentSnapshot], *, zone: ZoneInfo) -> Message:
+    return incident_list(snaps, open_only=True, zone=zone)
+
+
+def timeline(detail: IncidentDetail, *, zone: ZoneInfo) -> Message:
+    i = detail.incident.incident
+    lines = [
+        f"`{when(e.at, zone)}` {mention(e.actor)} *{escape(e.action)}* "
+        f"{escaped_truncated(e.detail, 400)}"
+        for e in detail.timeline
+    ]
+    # Keep the newest entries when the whole timeline does not fit one message.
+    budget = (MAX_BLOCKS_MESSAGE - 3) * (MAX_SECTION_TEXT // 2)
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        size += len(line) + 1
+        if size > min(budget, 3400):
+            break
+        kept.append(line)
+    kept.reverse()
+    head = f"*Timeline of {i.ref}* · {escaped_truncated(i.title, 200)}"
+    blocks: list[Block] = [section(head), *sections("\n".join(kept) or "_empty_")]
+    if len(kept) < len(lines):
+        blocks.append(
+            context(
+                f"Showing the last {len(kept)} of {len(lines)} entries; "
+                f"`commsbot incident show {i.ref}` prints them all."
+            )
+        )
+    return Message(text=f"Timeline of {i.ref}", blocks=fit(blocks))

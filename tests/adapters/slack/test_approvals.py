@@ -1,0 +1,107 @@
+"""Approving in Slack: the buttons, the core's refusals, the message once decided."""
+
+from __future__ import annotations
+
+import copy
+
+from commsbot.domain.model import DraftState
+from commsbot.domain.policy import Actor
+from commsbot.services import drafts
+from tests.adapters.slack.fake_slack import readable
+from tests.adapters.slack.scenario import settings, world
+
+APPROVERS = {"approval": {"approvers": ["slack:U0SAM", "slack:U0MAYA"]}}
+
+
+def buttons(message: dict) -> list[str]:
+    return [
+        e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+
+
+async def test_approval_request_shows_the_draft_with_its_buttons() -> None:
+    async with world() as w:
+        await w.command("declare sev1 ChatGPT, API and Sora unavailable | ChatGPT, API, Sora")
+        [ts] = await w.post_approval_requests()
+        message = w.slack.message("C0APPROVE", ts)
+        text = readable(message)
+        assert "Approval needed" in text
+        assert "We're investigating an issue affecting ChatGPT, API and Sora" in text
+        assert buttons(message) == ["commsbot.approve", "commsbot.edit", "commsbot.reject"]
+        [draft] = w.data.drafts.values()
+        values = {
+            e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+        }
+        assert values == {f"{draft.id}:1"}
+        assert message["metadata"]["event_payload"]["draft_id"] == draft.id
+
+
+async def test_an_approver_publishes_and_the_message_shows_who_and_when() -> None:
+    async with world(settings(**APPROVERS)) as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT")
+        [ts] = await w.post_approval_requests()
+        await w.restart()  # buttons carry everything: a new process handles them
+        response = await w.click("C0APPROVE", ts, "commsbot.approve", user_id="U0SAM")
+        assert response.status == 200
+        [draft] = w.data.drafts.values()
+        assert draft.state is DraftState.PUBLISHED
+        assert draft.decided_by == "slack:U0SAM"
+        message = w.slack.message("C0APPROVE", ts)
+        assert buttons(message) == []
+        assert "Approved and published* by <@U0SAM> at <!date^" in readable(message)
+        assert "Published update #1 of *INC-1*" in w.last_answer()
+
+
+async def test_a_non_approver_is_refused_and_nothing_changes() -> None:
+    async with world(settings(**APPROVERS)) as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT")
+        [ts] = await w.post_approval_requests()
+        before = w.slack.message("C0APPROVE", ts)["blocks"]
+        await w.click("C0APPROVE", ts, "commsbot.approve", user_id="U0ALEX")
+        [draft] = w.data.drafts.values()
+        assert draft.state is DraftState.PENDING
+        assert not w.data.updates
+        assert w.slack.to("chat.update") == []
+        assert w.slack.message("C0APPROVE", ts)["blocks"] == before
+        refusal = w.slack.responses[-1]
+        assert refusal["response_type"] == "ephemeral"
+        assert refusal["replace_original"] is False
+        assert "alex may not approve draft" in w.last_answer()
+        assert "approvers are <@U0MAYA>, <@U0SAM>" in w.last_answer()
+
+
+async def test_the_author_cannot_approve_their_own_draft() -> None:
+    async with world(settings(**APPROVERS)) as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT", user_id="U0MAYA")
+        [ts] = await w.post_approval_requests()
+        await w.click("C0APPROVE", ts, "commsbot.approve", user_id="U0MAYA")
+        assert not w.data.updates
+        assert w.slack.to("chat.update") == []
+        assert "maya may not approve draft" in w.last_answer()
+        assert "two-person rule" in w.last_answer()
+
+
+async def test_approving_a_stale_version_is_refused_and_the_old_message_is_superseded() -> None:
+    async with world() as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT")
+        [old] = await w.post_approval_requests()
+        [draft] = w.data.drafts.values()
+        drafts.edit_draft(
+            w.deps, draft_id=draft.id, actor=Actor("slack:U0MAYA"), body="Better words."
+        )
+        [new] = await w.post_approval_requests()
+        assert "Superseded" in readable(w.slack.message("C0APPROVE", old))
+        assert buttons(w.slack.message("C0APPROVE", old)) == []
+        # A click that raced the edit (the old buttons, still on someone's screen):
+        stale = copy.deepcopy(w.slack.message("C0APPROVE", new)["blocks"])
+        w.slack.message("C0APPROVE", old)["blocks"] = stale
+        for block in w.slack.message("C0APPROVE", old)["blocks"]:
+            for element in block.get("elements", []):
+                if "value" in element:
+                    element["value"] = f"{draft.id}:1"
+        await w.click("C0APPROVE", old, "commsbot.approve", user_id="U0SAM")
+        assert not w.data.updates
+        assert "it was edited and is now at version 2" in w.last_answer()
+        await w.click("C0APPROVE", new, "commsbot.approve", user_id="U0SAM")
+        [update] = w.data.updates.values()
+        assert update.body == "Better words."
