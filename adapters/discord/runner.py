@@ -1,0 +1,46 @@
+"""Starting the Discord gateway inside ``commsbot run``, only when it is configured.
+
+Light on imports: discord.py is loaded only when the gateway actually starts, so ``make run``
+without any Discord token neither needs nor loads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from commsbot.discord_config import TOKEN_ENV, DiscordConfig, DiscordSecrets
+from commsbot.services.deps import Deps
+from commsbot.settings import ConfigError
+
+
+def start_gateway(
+    *, deps: Deps, stop: asyncio.Event, environ: Mapping[str, str] | None = None
+) -> asyncio.Task[None] | None:
+    """Connect to Discord when ``DISCORD_BOT_TOKEN`` is set (and ``[discord] gateway`` is not
+    false); the task ends after ``stop`` is set. None when Discord is not configured.
+
+    Raises:
+        ConfigError: ``[discord]`` is configured without a token, or a Discord variable is bad.
+    """
+    try:
+        secrets = DiscordSecrets.from_env(environ)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    config = deps.settings.discord
+    if not secrets.token:
+        if config is not None and config.gateway:
+            raise ConfigError(
+                f"[discord] is configured but {TOKEN_ENV} is not set; put the bot token from "
+                "the Bot page of your Discord app in .env, or remove [discord]"
+            )
+        return None
+    config = config or DiscordConfig()
+    if not config.gateway:
+        return None
+    from adapters.discord.client import run_gateway
+
+    return asyncio.create_task(
+        run_gateway(deps=deps, config=config, secrets=secrets, stop=stop),
+        name="commsbot-discord",
+    )

@@ -1,0 +1,296 @@
+"""/incident commands and approval buttons, driven by real-format interaction payloads through
+discord.py's own dispatch (CommandTree, dynamic items, modals) against the fake API."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from commsbot.domain.model import ComponentStatus, DraftState
+from commsbot.services.drafts import edit_draft
+from tests.adapters.discord.bot import (
+    ALEX_M,
+    MAYA_ACTOR,
+    MAYA_M,
+    SAM_M,
+    declare_as_maya,
+    discord_bot,
+    team_settings,
+)
+from tests.adapters.discord.fake_discord import APP_ID, GUILD_ID
+from tests.adapters.discord.helpers import (
+    APPROVER_ROLE,
+    MAYA,
+    SAM,
+    buttons_of,
+    command,
+    option,
+    press,
+    run,
+    submit,
+)
+from tests.unit.fakes import make_deps
+
+EPHEMERAL = 64
+
+
+def _texts(calls: list[Any]) -> str:
+    return "\n".join(
+        str((c.body or {}).get("content") or (c.body or {}).get("data", {}).get("content") or "")
+        for c in calls
+    )
+
+
+def test_start_registers_incident_with_every_subcommand_and_its_choices() -> None:
+    async def scenario() -> None:
+        deps, _, _ = make_deps(team_settings())
+        async with discord_bot(deps) as bot:
+            [group] = bot.fake.commands[str(GUILD_ID)]
+            assert group["name"] == "incident"
+            subs = {o["name"]: o for o in group["options"]}
+            assert set(subs) == {
+                "declare",
+                "update",
+                "status",
+                "list",
+                "approve",
+                "reject",
+                "timeline",
+                "help",
+            }
+            declare_opts = {o["name"]: o for o in subs["declare"]["options"]}
+            assert [c["value"] for c in declare_opts["severity"]["choices"]] == [
+                "sev1",
+                "sev2",
+                "sev3",
+                "sev4",
+            ]
+            assert declare_opts["components"]["autocomplete"] is True
+            update_opts = {o["name"]: o for o in subs["update"]["options"]}
+            assert [c["value"] for c in update_opts["status"]["choices"]] == [
+                "investigating",
+                "identified",
+                "fixing",
+                "recovered",
+            ]
+            assert update_opts["incident"]["autocomplete"] is True
+            assert {o["name"]: o for o in subs["approve"]["options"]}["draft"]["autocomplete"]
+
+    run(scenario)
+
+
+def test_declare_defers_privately_then_answers_and_the_core_records_the_discord_actor() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        async with discord_bot(deps) as bot:
+            payload = command(
+                "declare",
+                MAYA_M,
+                option("title", "ChatGPT, API and Sora unavailable"),
+                option("severity", "sev1"),
+                option("components", "ChatGPT, API=partial_outage"),
+            )
+            await bot.dispatch(payload)
+            callback, followup = bot.answers(payload)
+            assert callback.path.endswith("/callback")
+            assert callback.body == {"type": 5, "data": {"flags": EPHEMERAL}}  # thinking, private
+            assert followup.path == f"/api/v10/webhooks/{APP_ID}/{payload['token']}"
+            assert followup.body["flags"] == EPHEMERAL
+            assert "Declared **INC-1** (sev1, investigating)" in followup.body["content"]
+        [incident] = data.incidents.values()
+        assert incident.commander == f"discord:{MAYA}"
+        [draft] = data.drafts.values()
+        assert draft.author == f"discord:{MAYA}"
+        assert draft.component_changes == {
+            "ChatGPT": ComponentStatus.MAJOR_OUTAGE,
+            "API": ComponentStatus.PARTIAL_OUTAGE,
+        }
+
+    run(scenario)
+
+
+def test_someone_outside_the_responders_is_refused_privately_and_nothing_is_written() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        async with discord_bot(deps) as bot:
+            payload = command("declare", ALEX_M, option("title", "Outage"))
+            await bot.dispatch(payload)
+            _, followup = bot.answers(payload)
+            assert followup.body["flags"] == EPHEMERAL
+            assert "Alex may not declare an incident" in followup.body["content"]
+        assert data.incidents == {}
+
+    run(scenario)
+
+
+def test_a_non_approver_pressing_approve_is_refused_and_the_request_stays() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            approve_id = f"commsbot:approve:{draft.id}:1"
+            assert buttons_of(message) == [
+                approve_id,
+                f"commsbot:edit:{draft.id}:1",
+                f"commsbot:reject:{draft.id}:1",
+            ]
+            payload = press(approve_id, ALEX_M, message)
+            await bot.dispatch(payload)
+            callback, followup = bot.answers(payload)
+            assert callback.body == {"type": 6}  # acknowledged, message untouched
+            assert followup.body["flags"] == EPHEMERAL
+            assert "may not approve" in followup.body["content"]
+            assert f"discord-role:{APPROVER_ROLE}" in followup.body["content"]
+            assert not [c for c in bot.answers(payload) if c.method == "PATCH"]
+        assert data.updates == {}
+        assert data.drafts[draft.id].state is DraftState.PENDING
+
+    run(scenario)
+
+
+def test_the_author_cannot_approve_their_own_draft_under_the_two_person_rule() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        maya_approver = dict(MAYA_M, roles=[str(APPROVER_ROLE)])  # an approver, but the author
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            payload = press(f"commsbot:approve:{draft.id}:1", maya_approver, message)
+            await bot.dispatch(payload)
+            assert "two-person rule" in _texts(bot.answers(payload))
+        assert data.updates == {}
+
+    run(scenario)
+
+
+def test_an_approver_publishes_with_the_button_and_the_request_shows_who_and_when() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            payload = press(f"commsbot:approve:{draft.id}:1", SAM_M, message)
+            await bot.dispatch(payload)
+            [edit] = [c for c in bot.answers(payload) if c.method == "PATCH"]
+            assert edit.path.endswith("/messages/@original")
+            assert edit.body["components"] == []  # no more buttons
+            [embed] = edit.body["embeds"]
+            decided = embed["fields"][-1]
+            assert decided["name"] == "Approved: published as INC-1 update 1"
+            assert decided["value"].startswith(f"<@{SAM}> · <t:")
+        [update] = data.updates.values()
+        assert update.approver == f"discord:{SAM}"
+
+    run(scenario)
+
+
+def test_edit_opens_the_text_saving_makes_version_2_and_the_old_approve_is_stale() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            as_first_posted = copy.deepcopy(message)  # e.g. a screen not yet refreshed
+            opened = press(f"commsbot:edit:{draft.id}:1", SAM_M, message)
+            await bot.dispatch(opened)
+            [modal] = bot.answers(opened)
+            assert modal.body["type"] == 9
+            assert modal.body["data"]["custom_id"] == f"commsbot:edit-draft:{draft.id}:1"
+            [label] = modal.body["data"]["components"]
+            assert label["component"]["value"] == draft.body  # prefilled
+
+            saved = submit(
+                f"commsbot:edit-draft:{draft.id}:1", SAM_M, {"body": "We know the cause."}, message
+            )
+            await bot.dispatch(saved)
+            edit = next(c for c in bot.answers(saved) if c.method == "PATCH")
+            assert f"commsbot:approve:{draft.id}:2" in buttons_of(edit.body)
+            assert edit.body["embeds"][0]["description"] == "We know the cause."
+            assert "version 2" in _texts(bot.answers(saved))
+
+            stale = press(f"commsbot:approve:{draft.id}:1", SAM_M, as_first_posted)
+            await bot.dispatch(stale)
+            assert "is now at version 2" in _texts(bot.answers(stale))
+            assert data.updates == {}
+            assert message is bot.fake.messages[int(message["id"])]  # edited in place
+            fresh = press(f"commsbot:approve:{draft.id}:2", SAM_M, message)
+            await bot.dispatch(fresh)
+        [update] = data.updates.values()
+        assert update.body == "We know the cause."
+
+    run(scenario)
+
+
+def test_reject_asks_why_then_marks_the_request_rejected() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            opened = press(f"commsbot:reject:{draft.id}:1", SAM_M, message)
+            await bot.dispatch(opened)
+            assert bot.answers(opened)[0].body["type"] == 9
+            why = submit(
+                f"commsbot:reject-draft:{draft.id}", SAM_M, {"reason": "say when"}, message
+            )
+            await bot.dispatch(why)
+            [edit] = [c for c in bot.answers(why) if c.method == "PATCH"]
+            names = [f["name"] for f in edit.body["embeds"][0]["fields"]]
+            assert names[-2:] == ["Rejected", "Note"]
+        assert data.drafts[draft.id].state is DraftState.REJECTED
+        assert data.drafts[draft.id].decision_note == "say when"
+
+    run(scenario)
+
+
+def test_approve_command_takes_the_version_autocomplete_showed() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        async with discord_bot(deps) as bot:
+            ask = command("approve", SAM_M, option("draft", "INC", focused=True), kind=4)
+            await bot.dispatch(ask)
+            [answer] = bot.answers(ask)
+            assert answer.body["type"] == 8
+            [choice] = answer.body["data"]["choices"]
+            assert choice["value"] == f"{draft.id}:1"
+            assert choice["name"].startswith("INC-1 v1 · investigating · We're investigating")
+
+            edit_draft(deps, draft_id=draft.id, actor=MAYA_ACTOR, body="Edited meanwhile.")
+            stale = command("approve", SAM_M, option("draft", choice["value"]))
+            await bot.dispatch(stale)
+            assert "is now at version 2" in _texts(bot.answers(stale))
+            ok = command("approve", SAM_M, option("draft", f"{draft.id}:2"))
+            await bot.dispatch(ok)
+            assert "Published **INC-1** update 1" in _texts(bot.answers(ok))
+        assert len(data.updates) == 1
+
+    run(scenario)
+
+
+def test_status_list_timeline_and_help_answer_privately() -> None:
+    async def scenario() -> None:
+        deps, _, _ = make_deps(team_settings())
+        declare_as_maya(deps)
+        async with discord_bot(deps) as bot:
+            status = command("status", ALEX_M, option("incident", "INC-1"))
+            listing = command("list", ALEX_M)
+            timeline = command("timeline", ALEX_M, option("incident", "1"))
+            helping = command("help", ALEX_M)
+            for payload in (status, listing, timeline, helping):
+                await bot.dispatch(payload)
+            embed = bot.answers(status)[-1].body["embeds"][0]
+            assert embed["title"].startswith("INC-1 · Investigating")
+            assert "version 1" in embed["fields"][-1]["value"]
+            assert (
+                "**INC-1** · investigating · sev1"
+                in (bot.answers(listing)[-1].body["embeds"][0]["description"])
+            )
+            assert "**declared**" in bot.answers(timeline)[-1].body["embeds"][0]["description"]
+            [answer] = bot.answers(helping)
+            assert answer.body["data"]["flags"] == EPHEMERAL
+            for name in ("declare", "update", "approve", "reject", "timeline", "help"):
+                assert f"`/incident {name}`" in answer.body["data"]["content"]
+
+    run(scenario)
