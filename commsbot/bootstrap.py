@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from commsbot.domain.errors import ConcurrentChange
-from commsbot.services.deps import Deps, SystemClock
-from commsbot.services.ports import Clock
-from commsbot.settings import ConfigError, Settings, load_settings
-from commsbot.templates import TemplateRenderer
+if TYPE_CHECKING:
+    from commsbot.services.deps import Deps
+    from commsbot.services.ports import Clock
+    from commsbot.settings import Settings
+
+
+def platform_commands() -> list[tuple[str, Any]]:
+    """The CLI command groups platform adapters add (``commsbot discord …``, ``slack …``).
+
+    Their modules import only Typer and pydantic, so ``commsbot --help`` stays fast.
+    """
+    from adapters.discord.cli import discord_app
+    from adapters.slack.cli import slack_app
+
+    return [("discord", discord_app), ("slack", slack_app)]
 
 
 @dataclass(frozen=True)
@@ -45,9 +56,13 @@ def build(
     Raises:
         ConfigError: the configuration or the database URL is unusable.
     """
+    from commsbot.domain.errors import ConcurrentChange
     from commsbot.services.components import sync_catalogue
+    from commsbot.services.deps import Deps, SystemClock
+    from commsbot.settings import ConfigError, load_settings
     from commsbot.store.db import make_engine, upgrade
     from commsbot.store.uow import unit_of_work_factory
+    from commsbot.templates import TemplateRenderer
 
     settings = settings or load_settings(config_path)
     url = settings.db_url

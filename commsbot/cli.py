@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeVar
 import typer
 
 from commsbot import __version__
+from commsbot.bootstrap import platform_commands
+from commsbot.delivery.cli import register as register_delivery_commands
+from commsbot.http.token_cli import token_app
+from commsbot.reminders.cli import followup_app, reminder_app
+from commsbot.statuspage.cli import statuspage_app
 
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
@@ -47,6 +52,12 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(incident_app, name="incident")
 app.add_typer(update_app, name="update")
 app.add_typer(db_app, name="db")
+app.add_typer(reminder_app, name="reminder")
+app.add_typer(followup_app, name="followup")
+app.add_typer(token_app, name="token")
+app.add_typer(statuspage_app, name="statuspage")
+for _name, _group in platform_commands():
+    app.add_typer(_group, name=_name)
 
 _state: dict[str, Path | None] = {"config": None}
 
@@ -448,6 +459,10 @@ def demo(
     from commsbot.demo import replay
 
     replay(as_json=as_json, out=sys.stdout)
+
+
+# `commsbot delivery list|retry` and `commsbot update correct` (commsbot/delivery/cli.py).
+register_delivery_commands(app, update_app)
 
 
 def main() -> None:

@@ -16,8 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from commsbot.delivery.config import Destinations, Notifiers
+from commsbot.discord_config import DiscordConfig
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import ApprovalPolicy
+from commsbot.http.config import HttpConfig
+from commsbot.reminders.config import RemindersConfig
+from commsbot.slack_config import SlackConfig
 
 DEFAULT_CONFIG_FILE = "commsbot.toml"
 DEFAULT_DATABASE_URL = "sqlite:///commsbot.db"
@@ -91,6 +96,14 @@ class Settings(_Section):
     components: list[ComponentConfig] = Field(default_factory=list)
     severities: dict[Severity, SeverityConfig] = Field(default_factory=_default_severities)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    # [[destinations]] / [[notifiers]]: the broadcast engine's targets (commsbot/delivery).
+    destinations: Destinations = Field(default_factory=list)
+    notifiers: Notifiers = Field(default_factory=list)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    # [discord]: the gateway for /incident and buttons (commsbot/discord_config.py, pydantic only).
+    discord: DiscordConfig | None = None
 
     @field_validator("timezone")
     @classmethod
