@@ -7,18 +7,27 @@ Each command takes ``--json`` and then prints exactly one JSON object on stdout.
 
 from __future__ import annotations
 
-import getpass
-import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from commsbot import __version__
 from commsbot.bootstrap import platform_commands
+from commsbot.cli_support import (
+    EXIT_CONFIG,
+    EXIT_REFUSED,
+    ActorOpt,
+    JsonOpt,
+    actor_option,
+    draft_human,
+    fail,
+    run_command,
+    state,
+)
 from commsbot.delivery.cli import register as register_delivery_commands
 from commsbot.http.token_cli import token_app
 from commsbot.reminders.cli import followup_app, reminder_app
@@ -27,15 +36,6 @@ from commsbot.statuspage.cli import statuspage_app
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
 
-
-class _Result(Protocol):
-    def as_dict(self) -> dict[str, Any]: ...
-
-
-R = TypeVar("R")
-
-EXIT_REFUSED = 1
-EXIT_CONFIG = 3
 
 app = typer.Typer(
     help="commsbot: incident updates, drafted, approved by a second person, broadcast once.",
@@ -59,27 +59,7 @@ app.add_typer(statuspage_app, name="statuspage")
 for _name, _group in platform_commands():
     app.add_typer(_group, name=_name)
 
-_state: dict[str, Path | None] = {"config": None}
 
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
-
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-ActorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        metavar="ACTOR",
-        envvar="COMMSBOT_ACTOR",
-        show_default="$COMMSBOT_ACTOR or your login name",
-        help="Who is acting (a name, or slack:UID / discord:ID as in the approver lists).",
-    ),
-]
 ComponentOpt = Annotated[
     list[str] | None,
     typer.Option("--component", "-c", metavar="NAME=STATUS", help="Component change (repeatable)."),
@@ -97,53 +77,7 @@ def _main(
     if version:
         typer.echo(f"commsbot {__version__}")
         raise typer.Exit()
-    _state["config"] = config
-
-
-def _fail(code: int, kind: str, message: str, as_json: bool) -> NoReturn:
-    first_line = message.splitlines()[0] if message else kind
-    typer.echo(f"error: {first_line}", err=True)
-    for line in message.splitlines()[1:]:
-        typer.echo(f"  {line.strip()}", err=True)
-    if as_json:
-        typer.echo(json.dumps({"error": {"code": kind, "message": message}}))
-    raise typer.Exit(code)
-
-
-def _run(
-    as_json: bool,
-    action: Callable[[App], R],
-    human: Callable[[R, App], str],
-    to_json: Callable[[R], Any] | None = None,
-) -> None:
-    """Build the app, run ``action``, print its result; turn refusals into clean exits."""
-    from commsbot.domain.errors import CommsbotError
-    from commsbot.settings import ConfigError
-
-    try:
-        from commsbot.bootstrap import build
-
-        wired = build(config_path=_state["config"])
-        result = action(wired)
-    except ConfigError as exc:
-        _fail(EXIT_CONFIG, "config_error", str(exc), as_json)
-    except CommsbotError as exc:
-        _fail(EXIT_REFUSED, exc.code, str(exc), as_json)
-    if as_json:
-        payload = to_json(result) if to_json else result.as_dict()  # type: ignore[attr-defined]
-        typer.echo(json.dumps(payload, ensure_ascii=False))
-    else:
-        typer.echo(human(result, wired))
-
-
-def _actor(given: str | None) -> Any:
-    from commsbot.domain.errors import InvalidInput
-    from commsbot.domain.policy import Actor
-
-    name = (given if given is not None else _default_actor()).strip()
-    if not name or any(ch.isspace() for ch in name):
-        raise InvalidInput(f"actor {name!r} is not a usable name; use one word, e.g. --as alice")
-    return Actor(name)
+    state["config"] = config
 
 
 # --- incident ------------------------------------------------------------------------------
@@ -176,7 +110,12 @@ def incident_declare(
         sev = parse_choice(Severity, severity, what="severity")
         parsed = _component_impacts(component or [], parse_component_changes)
         return declare(
-            wired.deps, title=title, severity=sev, components=parsed, actor=_actor(actor), body=body
+            wired.deps,
+            title=title,
+            severity=sev,
+            components=parsed,
+            actor=actor_option(actor),
+            body=body,
         )
 
     def human(r: Any, wired: App) -> str:
@@ -193,7 +132,7 @@ def incident_declare(
             ]
         )
 
-    _run(as_json, action, human)
+    run_command(as_json, action, human)
 
 
 def _component_impacts(raw: list[str], parse: Callable[..., Any]) -> dict[str, Any]:
@@ -215,7 +154,7 @@ def incident_list(
     from commsbot.services.incidents import list_incidents
     from commsbot.textviews import incident_line
 
-    _run(
+    run_command(
         as_json,
         lambda w: list_incidents(w.deps, open_only=open_only),
         lambda snaps, w: (
@@ -236,7 +175,7 @@ def incident_show(
     from commsbot.services.incidents import show_incident
     from commsbot.textviews import detail_text
 
-    _run(
+    run_command(
         as_json,
         lambda wired: show_incident(wired.deps, incident_ref=incident),
         lambda r, wired: detail_text(r, wired.settings.zone),
@@ -258,9 +197,9 @@ def incident_note(
     from commsbot.services.incidents import add_note
     from commsbot.services.views import timeline_dict
 
-    _run(
+    run_command(
         as_json,
-        lambda w: add_note(w.deps, incident_ref=incident, text=text, actor=_actor(actor)),
+        lambda w: add_note(w.deps, incident_ref=incident, text=text, actor=actor_option(actor)),
         lambda r, w: f"Noted on {incident}.",
         lambda r: {"note": timeline_dict(r)},
     )
@@ -305,37 +244,20 @@ def update_propose(
             wired.deps,
             incident_ref=incident,
             status=target,
-            actor=_actor(actor),
+            actor=actor_option(actor),
             body=body,
             component_changes=parse_component_changes(component or []),
             reason=reason,
             postmortem=postmortem,
         )
 
-    _run(as_json, action, _draft_human("Drafted"))
+    run_command(as_json, action, draft_human("Drafted"))
 
 
 def _current_status(wired: App, ref: str) -> Any:
     from commsbot.services.incidents import show_incident
 
     return show_incident(wired.deps, incident_ref=ref).incident.incident.status
-
-
-def _draft_human(verb: str) -> Callable[[Any, App], str]:
-    from commsbot.textviews import draft_block, incident_line
-
-    def human(r: Any, wired: App) -> str:
-        zone = wired.settings.zone
-        lines = [f"{verb} for {incident_line(r.incident, zone)}", *draft_block(r.draft, zone)]
-        if r.draft.state.value == "pending":
-            lines += [
-                "",
-                f"  commsbot update approve {r.draft.id} --version {r.draft.version} "
-                "--as <approver>",
-            ]
-        return "\n".join(lines)
-
-    return human
 
 
 @update_app.command("edit")
@@ -358,7 +280,7 @@ def update_edit(
         return edit_draft(
             wired.deps,
             draft_id=draft,
-            actor=_actor(actor),
+            actor=actor_option(actor),
             body=body,
             status=parse_choice(Status, status, what="status") if status else None,
             component_changes=parse_component_changes(component) if component else None,
@@ -366,7 +288,7 @@ def update_edit(
             version=version,
         )
 
-    _run(as_json, action, _draft_human("Edited"))
+    run_command(as_json, action, draft_human("Edited"))
 
 
 @update_app.command("approve")
@@ -392,9 +314,9 @@ def update_approve(
             ]
         )
 
-    _run(
+    run_command(
         as_json,
-        lambda w: approve_draft(w.deps, draft_id=draft, actor=_actor(actor), version=version),
+        lambda w: approve_draft(w.deps, draft_id=draft, actor=actor_option(actor), version=version),
         human,
     )
 
@@ -409,10 +331,10 @@ def update_reject(
     """Reject a draft with a reason (its author may withdraw it the same way)."""
     from commsbot.services.drafts import reject_draft
 
-    _run(
+    run_command(
         as_json,
-        lambda w: reject_draft(w.deps, draft_id=draft, actor=_actor(actor), reason=reason),
-        _draft_human("Rejected"),
+        lambda w: reject_draft(w.deps, draft_id=draft, actor=actor_option(actor), reason=reason),
+        draft_human("Rejected"),
     )
 
 
@@ -425,7 +347,7 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
     from commsbot.settings import redact_url
     from commsbot.store.db import current_revision
 
-    _run(
+    run_command(
         as_json,
         lambda w: {
             "database": redact_url(w.database_url),
@@ -444,11 +366,11 @@ def run() -> None:
     from commsbot.settings import ConfigError
 
     try:
-        serve(config_path=_state["config"])
+        serve(config_path=state["config"])
     except ConfigError as exc:
-        _fail(EXIT_CONFIG, "config_error", str(exc), False)
+        fail(EXIT_CONFIG, "config_error", str(exc), False)
     except CommsbotError as exc:
-        _fail(EXIT_REFUSED, exc.code, str(exc), False)
+        fail(EXIT_REFUSED, exc.code, str(exc), False)
 
 
 @app.command("demo")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from commsbot.cli_support import ActorOpt, JsonOpt, actor_option, draft_human, run_command
+
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
 
@@ -17,18 +19,6 @@ delivery_app = typer.Typer(
     help="The delivery ledger: where each broadcast stands; re-drive dead deliveries.",
     no_args_is_help=True,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-ActorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        metavar="ACTOR",
-        envvar="COMMSBOT_ACTOR",
-        show_default="$COMMSBOT_ACTOR or your login name",
-        help="Who is acting (a name, or slack:UID / discord:ID as in the approver lists).",
-    ),
-]
 
 
 @delivery_app.command("list")
@@ -44,7 +34,6 @@ def delivery_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List deliveries, newest first (updates, corrections and notices)."""
-    from commsbot import cli as root
     from commsbot.delivery.ledger import list_deliveries, list_text
     from commsbot.delivery.model import DeliveryState
     from commsbot.domain.model import parse_choice
@@ -53,7 +42,7 @@ def delivery_list(
         wanted = parse_choice(DeliveryState, state, what="delivery state") if state else None
         return list_deliveries(wired.deps, state=wanted, incident_ref=incident, limit=limit)
 
-    root._run(as_json, action, lambda r, w: list_text(r, w.settings.zone))
+    run_command(as_json, action, lambda r, w: list_text(r, w.settings.zone))
 
 
 @delivery_app.command("retry")
@@ -63,12 +52,11 @@ def delivery_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-drive a dead delivery: it is tried again, with a fresh deadline."""
-    from commsbot import cli as root
     from commsbot.delivery.ledger import delivery_line, retry_delivery
 
-    root._run(
+    run_command(
         as_json,
-        lambda w: retry_delivery(w.deps, delivery_id=delivery, actor=root._actor(actor)),
+        lambda w: retry_delivery(w.deps, delivery_id=delivery, actor=actor_option(actor)),
         lambda r, w: (
             f"Re-driven: {delivery_line(r.delivery, w.settings.zone)}\n"
             "`commsbot run` sends it at its next look at the outbox."
@@ -92,15 +80,14 @@ def update_correct(
     Once approved, destinations that can edit their post edit it; the others post a marked
     correction. Status and components are not changed by a correction.
     """
-    from commsbot import cli as root
     from commsbot.delivery.corrections import propose_correction
 
-    root._run(
+    run_command(
         as_json,
         lambda w: propose_correction(
-            w.deps, update_ref=update, body=body, actor=root._actor(actor)
+            w.deps, update_ref=update, body=body, actor=actor_option(actor)
         ),
-        root._draft_human("Correction drafted"),
+        draft_human("Correction drafted"),
     )
 
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from commsbot.cli_support import JsonOpt, run_command
+
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
 
 token_app = typer.Typer(
     help="Bearer tokens for the HTTP API (stored hashed; shown once).", no_args_is_help=True
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _store(wired: App) -> Any:
@@ -48,7 +48,6 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Make a token. It is printed once: store it in your secret manager now."""
-    from commsbot.cli import _run
     from commsbot.domain.model import parse_choice
     from commsbot.http.tokens import Scope
 
@@ -69,7 +68,7 @@ def create(
             ]
         )
 
-    _run(
+    run_command(
         as_json,
         action,
         human,
@@ -83,7 +82,6 @@ def list_tokens(
     as_json: JsonOpt = False,
 ) -> None:
     """List tokens (names, scopes, actors; never the tokens themselves)."""
-    from commsbot.cli import _run
 
     def human(tokens: Any, wired: App) -> str:
         if not tokens:
@@ -97,7 +95,7 @@ def list_tokens(
             )
         return "\n".join(lines)
 
-    _run(
+    run_command(
         as_json,
         lambda wired: _store(wired).list(include_revoked=include_revoked),
         human,
@@ -111,9 +109,8 @@ def revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke a token; requests with it are refused from now on."""
-    from commsbot.cli import _run
 
-    _run(
+    run_command(
         as_json,
         lambda wired: _store(wired).revoke(name),
         lambda token, wired: f"Revoked token {token.name!r}.",

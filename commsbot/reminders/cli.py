@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from commsbot.cli_support import ActorOpt, JsonOpt, actor_option, run_command
+
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
 
@@ -22,33 +24,10 @@ followup_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-ActorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        metavar="ACTOR",
-        envvar="COMMSBOT_ACTOR",
-        show_default="$COMMSBOT_ACTOR or your login name",
-        help="Who is acting (a name, or slack:UID / discord:ID as in the approver lists).",
-    ),
-]
 IncidentArg = Annotated[
     str | None,
     typer.Argument(metavar="[INCIDENT]", help="Only this incident (INC-42, 42 or its id)."),
 ]
-
-
-def _run(as_json: bool, action: Any, human: Any, to_json: Any = None) -> None:
-    from commsbot import cli  # at call time: commsbot.cli imports this module
-
-    cli._run(as_json, action, human, to_json)
-
-
-def _actor(given: str | None) -> Any:
-    from commsbot import cli
-
-    return cli._actor(given)
 
 
 def _lines(key: str, empty: str) -> tuple[Any, Any]:
@@ -82,7 +61,7 @@ def reminder_list(
     from commsbot.reminders.service import list_reminders
 
     human, to_json = _lines("reminders", "No reminders.")
-    _run(
+    run_command(
         as_json,
         lambda w: list_reminders(w.deps, incident_ref=incident, include_closed=include_closed),
         human,
@@ -103,10 +82,13 @@ def reminder_snooze(
     from commsbot.reminders.model import parse_duration
     from commsbot.reminders.service import snooze_reminder
 
-    _run(
+    run_command(
         as_json,
         lambda w: snooze_reminder(
-            w.deps, reminder_id=reminder, duration=parse_duration(duration), actor=_actor(actor)
+            w.deps,
+            reminder_id=reminder,
+            duration=parse_duration(duration),
+            actor=actor_option(actor),
         ),
         _one("Snoozed"),
     )
@@ -122,9 +104,11 @@ def reminder_cancel(
     """Cancel a reminder: it never fires again."""
     from commsbot.reminders.service import cancel_reminder
 
-    _run(
+    run_command(
         as_json,
-        lambda w: cancel_reminder(w.deps, reminder_id=reminder, actor=_actor(actor), reason=reason),
+        lambda w: cancel_reminder(
+            w.deps, reminder_id=reminder, actor=actor_option(actor), reason=reason
+        ),
         _one("Cancelled"),
     )
 
@@ -150,10 +134,15 @@ def followup_add(
     """Add a follow-up; OWNER is reminded on the due date, then each business day, until done."""
     from commsbot.reminders.service import add_followup
 
-    _run(
+    run_command(
         as_json,
         lambda w: add_followup(
-            w.deps, incident_ref=incident, owner=owner, due=due, text=text, actor=_actor(actor)
+            w.deps,
+            incident_ref=incident,
+            owner=owner,
+            due=due,
+            text=text,
+            actor=actor_option(actor),
         ),
         _one("Follow-up"),
     )
@@ -171,7 +160,7 @@ def followup_list(
     from commsbot.reminders.service import list_followups
 
     human, to_json = _lines("followups", "No follow-ups.")
-    _run(
+    run_command(
         as_json,
         lambda w: list_followups(w.deps, incident_ref=incident, include_done=include_done),
         human,
@@ -188,8 +177,8 @@ def followup_done(
     """Mark a follow-up done: its reminders stop."""
     from commsbot.reminders.service import complete_followup
 
-    _run(
+    run_command(
         as_json,
-        lambda w: complete_followup(w.deps, followup_id=followup, actor=_actor(actor)),
+        lambda w: complete_followup(w.deps, followup_id=followup, actor=actor_option(actor)),
         _one("Done:"),
     )

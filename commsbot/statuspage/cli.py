@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from commsbot.cli_support import run_command
+
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
 
@@ -27,7 +29,6 @@ def export(
 
     The folder is written beside DIR and renamed into place, so it is never half-written.
     """
-    from commsbot.cli import _run
 
     def action(wired: App) -> Any:
         from commsbot.statuspage.data import load_public_data
@@ -36,7 +37,7 @@ def export(
         count = write_export(load_public_data(wired.deps), directory)
         return {"directory": str(directory.resolve()), "files": count}
 
-    _run(
+    run_command(
         as_json,
         action,
         lambda r, wired: f"Exported {r['files']} files to {r['directory']}.",
