@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from commsbot.delivery import outbox
 from commsbot.domain.errors import InvalidInput, NotFound
-from commsbot.domain.events import DraftProposed, UpdateCorrected
+from commsbot.domain.events import UpdateCorrected
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import (
     MAX_BODY,
@@ -27,7 +27,7 @@ from commsbot.domain.model import (
 )
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
-from commsbot.services.incidents import record, snapshot
+from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.ports import UnitOfWork
 from commsbot.services.views import DraftResult, Published
 
@@ -92,12 +92,7 @@ def propose_correction(deps: Deps, *, update_ref: str, body: str, actor: Actor) 
             created_at=now,
             updated_at=now,
         )
-        uow.drafts.add(draft)
-        _reminders_created(deps, uow, incident, draft)
-        outbox.on_draft_proposed(
-            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
-        )
-        record(uow, DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
+        file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result
@@ -154,13 +149,6 @@ def approve_correction(
     )
     uow.commit()
     return Published(incident=snap, update=corrected)
-
-
-def _reminders_created(deps: Deps, uow: UnitOfWork, incident: Incident, draft: Draft) -> None:
-    # A correction waits for approval like any draft: the approval nudges apply to it too.
-    from commsbot.reminders import plan as reminders
-
-    reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
 
 
 def _reminders_decided(deps: Deps, uow: UnitOfWork, draft: Draft) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from commsbot.delivery import corrections, outbox
 from commsbot.domain.errors import InvalidInput
-from commsbot.domain.events import DraftEdited, DraftProposed, DraftRejected, UpdatePublished
+from commsbot.domain.events import DraftEdited, DraftRejected, UpdatePublished
 from commsbot.domain.lifecycle import Status, move_to
 from commsbot.domain.model import (
     MAX_BODY,
@@ -22,7 +22,7 @@ from commsbot.domain.policy import Actor
 from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
 from commsbot.services.deps import Deps
-from commsbot.services.incidents import record, snapshot
+from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.views import DraftResult, Published
 
 
@@ -97,12 +97,7 @@ def propose_update(
             draft,
             uow.components.get_many({*incident.components, *draft.component_changes}),
         )
-        uow.drafts.add(draft)
-        reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
-        outbox.on_draft_proposed(
-            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
-        )
-        record(uow, DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft))
+        file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result

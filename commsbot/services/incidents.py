@@ -44,6 +44,21 @@ def record(uow: UnitOfWork, *events: Event) -> None:
         )
 
 
+def file_draft(
+    deps: Deps, uow: UnitOfWork, *, incident: Incident, draft: Draft, actor: Actor
+) -> None:
+    """Add a new draft; its approval request, approval nudges and timeline line go with it."""
+    uow.drafts.add(draft)
+    reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
+    outbox.on_draft_proposed(
+        deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
+    )
+    record(
+        uow,
+        DraftProposed(incident_id=incident.id, actor=actor.id, at=draft.created_at, draft=draft),
+    )
+
+
 def snapshot(uow: UnitOfWork, incident: Incident) -> IncidentSnapshot:
     comps = uow.components.get_many(incident.components)
     return IncidentSnapshot(
@@ -148,11 +163,6 @@ def _declare_once(
             updated_at=now,
         )
         uow.incidents.add(incident)
-        uow.drafts.add(draft)
-        reminders.on_draft_created(deps, uow, incident=incident, draft=draft)
-        outbox.on_draft_proposed(
-            deps, uow, incident=incident, draft=draft, actor=actor.id, edited=False
-        )
         record(
             uow,
             IncidentDeclared(
@@ -163,8 +173,8 @@ def _declare_once(
                 severity=severity.value,
                 components=tuple(incident.components),
             ),
-            DraftProposed(incident_id=incident.id, actor=actor.id, at=now, draft=draft),
         )
+        file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
         result = Declared(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result
