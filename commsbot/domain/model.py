@@ -232,7 +232,13 @@ def clean_text(text: str, *, what: str, limit: int) -> str:
     """Strip ``text`` and refuse it when empty or longer than ``limit`` characters."""
     cleaned = text.replace("\r\n", "\n").strip()
     if not cleaned:
-        raise InvalidInput(f"the {what} is empty; write what the public should read")
+        if "reason" in what:
+            hint = "say why in a few words"
+        elif "note" in what:
+            hint = "write what the team should know"
+        else:
+            hint = "write what the public should read"
+        raise InvalidInput(f"the {what} is empty; {hint}")
     if len(cleaned) > limit:
         raise InvalidInput(
             f"the {what} is {len(cleaned)} characters long; the most allowed is {limit}"
