@@ -52,6 +52,16 @@ async def _mark(
     await interaction.edit_original_response(embed=embed, view=None)
 
 
+async def _act_on_reminder(
+    interaction: discord.Interaction[Any], use_case: Any, *, verdict: str, **kwargs: Any
+) -> None:
+    """Run a reminder use case as the person who pressed, then mark the message."""
+    await interaction.response.defer()
+    done = await call_core(interaction, use_case, actor=actor_from(interaction.user), **kwargs)
+    if done is not None:
+        await _mark(interaction, verdict=verdict)
+
+
 class ApproveButton(ui.DynamicItem[Button], template=f"commsbot:approve:{DRAFT}"):
     """Approve (which publishes) the version of the draft the message shows."""
 
@@ -248,16 +258,13 @@ class SnoozeButton(ui.DynamicItem[Button], template=f"commsbot:snooze:{REMINDER}
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         from commsbot.reminders.service import snooze_reminder
 
-        await interaction.response.defer()
-        done = await call_core(
+        await _act_on_reminder(
             interaction,
             snooze_reminder,
+            verdict="Snoozed for 30 minutes",
             reminder_id=self.reminder_id,
             duration=SNOOZE,
-            actor=actor_from(interaction.user),
         )
-        if done is not None:
-            await _mark(interaction, verdict="Snoozed for 30 minutes")
 
 
 class CancelReminderButton(ui.DynamicItem[Button], template=f"commsbot:cancel:{REMINDER}"):
@@ -282,15 +289,9 @@ class CancelReminderButton(ui.DynamicItem[Button], template=f"commsbot:cancel:{R
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         from commsbot.reminders.service import cancel_reminder
 
-        await interaction.response.defer()
-        done = await call_core(
-            interaction,
-            cancel_reminder,
-            reminder_id=self.reminder_id,
-            actor=actor_from(interaction.user),
+        await _act_on_reminder(
+            interaction, cancel_reminder, verdict="Reminder cancelled", reminder_id=self.reminder_id
         )
-        if done is not None:
-            await _mark(interaction, verdict="Reminder cancelled")
 
 
 #: Registered with ``Client.add_dynamic_items`` in ``setup_hook``.
