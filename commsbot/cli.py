@@ -28,6 +28,8 @@ from commsbot.cli_support import (
     run_command,
     state,
 )
+from commsbot.configure.cli import config_app
+from commsbot.configure.cli import init as init_command
 from commsbot.delivery.cli import register as register_delivery_commands
 from commsbot.http.token_cli import token_app
 from commsbot.reminders.cli import followup_app, reminder_app
@@ -56,6 +58,8 @@ app.add_typer(reminder_app, name="reminder")
 app.add_typer(followup_app, name="followup")
 app.add_typer(token_app, name="token")
 app.add_typer(statuspage_app, name="statuspage")
+app.add_typer(config_app, name="config")
+app.command("init")(init_command)
 for _name, _group in platform_commands():
     app.add_typer(_group, name=_name)
 
@@ -66,17 +70,26 @@ ComponentOpt = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    # Eager: runs while the options are parsed, before Click asks for a command.
+    if value:
+        typer.echo(f"commsbot {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     config: Annotated[
         Path | None,
         typer.Option("--config", envvar="COMMSBOT_CONFIG", help="Path of commsbot.toml."),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        typer.echo(f"commsbot {__version__}")
-        raise typer.Exit()
     state["config"] = config
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+import commsbot
 from adapters.console import ConsoleDestination, ConsoleNotifier
 from adapters.webhook.destination import WebhookClient, WebhookDestination, WebhookNotifier
 from adapters.webhook.payload import SIGNATURE_HEADER
@@ -55,6 +56,7 @@ def test_the_payload_is_signed_keyed_and_documented(server: LoopbackServer) -> N
     assert request.headers["idempotency-key"] == "uupd000000001abcdef0123"
     assert request.headers["x-commsbot-event"] == "update.published"
     assert request.headers["content-type"] == "application/json"
+    assert request.headers["user-agent"] == f"commsbot/{commsbot.__version__}"
     body = request.json
     assert set(body) == {
         "version",
