@@ -37,7 +37,14 @@ class _Section(BaseModel):
 
 
 class SeverityConfig(_Section):
-    """How a severity behaves: update cadence, default component impact, who approves."""
+    """How a severity behaves: update cadence, default component impact, who approves.
+
+    Attributes:
+        cadence_minutes: the "next update by" a published update promises, in minutes; unset:
+            no promise (sev4).
+        default_impact: the status a component gets when an incident is declared without one.
+        approvers: who may approve this severity's drafts; replaces ``[approval] approvers``.
+    """
 
     cadence_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     default_impact: ComponentStatus = ComponentStatus.MAJOR_OUTAGE
@@ -66,13 +73,28 @@ def _default_severities() -> dict[Severity, SeverityConfig]:
 
 
 class ComponentConfig(_Section):
+    """A component the public sees (``[[components]]``).
+
+    Attributes:
+        name: its public name, unique (case-insensitive).
+        description: a line under the name on the status page.
+        group: components with the same group are shown together.
+    """
+
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
     group: str | None = None
 
 
 class ApprovalConfig(_Section):
-    """The two-person rule is the default; relaxing it is explicit."""
+    """The two-person rule is the default; relaxing it is explicit.
+
+    Attributes:
+        allow_self_approval: true lets the author of a draft approve it (no second person).
+        approvers: who may approve; empty: anyone but the author. Entries are names,
+            ``slack:UID``, ``slack-group:SID``, ``discord:ID`` or ``discord-role:ID``.
+        responders: who may declare, propose, edit and note; empty: anyone.
+    """
 
     allow_self_approval: bool = False
     approvers: list[str] = Field(default_factory=list)
@@ -80,14 +102,40 @@ class ApprovalConfig(_Section):
 
 
 class PageConfig(_Section):
-    """The public status page's identity."""
+    """The public status page's identity.
+
+    Attributes:
+        name: the page's title.
+        url: where the public reaches the page; links in every update point there.
+    """
 
     name: str = "Status"
     url: str = "http://127.0.0.1:8080"
 
 
 class Settings(_Section):
-    """Everything in ``commsbot.toml``. Every field has a default."""
+    """Everything in ``commsbot.toml``. Every field has a default.
+
+    Attributes:
+        timezone: IANA time zone of the times in drafts ("3:16 PM PST") and of business days.
+        database_url: ``sqlite:///PATH`` or ``postgresql://USER@HOST:PORT/DB``; default SQLite
+            in the working folder. ``$COMMSBOT_DATABASE_URL`` overrides it; put a URL with a
+            password there (in .env), not here.
+        templates_dir: a folder whose ``*.md.j2`` files replace the built-in wording.
+        page: the ``[page]`` table.
+        components: the public components; with none, they are created on first use.
+        severities: per severity (``[severities.sev1]`` …): cadence, default impact,
+            approvers. A partial table overrides the defaults severity by severity.
+        approval: the ``[approval]`` table.
+        destinations: where published updates go (``[[destinations]]``); with none, the
+            console.
+        notifiers: where internal notices go (``[[notifiers]]``): approval requests,
+            decisions, reminders, dead deliveries; with none, the console.
+        http: the ``[http]`` table.
+        reminders: the ``[reminders]`` table.
+        slack: the ``[slack]`` table.
+        discord: the ``[discord]`` table.
+    """
 
     timezone: str = "UTC"
     database_url: str | None = None
@@ -178,8 +226,9 @@ def load_settings(
     """Read the configuration.
 
     The file is ``path``, else ``$COMMSBOT_CONFIG``, else ``./commsbot.toml`` if it exists, else
-    none. ``$COMMSBOT_DATABASE_URL`` overrides ``database_url``. A ``.env`` in the working folder
-    is loaded first (without overriding variables already set).
+    none. ``$COMMSBOT_DATABASE_URL`` overrides ``database_url`` and ``$COMMSBOT_HTTP_HOST``
+    ``[http] host``. A ``.env`` in the working folder is loaded first (without overriding
+    variables already set).
 
     Raises:
         ConfigError: the file is missing, unreadable, not TOML, or holds bad values.
@@ -206,6 +255,9 @@ def load_settings(
             raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
     if env.get("COMMSBOT_DATABASE_URL"):
         data["database_url"] = env["COMMSBOT_DATABASE_URL"]
+    if env.get("COMMSBOT_HTTP_HOST") and isinstance(data.get("http", {}), dict):
+        # A container listens on 0.0.0.0 whatever the mounted file says (the image sets it).
+        data["http"] = {**data.get("http", {}), "host": env["COMMSBOT_HTTP_HOST"]}
     return parse_settings(data, source=str(source))
 
 

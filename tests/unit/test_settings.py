@@ -95,3 +95,15 @@ def test_missing_or_broken_file(tmp_path: Path) -> None:
 def test_redact_url() -> None:
     assert redact_url("postgresql://u:secret@db:5432/x") == "postgresql://u:***@db:5432/x"
     assert redact_url("sqlite:///commsbot.db") == "sqlite:///commsbot.db"
+
+
+def test_http_host_from_the_environment_overrides_the_file(tmp_path: Path) -> None:
+    # The container image sets COMMSBOT_HTTP_HOST=0.0.0.0: a mounted file written for a laptop
+    # (host = "127.0.0.1") must not leave the server unreachable from outside the container.
+    config = tmp_path / "commsbot.toml"
+    config.write_text('[http]\nhost = "127.0.0.1"\nport = 8081\n', encoding="utf-8")
+    env = {"COMMSBOT_CONFIG": str(config), "COMMSBOT_HTTP_HOST": "0.0.0.0"}
+    settings = load_settings(environ=env)
+    assert (settings.http.host, settings.http.port) == ("0.0.0.0", 8081)
+    assert load_settings(environ={"COMMSBOT_CONFIG": str(config)}).http.host == "127.0.0.1"
+    assert load_settings(environ={**env, "COMMSBOT_HTTP_HOST": ""}).http.host == "127.0.0.1"
