@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from commsbot.configure.check import PlatformCheck
     from commsbot.services.deps import Deps
     from commsbot.services.ports import Clock
     from commsbot.settings import Settings
@@ -25,6 +28,29 @@ def platform_commands() -> list[tuple[str, Any]]:
     from adapters.slack.cli import slack_app
 
     return [("discord", discord_app), ("slack", slack_app)]
+
+
+def platform_checks(
+    settings: Settings, environ: Mapping[str, str], *, http_enabled: bool
+) -> list[PlatformCheck]:
+    """What ``commsbot run`` would check before starting each chat platform, without starting
+    it (``commsbot config check``). Imports only the adapters' configuration modules."""
+    from adapters.slack.config import SlackSecrets
+    from adapters.slack.config import preflight as slack_preflight
+    from commsbot.configure.check import PlatformCheck
+    from commsbot.discord_config import preflight as discord_preflight
+
+    slack = slack_preflight(
+        settings.slack,
+        configured="slack" in settings.model_fields_set,
+        secrets=SlackSecrets.from_env(environ),
+        http_enabled=http_enabled,
+    )
+    discord = discord_preflight(settings.discord, environ)
+    return [
+        PlatformCheck("slack", slack.starts, slack.summary, slack.problems),
+        PlatformCheck("discord", discord.starts, discord.summary, discord.problems),
+    ]
 
 
 @dataclass(frozen=True)

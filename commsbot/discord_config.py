@@ -102,6 +102,52 @@ class DiscordSecrets(_Strict):
         )
 
 
+class DiscordPreflight(_Strict):
+    """Whether ``commsbot run`` would connect the gateway, and what stops it (no network).
+
+    Attributes:
+        starts: the gateway would connect.
+        problems: what would stop start-up, each saying what to set.
+        summary: one line for ``commsbot config check``.
+        secrets: the variables as read (None when one of them is unusable).
+    """
+
+    starts: bool
+    problems: tuple[str, ...] = ()
+    summary: str
+    secrets: DiscordSecrets | None = None
+
+
+def preflight(
+    config: DiscordConfig | None, environ: Mapping[str, str] | None = None
+) -> DiscordPreflight:
+    """What ``commsbot run`` checks before connecting to Discord's gateway."""
+    try:
+        secrets = DiscordSecrets.from_env(environ)
+    except ValueError as exc:
+        return DiscordPreflight(starts=False, problems=(str(exc),), summary="unusable variables")
+    if not secrets.token:
+        if config is not None and config.gateway:
+            problem = (
+                f"[discord] is configured but {TOKEN_ENV} is not set; put the bot token from "
+                "the Bot page of your Discord app in .env, or remove [discord]"
+            )
+            return DiscordPreflight(starts=False, problems=(problem,), summary="no token")
+        return DiscordPreflight(
+            starts=False, summary=f"not configured (no [discord] and no {TOKEN_ENV})"
+        )
+    if config is not None and not config.gateway:
+        return DiscordPreflight(
+            starts=False, summary="post only ([discord] gateway = false)", secrets=secrets
+        )
+    servers = ", ".join(map(str, config.guild_ids)) if config and config.guild_ids else "global"
+    return DiscordPreflight(
+        starts=True,
+        summary=f"gateway, /incident registered in {servers}, REST at {secrets.api_url}",
+        secrets=secrets,
+    )
+
+
 def parse_snowflake(raw: str, *, what: str) -> int:
     """``raw`` as a Discord id, or ValueError saying what an id looks like."""
     text = raw.strip()

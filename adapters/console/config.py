@@ -8,7 +8,11 @@ from pydantic import BaseModel, ConfigDict
 
 
 class ConsoleOptions(BaseModel):
-    """``stream``: where to print (``stdout``, the default, or ``stderr``)."""
+    """Where the console prints.
+
+    Attributes:
+        stream: ``stdout`` (the default) or ``stderr``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from commsbot.discord_config import TOKEN_ENV, DiscordConfig, DiscordSecrets
+from commsbot.discord_config import DiscordConfig, preflight
 from commsbot.services.deps import Deps
 from commsbot.settings import ConfigError
 
@@ -23,21 +23,12 @@ def start_gateway(
     Raises:
         ConfigError: ``[discord]`` is configured without a token, or a Discord variable is bad.
     """
-    try:
-        secrets = DiscordSecrets.from_env(environ)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    config = deps.settings.discord
-    if not secrets.token:
-        if config is not None and config.gateway:
-            raise ConfigError(
-                f"[discord] is configured but {TOKEN_ENV} is not set; put the bot token from "
-                "the Bot page of your Discord app in .env, or remove [discord]"
-            )
+    checked = preflight(deps.settings.discord, environ)  # as `commsbot config check` does
+    if checked.problems:
+        raise ConfigError(checked.problems[0])
+    if not checked.starts or checked.secrets is None:
         return None
-    config = config or DiscordConfig()
-    if not config.gateway:
-        return None
+    secrets, config = checked.secrets, deps.settings.discord or DiscordConfig()
     from adapters.discord.client import run_gateway
 
     return asyncio.create_task(

@@ -42,3 +42,48 @@ class SlackSecrets:
         else:
             need["SLACK_SIGNING_SECRET"] = self.signing_secret
         return [name for name, value in need.items() if not value]
+
+
+@dataclass(frozen=True)
+class SlackPreflight:
+    """Whether ``commsbot run`` would start Slack, and what stops it (no network asked).
+
+    Attributes:
+        starts: Slack is configured (a ``[slack]`` section or ``SLACK_BOT_TOKEN``) and enabled.
+        problems: what would stop start-up, each saying what to set.
+        summary: one line for ``commsbot config check``.
+    """
+
+    starts: bool
+    problems: tuple[str, ...]
+    summary: str
+
+
+def preflight(
+    config: SlackConfig, *, configured: bool, secrets: SlackSecrets, http_enabled: bool
+) -> SlackPreflight:
+    """What ``commsbot run`` checks before connecting to Slack.
+
+    Args:
+        config: ``[slack]``.
+        configured: the file has a ``[slack]`` section (then the tokens are required).
+        http_enabled: ``[http] enabled`` (HTTP mode needs the server for /slack/events).
+    """
+    if not config.enabled:
+        return SlackPreflight(False, (), "off ([slack] enabled = false)")
+    if not secrets.bot_token and not configured:
+        return SlackPreflight(False, (), "not configured (no [slack] and no SLACK_BOT_TOKEN)")
+    problems: list[str] = []
+    missing = secrets.missing(config.mode)
+    if missing:
+        problems.append(
+            f"[slack] mode = {config.mode.value!r} needs {', '.join(missing)}; set it in .env "
+            "(see .env.example and the README's Slack section), or set [slack] enabled = false"
+        )
+    if config.mode is SlackMode.HTTP and not http_enabled:
+        problems.append(
+            '[slack] mode = "http" needs the HTTP server for /slack/events; set [http] '
+            'enabled = true, or use mode = "socket" (no public URL needed)'
+        )
+    summary = f"{config.mode.value} mode, {config.command}, Web API at {secrets.api_url}"
+    return SlackPreflight(True, tuple(problems), summary)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from adapters.slack.config import SlackMode, SlackSecrets
+from adapters.slack.config import SlackMode, SlackSecrets, preflight
 from commsbot.services.deps import Deps
 from commsbot.settings import ConfigError
 
@@ -57,23 +57,17 @@ async def start_slack(
             without the HTTP server, or Slack refused the bot token.
     """
     config = deps.settings.slack
-    if not config.enabled:
-        return None
     secrets = SlackSecrets.from_env(environ)
-    configured = "slack" in deps.settings.model_fields_set
-    if not secrets.bot_token and not configured:
+    checked = preflight(  # the same checks as `commsbot config check`
+        config,
+        configured="slack" in deps.settings.model_fields_set,
+        secrets=secrets,
+        http_enabled=http_enabled,
+    )
+    if checked.problems:
+        raise ConfigError(checked.problems[0])
+    if not checked.starts:
         return None
-    missing = secrets.missing(config.mode)
-    if missing:
-        raise ConfigError(
-            f"[slack] mode = {config.mode.value!r} needs {', '.join(missing)}; set it in .env "
-            "(see .env.example and the README's Slack section), or set [slack] enabled = false"
-        )
-    if config.mode is SlackMode.HTTP and not http_enabled:
-        raise ConfigError(
-            '[slack] mode = "http" needs the HTTP server for /slack/events; set [http] '
-            'enabled = true, or use mode = "socket" (no public URL needed)'
-        )
     from adapters.slack.app import build_surface
 
     surface = build_surface(deps, config=config, secrets=secrets)

@@ -9,8 +9,9 @@ class WebhookOptions(BaseModel):
     """Where to POST, and the name of the environment variable holding the signing secret.
 
     Attributes:
-        url: the receiver (http or https); or ``url_env`` naming a variable that holds it,
-            when the URL itself carries a token.
+        url: the receiver (http or https).
+        url_env: instead of ``url``, the variable that holds it, when the URL itself carries
+            a token.
         secret_env: the variable holding the shared secret; the body is signed with
             HMAC-SHA256 under it (``X-Commsbot-Signature-256: sha256=…``). Unset: unsigned.
         timeout_seconds: connect/read/write timeout of one request.

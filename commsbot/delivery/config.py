@@ -45,23 +45,34 @@ def _refuse(key: str, value: Any, message: str) -> NoReturn:
 
 
 class _Target(BaseModel):
-    """What destinations and notifiers have in common."""
+    """What destinations and notifiers have in common.
+
+    Attributes:
+        name: unique among the destinations (or notifiers); shown in the delivery ledger.
+        type: ``console``, ``webhook``, ``apprise``, ``slack``, ``discord`` or
+            ``static-export`` (destinations only); each type takes its own keys too.
+        rate_per_second / burst: the token bucket for this target; unset: the type's
+            documented default.
+        give_up_after_hours: retried with backoff until this long after it was queued, then
+            dead.
+        backoff_base_seconds / backoff_cap_seconds: full-jitter exponential backoff between
+            attempts.
+        attempt_timeout_seconds: one attempt is abandoned (as *maybe sent*) after this long.
+        lease_seconds: how long a replica holds a delivery it is sending; after a crash
+            another takes it over once this has passed. Default: twice the attempt timeout
+            plus 30 s.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     name: str = Field(min_length=1, max_length=64)
     type: str
-    #: Token bucket for this target; the type's documented default when unset.
     rate_per_second: float | None = Field(default=None, gt=0, le=1000)
     burst: int | None = Field(default=None, ge=1, le=1000)
-    #: Retried with backoff until this long after it was enqueued, then dead.
     give_up_after_hours: float = Field(default=DEFAULT_GIVE_UP_HOURS, gt=0, le=24 * 30)
     backoff_base_seconds: float = Field(default=2.0, gt=0, le=3600)
     backoff_cap_seconds: float = Field(default=600.0, gt=0, le=86_400)
-    #: The dispatcher abandons one attempt after this long (and counts it ambiguous).
     attempt_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
-    #: How long a replica holds a delivery it is sending; after a crash another one takes it
-    #: over once this has passed. Default: twice the attempt timeout plus 30 s.
     lease_seconds: float | None = Field(default=None, gt=0, le=3600)
 
     _options: BaseModel | None = PrivateAttr(default=None)
@@ -134,8 +145,10 @@ class _Target(BaseModel):
 class DestinationConfig(_Target):
     """A public surface: ``[[destinations]]``.
 
-    ``severities`` and ``components`` restrict which updates it gets: only incidents of those
-    severities, and only incidents affecting one of those components (case-insensitive).
+    Attributes:
+        severities: only incidents of these severities; unset: all.
+        components: only incidents affecting one of these components (case-insensitive);
+            unset: all.
     """
 
     severities: list[Severity] | None = None
@@ -152,8 +165,12 @@ class DestinationConfig(_Target):
 
 
 class NotifierConfig(_Target):
-    """An internal channel: ``[[notifiers]]``. ``kinds`` restricts which notices it gets
-    (``approval_requested``, ``draft_decided``, ``delivery_dead``, ``reminder``, …)."""
+    """An internal channel: ``[[notifiers]]``.
+
+    Attributes:
+        kinds: only these notices (``approval_requested``, ``draft_decided``,
+            ``delivery_dead``, ``reminder``); unset: all.
+    """
 
     kinds: list[str] | None = None
 

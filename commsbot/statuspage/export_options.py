@@ -16,7 +16,11 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StaticExportOptions(BaseModel):
-    """Where the static status page is written (see ``commsbot.statuspage.export``)."""
+    """Where the static status page is written (see ``commsbot.statuspage.export``).
+
+    Attributes:
+        directory: the folder, rewritten whole (swapped in) after every publish.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,0 +1,2 @@
+"""Setting commsbot up: `commsbot init` writes a commented configuration, `commsbot config
+check` validates one without starting anything."""
