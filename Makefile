@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench demo clean
+.PHONY: run test lint typecheck unit bench demo clean package-test image-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,23 @@ test: lint typecheck
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check commsbot adapters tests bench
-	$(BIN)/ruff format --check commsbot adapters
+	$(BIN)/ruff check commsbot adapters tests bench deploy
+	$(BIN)/ruff format --check commsbot adapters deploy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict commsbot adapters
 
 demo: $(STAMP)
 	$(BIN)/commsbot demo
+
+## package-test: build the sdist and wheel, install the wheel in a new virtualenv outside this
+## folder and run the bot from it (CI runs it after `make test`)
+package-test: $(STAMP)
+	$(BIN)/python deploy/package_test.py
+
+## image-test: build the container image with podman from the Containerfile and run it
+image-test: $(STAMP)
+	$(BIN)/python deploy/image_test.py $(IMAGE_TEST_FLAGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
