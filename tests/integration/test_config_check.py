@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from commsbot.cli import app
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-1111-2222-topsecretbot",
@@ -39,7 +42,8 @@ class Folder:
     def write(self, name: str, text: str) -> None:
         (self.path / name).write_text(text, encoding="utf-8")
 
-    def check(self, *args: str, code: int) -> subprocess.CompletedProcess[str]:
+    def process(self, *args: str, code: int) -> subprocess.CompletedProcess[str]:
+        """``commsbot config check`` in a process of its own."""
         proc = subprocess.run(
             [sys.executable, "-m", "commsbot", "config", "check", *args],
             cwd=self.path,
@@ -51,6 +55,23 @@ class Folder:
         assert proc.returncode == code, proc.stdout + proc.stderr
         return proc
 
+    def check(self, *args: str, code: int) -> Any:
+        """The same command in this process (a process per call costs seconds), with this
+        folder as the working folder and ``env`` as the whole environment, both restored after:
+        the command loads .env into os.environ as `commsbot run` does."""
+        saved, cwd = dict(os.environ), os.getcwd()
+        try:
+            os.environ.clear()
+            os.environ.update(self.env)
+            os.chdir(self.path)
+            result = CliRunner().invoke(app, ["config", "check", *args])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            os.chdir(cwd)
+        assert result.exit_code == code, result.output
+        return result
+
     def report(self, code: int) -> Any:
         return json.loads(self.check("--json", code=code).stdout)
 
@@ -61,7 +82,7 @@ def folder(tmp_path: Path) -> Folder:
 
 
 def test_defaults_are_usable_and_nothing_is_started(folder: Folder) -> None:
-    out = folder.check(code=0).stdout
+    out = folder.process(code=0).stdout
     assert "Configuration file: none (built-in defaults)" in out
     assert 'http.host = "127.0.0.1"' in out
     assert 'destinations[0].type = "console"' in out
@@ -152,16 +173,9 @@ def test_the_database_password_is_hidden(folder: Folder) -> None:
 
 
 def test_init_then_check_as_a_new_user_would(folder: Folder) -> None:
-    init = subprocess.run(
-        [sys.executable, "-m", "commsbot", "init", "--slack"],
-        cwd=folder.path,
-        env=folder.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert init.returncode == 0, init.stderr
-    assert "needs SLACK_BOT_TOKEN, SLACK_APP_TOKEN" in folder.check(code=3).stderr
+    init = CliRunner().invoke(app, ["init", "--slack", "--dir", str(folder.path)])
+    assert init.exit_code == 0, init.output
+    assert "needs SLACK_BOT_TOKEN, SLACK_APP_TOKEN" in folder.process(code=3).stderr
     env = (folder.path / ".env").read_text(encoding="utf-8")
     env = env.replace("SLACK_BOT_TOKEN=\n", f"SLACK_BOT_TOKEN={SECRETS['SLACK_BOT_TOKEN']}\n")
     env = env.replace("SLACK_APP_TOKEN=\n", f"SLACK_APP_TOKEN={SECRETS['SLACK_APP_TOKEN']}\n")
