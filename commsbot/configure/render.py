@@ -116,15 +116,15 @@ def render_toml(*, slack: bool = False, discord: bool = False) -> str:
     for name, value in _fields(defaults):
         if isinstance(value, BaseModel | list | dict) or name == "discord":
             continue
-        out += ["", *_comment(docs[name]), _line(name, value, "", path=name)]
+        out += ["", *_comment(docs.get(name)), _line(name, value, "", path=name)]
     out += _table("page", defaults.page, _summary(defaults.page))
-    out += _entries("components", ComponentConfig, docs["components"])
-    out += ["", *_comment(docs["severities"])]
+    out += _entries("components", ComponentConfig, docs.get("components"))
+    out += ["", *_comment(docs.get("severities"))]
     for severity, config in defaults.severities.items():
         out += _table(f"severities.{severity.value}", config, None, path="severities")
     out += _table("approval", defaults.approval, _summary(defaults.approval))
-    out += _entries("destinations", DestinationConfig, docs["destinations"])
-    out += _entries("notifiers", NotifierConfig, docs["notifiers"])
+    out += _entries("destinations", DestinationConfig, docs.get("destinations"))
+    out += _entries("notifiers", NotifierConfig, docs.get("notifiers"))
     out += _table("http", defaults.http, _summary(defaults.http))
     out += _table("reminders", defaults.reminders, _summary(defaults.reminders))
     out += _table("slack", defaults.slack, _switch(defaults.slack, "--slack", slack), on=slack)
@@ -221,9 +221,9 @@ def _table(
         if isinstance(value, BaseModel):
             nested.append((key, value))
             continue
-        out += [*_comment(docs[key] if docs[key] != previous else None)]
+        out += [*_comment(docs.get(key) if docs.get(key) != previous else None)]
         out.append(_line(key, value, prefix, path=path or name))
-        previous = docs[key]
+        previous = docs.get(key)
     for key, value in nested:
         out += _table(f"{name}.{key}", value, _summary(value), on=on, path=path or name)
     return out
@@ -235,7 +235,7 @@ def _summary(model: BaseModel) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
-def _entries(name: str, model: type[BaseModel], doc: str) -> list[str]:
+def _entries(name: str, model: type[BaseModel], doc: str | None) -> list[str]:
     """Commented examples of a list of tables (``[[destinations]]``)."""
     out = ["", *_comment(doc)]
     shown: set[str] = set()
@@ -257,8 +257,8 @@ def _entry(
     previous = None
     for key, value in example.items():
         if key not in shown:  # the keys every entry takes: explained once, on the first example
-            out += _comment(docs[key] if docs[key] != previous else None)
-            previous = docs[key]
+            out += _comment(docs.get(key) if docs.get(key) != previous else None)
+            previous = docs.get(key)
         if key in model.model_fields:
             shown.add(key)
         out.append(f"#{key} = {toml_value(value)}")
@@ -269,9 +269,9 @@ def _entry(
             shown.add(key)
         default = info.get_default(call_default_factory=True)
         value = _example(name, key) if default is None else default
-        out += _comment(docs[key] if docs[key] != previous else None)
+        out += _comment(docs.get(key) if docs.get(key) != previous else None)
         out.append(f"##{key} = {toml_value(value)}")
-        previous = docs[key]
+        previous = docs.get(key)
     return out
 
 
