@@ -115,10 +115,11 @@ def prepare_base(work: Path, *, reuse: bool) -> None:
         target = work / "bookworm-py.tar" if CI else cached
         target.parent.mkdir(parents=True, exist_ok=True)
         step(f"mmdebstrap --variant=minbase --include={BASE_PACKAGES} bookworm (about 2 min)")
-        partial = target.with_suffix(".partial")
+        partial = target.with_name(f"{target.stem}.partial.tar")
         sh(
             "mmdebstrap",
             "--quiet",
+            "--format=tar",  # not guessed from the name: the partial file's is not .tar
             "--variant=minbase",
             f"--include={BASE_PACKAGES}",
             "bookworm",
