@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from commsbot.domain import when
 from commsbot.domain.errors import AlreadyDecided, InvalidInput
 from commsbot.reminders.config import RemindersConfig
 
@@ -214,39 +215,14 @@ def rca_early_reminder(deadline: datetime, *, config: RemindersConfig, zone: Zon
 
 # -- parsing what people type ---------------------------------------------------------------
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
 
 def parse_duration(text: str) -> timedelta:
-    """``30m``, ``2h``, ``1h30m``, ``1d``, ``45s`` or a bare number of minutes.
+    """A snooze: ``30m``, ``2h``, ``1h30m``, ``1d``, ``45s`` or a bare number of minutes.
 
     Raises:
         InvalidInput: not a duration, or outside 1 minute … 30 days.
     """
-    raw = text.strip().lower().replace(" ", "")
-    example = "write it like 30m, 2h, 1h30m or 1d"
-    if not raw:
-        raise InvalidInput(f"no duration given; {example}")
-    if raw.isdigit():
-        raw += "m"
-    total = 0
-    number = ""
-    for ch in raw:
-        if ch.isdigit():
-            number += ch
-        elif ch in _UNITS and number and len(number) <= 6:
-            total += int(number) * _UNITS[ch]
-            number = ""
-        else:
-            raise InvalidInput(f"{text.strip()!r} is not a duration; {example}")
-    if number:
-        raise InvalidInput(f"{text.strip()!r} is not a duration; {example}")
-    duration = timedelta(seconds=total)
-    if not MIN_SNOOZE <= duration <= MAX_SNOOZE:
-        raise InvalidInput(
-            f"a snooze of {text.strip()!r} is out of range; snooze for 1m to 30d ({example})"
-        )
-    return duration
+    return when.parse_duration(text, what="snooze", minimum=MIN_SNOOZE, maximum=MAX_SNOOZE)
 
 
 def parse_due(text: str, *, now: datetime, config: RemindersConfig, zone: ZoneInfo) -> datetime:
