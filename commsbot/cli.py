@@ -68,6 +68,15 @@ ComponentOpt = Annotated[
     list[str] | None,
     typer.Option("--component", "-c", metavar="NAME=STATUS", help="Component change (repeatable)."),
 ]
+NextUpdateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--next-update",
+        metavar="WHEN",
+        help="When the update promises the next one: 45m, 1h30m, 16:30 (local) or an ISO time "
+        "with offset (default: now + the severity's cadence).",
+    ),
+]
 
 
 def _print_version(value: bool) -> None:
@@ -111,6 +120,7 @@ def incident_declare(
     body: Annotated[
         str | None, typer.Option(help="Acknowledgment text (default: template).")
     ] = None,
+    next_update: NextUpdateOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -129,6 +139,7 @@ def incident_declare(
             components=parsed,
             actor=actor_option(actor),
             body=body,
+            next_update=next_update,
         )
 
     def human(r: Any, wired: App) -> str:
@@ -239,6 +250,7 @@ def update_propose(
     postmortem: Annotated[
         bool, typer.Option("--postmortem", help="This is the root-cause analysis.")
     ] = False,
+    next_update: NextUpdateOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -262,6 +274,7 @@ def update_propose(
             component_changes=parse_component_changes(component or []),
             reason=reason,
             postmortem=postmortem,
+            next_update=next_update,
         )
 
     run_command(as_json, action, draft_human("Drafted"))
@@ -280,11 +293,15 @@ def update_edit(
     status: Annotated[str | None, typer.Option(help="New target status.")] = None,
     component: ComponentOpt = None,
     reason: Annotated[str | None, typer.Option(help="New reason.")] = None,
+    next_update: NextUpdateOpt = None,
     version: Annotated[int | None, typer.Option(help="The version you are editing.")] = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Edit a pending draft (any approval of its older version becomes stale)."""
+    """Edit a pending draft (any approval of its older version becomes stale).
+
+    Whoever changes its text, status, components or next update time may not approve it.
+    """
     from commsbot.domain.lifecycle import Status
     from commsbot.domain.model import parse_choice, parse_component_changes
     from commsbot.services.drafts import edit_draft
@@ -299,6 +316,7 @@ def update_edit(
             component_changes=parse_component_changes(component) if component else None,
             reason=reason,
             version=version,
+            next_update=next_update,
         )
 
     run_command(as_json, action, draft_human("Edited"))

@@ -101,7 +101,7 @@ def draft_human(verb: str) -> Callable[[Any, App], str]:
             lines += [
                 "",
                 f"  commsbot update approve {r.draft.id} --version {r.draft.version} "
-                "--as <approver>",
+                f"--as <approver other than {r.draft.last_editor}>",
             ]
         return "\n".join(lines)
 

@@ -2,7 +2,8 @@
 
 ChatGPT, the API and Sora were down from about 3:16 PM to 7:38 PM PST. The replay runs on a
 throwaway SQLite database with a clock set to that afternoon, and shows each draft, each
-approval (and the refusals the two-person rule makes), each published update and the timeline.
+approval (and the refusals four eyes on the final text make), each published update, the
+reminder planned for the time it promises, and the timeline.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from commsbot.domain.errors import CommsbotError
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
+from commsbot.reminders.model import ReminderKind
+from commsbot.reminders.service import list_reminders
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update
 from commsbot.services.incidents import add_note, declare, show_incident
-from commsbot.services.views import draft_dict, update_dict
+from commsbot.services.views import draft_dict, iso, update_dict
 from commsbot.settings import parse_settings
+from commsbot.templates import format_time
 from commsbot.textviews import detail_text, draft_block, update_block
 
 ZONE = ZoneInfo("America/Los_Angeles")
@@ -79,18 +83,31 @@ def replay(*, as_json: bool, out: TextIO) -> None:
             else:  # pragma: no cover - the replay checks its own story
                 raise AssertionError(f"{kind} should have been refused")
 
-        def publish(draft_id: str, version: int | None = None) -> None:
-            published = approve_draft(deps, draft_id=draft_id, actor=COMMS, version=version)
+        def publish(draft_id: str, version: int | None = None, approver: Actor = COMMS) -> None:
+            published = approve_draft(deps, draft_id=draft_id, actor=approver, version=version)
             block = "\n".join(update_block(published.update, ZONE))
+            # The promise kept: the reminder is planned for the time the text states.
+            due = [
+                r.reminder
+                for r in list_reminders(deps, incident_ref=published.incident.incident.ref)
+                if r.reminder.kind is ReminderKind.UPDATE_DUE
+            ]
+            planned = "".join(
+                f"\nreminder planned: next update due {format_time(r.due_at, ZONE)}" for r in due
+            )
             say(
                 "published",
-                f"{COMMS.name} approves; published:\n{block}",
-                {"update": update_dict(published.update)},
+                f"{approver.name} approves; published:\n{block}{planned}",
+                {
+                    "update": update_dict(published.update),
+                    "update_due_reminders": [iso(r.due_at) for r in due],
+                },
             )
 
-        def drafted(kind: str, draft: Any) -> None:
+        def drafted(kind: str, draft: Any, by: Actor = IC) -> None:
             block = "\n".join(draft_block(draft, ZONE))
-            say(kind, f"{IC.name} drafts:\n{block}", {"draft": draft_dict(draft)})
+            verb = "edits" if kind == "edited" else "drafts"
+            say(kind, f"{by.name} {verb}:\n{block}", {"draft": draft_dict(draft)})
 
         declared = declare(
             deps,
@@ -115,21 +132,29 @@ def replay(*, as_json: bool, out: TextIO) -> None:
         identified = propose_update(deps, incident_ref=incident, status=Status.IDENTIFIED, actor=IC)
         drafted("drafted", identified.draft)
         clock.set(15, 55)
+        # The comms lead rewrites the wording and the promise: now someone else must approve.
         edited = edit_draft(
             deps,
             draft_id=identified.draft.id,
-            actor=IC,
+            actor=COMMS,
             body="We've identified the issue: a new telemetry service overloaded part of our "
             "infrastructure, which broke service discovery. We're working on a fix for ChatGPT, "
-            "API and Sora. Next update by 4:25 PM PST.",
+            "API and Sora. Next update by {next_update_by}.",
+            next_update="16:25",
         )
-        drafted("edited", edited.draft)
+        drafted("edited", edited.draft, by=COMMS)
         refused(
             "stale approval",
-            lambda: approve_draft(deps, draft_id=identified.draft.id, actor=COMMS, version=1),
+            lambda: approve_draft(deps, draft_id=identified.draft.id, actor=IC, version=1),
+        )
+        refused(
+            "editor's approval",
+            lambda: approve_draft(
+                deps, draft_id=identified.draft.id, actor=COMMS, version=edited.draft.version
+            ),
         )
         clock.set(15, 57)
-        publish(identified.draft.id, version=edited.draft.version)
+        publish(identified.draft.id, version=edited.draft.version, approver=IC)
 
         clock.set(17, 40)
         fixing = propose_update(

@@ -87,12 +87,13 @@ class ComponentConfig(_Section):
 
 
 class ApprovalConfig(_Section):
-    """The two-person rule is the default; relaxing it is explicit.
+    """Four eyes on the final text is the default; relaxing it is explicit.
 
     Attributes:
-        allow_self_approval: true lets the author of a draft approve it (no second person).
-        approvers: who may approve; empty: anyone but the author. Entries are names,
-            ``slack:UID``, ``slack-group:SID``, ``discord:ID`` or ``discord-role:ID``.
+        allow_self_approval: true lets whoever last changed a draft approve it (no second
+            person).
+        approvers: who may approve; empty: anyone but the draft's last editor. Entries are
+            names, ``slack:UID``, ``slack-group:SID``, ``discord:ID`` or ``discord-role:ID``.
         responders: who may declare, propose, edit and note; empty: anyone.
     """
 

@@ -35,12 +35,15 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
     kind = "postmortem" if draft.postmortem else draft.status.value
     if draft.corrects:
         kind = f"correction of update {draft.corrects}"
+    edited = f", last changed by {draft.last_editor}" if len(draft.authors) > 1 else ""
     lines = [
-        f"draft {draft.id} v{draft.version} ({kind}) by {draft.author}, "
+        f"draft {draft.id} v{draft.version} ({kind}) by {', '.join(draft.authors)}{edited}, "
         f"{draft.state.value}, {when(draft.updated_at, zone)}"
     ]
     lines += [f"  | {line}" for line in draft.body.splitlines()]
     lines += [f"  component {n} → {s.value}" for n, s in draft.component_changes.items()]
+    if draft.next_update_by and draft.corrects is None:
+        lines.append(f"  next update by {format_time(draft.next_update_by, zone)}")
     if draft.reason:
         lines.append(f"  reason: {draft.reason}")
     if draft.decision_note:
@@ -51,7 +54,7 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
 def update_block(update: Update, zone: ZoneInfo) -> list[str]:
     lines = [
         f"update #{update.seq} [{update.statuspage_status}] {when(update.published_at, zone)} "
-        f"(by {update.author}, approved by {update.approver})"
+        f"(by {', '.join(update.authors)}, approved by {update.approver})"
     ]
     lines += [f"  | {line}" for line in update.body.splitlines()]
     lines += [f"  {c.name}: {c.old.value} → {c.new.value}" for c in update.changes]

@@ -132,7 +132,7 @@ class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
         except TimeoutError:
             await reply(interaction, "The database is slow to answer; press Edit again.")
             return
-        body = found.draft.body
+        body = found.draft.body_source
         if len(body) > MAX_TEXT_INPUT:
             await reply(
                 interaction,
@@ -141,8 +141,14 @@ class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
                 "--body …` instead.",
             )
             return
+        promised = found.draft.next_update_by
+        now = deps_of(interaction).renderer.show_time(promised) if promised is not None else "none"
         modal = EditDraftModal(
-            draft_id=self.draft_id, version=found.draft.version, ref=found.incident.ref, body=body
+            draft_id=self.draft_id,
+            version=found.draft.version,
+            ref=found.incident.ref,
+            body=body,
+            promise=now,
         )
         await interaction.response.send_modal(modal)
 
@@ -150,7 +156,9 @@ class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
 class EditDraftModal(ui.Modal):
     """The draft's text, prefilled; saving edits exactly the version that was opened."""
 
-    def __init__(self, *, draft_id: str, version: int, ref: str, body: str) -> None:
+    def __init__(
+        self, *, draft_id: str, version: int, ref: str, body: str, promise: str = "none"
+    ) -> None:
         super().__init__(
             title=render.clip(f"Edit {ref} draft (version {version})", 45),
             timeout=MODAL_TIMEOUT,
@@ -164,7 +172,27 @@ class EditDraftModal(ui.Modal):
             max_length=MAX_TEXT_INPUT,
             custom_id="body",
         )
-        self.add_item(ui.Label(text="What the public will read", component=self.body))
+        self.add_item(
+            ui.Label(
+                text="What the public will read",
+                description="{next_update_by} becomes the promised time when approved.",
+                component=self.body,
+            )
+        )
+        self.next_update: ui.TextInput[Self] = ui.TextInput(
+            style=discord.TextStyle.short,
+            required=False,
+            max_length=64,
+            placeholder="45m, 1h30m or 16:30",
+            custom_id="next_update",
+        )
+        self.add_item(
+            ui.Label(
+                text="Next update in / by",
+                description=render.clip(f"Now: {promise}. Empty keeps it.", 100),
+                component=self.next_update,
+            )
+        )
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer()
@@ -176,6 +204,7 @@ class EditDraftModal(ui.Modal):
             actor=actor,
             body=self.body.value,
             version=self.version,
+            next_update=self.next_update.value or None,
         )
         if edited is None:
             return
@@ -185,7 +214,11 @@ class EditDraftModal(ui.Modal):
             embed=render.draft_embed(ref=edited.incident.incident.ref, draft=draft, note=note),
             view=approval_view(draft.id, draft.version),
         )
-        await reply(interaction, f"Saved as version {draft.version}; it needs someone's approval.")
+        await reply(
+            interaction,
+            f"Saved as version {draft.version}; someone other than "
+            f"{render.person(draft.last_editor)} must approve it.",
+        )
 
 
 class RejectButton(ui.DynamicItem[Button], template=f"commsbot:reject:{DRAFT}"):

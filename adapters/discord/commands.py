@@ -84,6 +84,7 @@ class IncidentCommands(app_commands.Group):
         severity="Sets the update cadence and who approves",
         components="Affected components: Name or Name=status, comma-separated",
         body="The acknowledgment's text (default: the template)",
+        next_update="Next update in/by: 45m, 16:30 or ISO (default: the severity's cadence)",
     )
     @app_commands.choices(severity=SEVERITY_CHOICES)
     @app_commands.autocomplete(components=complete.component_impacts)
@@ -94,6 +95,7 @@ class IncidentCommands(app_commands.Group):
         severity: str = "sev2",
         components: str | None = None,
         body: str | None = None,
+        next_update: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction.user)
@@ -106,6 +108,7 @@ class IncidentCommands(app_commands.Group):
                 components=parse_impacts(components),
                 actor=actor,
                 body=body,
+                next_update=next_update,
             )
 
         result = await call_core(interaction, run)
@@ -120,6 +123,7 @@ class IncidentCommands(app_commands.Group):
         components="Component changes: Name=status, comma-separated",
         reason="Why, when reopening a recovered incident",
         postmortem="This is the root-cause analysis of a recovered incident",
+        next_update="Next update in/by: 45m, 16:30 or ISO (default: the severity's cadence)",
     )
     @app_commands.choices(status=STATUS_CHOICES)
     @app_commands.autocomplete(incident=complete.incidents, components=complete.component_changes)
@@ -132,6 +136,7 @@ class IncidentCommands(app_commands.Group):
         components: str | None = None,
         reason: str | None = None,
         postmortem: bool = False,
+        next_update: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction.user)
@@ -152,6 +157,7 @@ class IncidentCommands(app_commands.Group):
                 component_changes=parse_component_changes(split_items(components)),
                 reason=reason,
                 postmortem=postmortem,
+                next_update=next_update,
             )
 
         result = await call_core(interaction, run)

@@ -278,8 +278,11 @@ def draft_embed(*, ref: str, draft: Draft, note: str | None = None) -> discord.E
         colour=NOTICE_COLOURS["approval_requested"],
     )
     embed.add_field(name="Sets status", value=kind)
-    embed.add_field(name="Written by", value=clip(person(draft.author), MAX_FIELD_VALUE))
-    for name, status in list(draft.component_changes.items())[: MAX_FIELDS - 4]:
+    writers = ", ".join(person(a) for a in draft.authors)
+    embed.add_field(name="Written by", value=clip(writers, MAX_FIELD_VALUE))
+    if draft.next_update_by is not None and draft.corrects is None:
+        embed.add_field(name="Next update by", value=timestamp(draft.next_update_by, "t"))
+    for name, status in list(draft.component_changes.items())[: MAX_FIELDS - 5]:
         embed.add_field(name=clip(name, MAX_FIELD_NAME), value=status.label)
     if note:
         embed.add_field(name="Note", value=clip(note, MAX_FIELD_VALUE), inline=False)

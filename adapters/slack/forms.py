@@ -46,12 +46,17 @@ def unpack(view: Mapping[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+#: The optional "Next update" text input of the declare, update and edit forms.
+NEXT_UPDATE = "next_update"
+
+
 @dataclass(frozen=True)
 class DeclareForm:
     title: str
     severity: Severity
     components: dict[str, ComponentStatus | None]
     body: str | None
+    next_update: str | None = None
 
 
 def _values(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -124,6 +129,7 @@ def read_declare(view: Mapping[str, Any]) -> DeclareForm:
         severity=Severity(severity),
         components={n: None if v is None else ComponentStatus(v) for n, v in comps.items()},
         body=body,
+        next_update=_read(values, NEXT_UPDATE),
     )
 
 
@@ -135,6 +141,8 @@ class UpdateForm:
     body: str | None
     reason: str | None = None
     components: dict[str, str] = field(default_factory=dict)  # name → chosen status value
+    #: As typed (45m, 16:30, ISO); None keeps the draft's promise (or the default when new).
+    next_update: str | None = None
 
     @property
     def status(self) -> Status | None:
@@ -166,7 +174,13 @@ def read_update(
     changes = {
         n: v for n, v in comps.items() if v is not None and (n not in now or now[n].value != v)
     }
-    return UpdateForm(choice=choice, body=body, reason=_read(values, "reason"), components=changes)
+    return UpdateForm(
+        choice=choice,
+        body=body,
+        reason=_read(values, "reason"),
+        components=changes,
+        next_update=_read(values, NEXT_UPDATE),
+    )
 
 
 def body_block_id(view: Mapping[str, Any]) -> str:
@@ -179,6 +193,10 @@ def current_body(view: Mapping[str, Any]) -> str | None:
 
 def current_reason(view: Mapping[str, Any]) -> str | None:
     return _read(_values(view), "reason")
+
+
+def current_next_update(view: Mapping[str, Any]) -> str | None:
+    return _read(_values(view), NEXT_UPDATE)
 
 
 def chosen_components(view: Mapping[str, Any]) -> dict[str, str]:

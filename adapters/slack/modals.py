@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.slack.blocks import MAX_BLOCKS_MODAL, Block, escape, plain, truncate
-from adapters.slack.forms import DEFAULT_IMPACT, NOT_AFFECTED, POSTMORTEM, VALUE, UpdateForm, pack
+from adapters.slack.forms import (
+    DEFAULT_IMPACT,
+    NEXT_UPDATE,
+    NOT_AFFECTED,
+    POSTMORTEM,
+    VALUE,
+    UpdateForm,
+    pack,
+)
 from commsbot.domain.lifecycle import Status, allowed_targets
 from commsbot.domain.model import (
     MAX_TITLE,
@@ -179,6 +187,17 @@ def component_blocks(
     return blocks
 
 
+def next_update_block(initial: str | None, *, hint: str) -> Block:
+    """The optional "Next update" field: a duration, a local time or an ISO time."""
+    return _input(
+        NEXT_UPDATE,
+        "Next update in / by",
+        _text(initial, max_length=64, placeholder="45m, 1h30m or 16:30"),
+        optional=True,
+        hint=plain(hint, 2000),
+    )
+
+
 # --- declare -------------------------------------------------------------------------------
 
 
@@ -208,6 +227,11 @@ def declare_view(
                 "It is a draft: a second person approves it before it goes out.",
                 2000,
             ),
+        ),
+        next_update_block(
+            None,
+            hint="When the public is promised the next update. Empty: the severity's cadence "
+            "(sev4: no promise).",
         ),
     ]
     return _modal(DECLARE, "Declare an incident", blocks, meta, submit="Declare")
@@ -240,8 +264,12 @@ def update_view(
     catalogue: Sequence[str] | None,
     current: Mapping[str, ComponentStatus],
     meta: Mapping[str, Any],
+    promise_hint: str = "Empty: the severity's cadence.",
 ) -> dict[str, Any]:
-    """The update form (``callback_id`` UPDATE) or the draft edit form (EDIT)."""
+    """The update form (``callback_id`` UPDATE) or the draft edit form (EDIT).
+
+    ``promise_hint`` says what an empty "Next update" field means (the default, or "keep").
+    """
     status_select = _select(
         [_option(label, value) for value, label in choices], form.choice, action_id=STATUS_CHANGED
     )
@@ -254,6 +282,15 @@ def update_view(
             f"body:{form.choice}",
             "Text of the update",
             _text(form.body, multiline=True, max_length=3000),
+            hint=plain(
+                "{next_update_by} is written as the time in Next update when it is approved.",
+                2000,
+            ),
+        ),
+        next_update_block(
+            form.next_update,
+            hint=f"When the public is promised the next update. {promise_hint} A recovery "
+            "promises none.",
         ),
         *component_blocks(
             catalogue, current=current, chosen=form.components, declaring=False, free_text=free

@@ -56,6 +56,7 @@ def propose_from_form(
         component_changes=changes_against(form.components, snap.components) or None,
         reason=form.reason,
         postmortem=postmortem,
+        next_update=form.next_update,
     )
 
 
@@ -73,4 +74,5 @@ def edit_from_form(
         component_changes=changes_against(form.components, snap.components),
         reason=form.reason,
         version=version,
+        next_update=form.next_update,
     )

@@ -43,6 +43,8 @@ def _error_block(exc: CommsbotError, view: Body) -> str:
         return "title"
     if isinstance(exc, InvalidInput) and "reason" in text and "reason" in ids:
         return "reason"
+    if forms.NEXT_UPDATE in ids and "next update time" in text:
+        return forms.NEXT_UPDATE
     if isinstance(exc, InvalidInput):
         for bid in ids:
             if bid.startswith("body"):
@@ -113,6 +115,7 @@ class Submissions:
                 components=form.components,
                 actor=actor,
                 body=form.body,
+                next_update=form.next_update,
             )
             return replies.declared(
                 declared, command=self.s.command, approvals_channel=self.s.approvals_channel

@@ -145,15 +145,20 @@ async def open_edit_form(
         note = f" This message showed v{version}; you are editing the current v{draft.version}."
     form = UpdateForm(
         choice=POSTMORTEM if draft.postmortem else draft.status.value,
-        body=draft.body,
+        body=draft.body_source,
         reason=draft.reason,
         components={n: st.value for n, st in draft.component_changes.items()},
     )
     i = snap.incident
     heading = (
         f"*{i.ref} · {escaped_truncated(i.title, 200)}* — draft `{escape(draft.id)}` "
-        f"v{draft.version} by {mention(draft.author)}. Saving makes a new version that "
-        f"needs approval again.{note}"
+        f"v{draft.version} by {', '.join(mention(a) for a in draft.authors)}. Saving a change "
+        f"makes a new version that someone other than you must approve.{note}"
+    )
+    promise = (
+        f"Now: {s.deps.renderer.show_time(draft.next_update_by)}; empty keeps it."
+        if draft.next_update_by is not None
+        else "Now: none promised; empty keeps it so."
     )
     view = modals.update_view(
         callback_id=modals.EDIT,
@@ -163,6 +168,7 @@ async def open_edit_form(
         catalogue=s.catalogue,
         current=snap.components,
         meta={**meta, "d": draft.id, "v": draft.version, "i": i.id},
+        promise_hint=promise,
     )
     await s.client.views_update(view_id=view_id, hash=view_hash, view=view)
 
@@ -185,6 +191,7 @@ async def on_status_changed(s: Surface, view: dict[str, Any], choice: str) -> No
         body=body,
         reason=forms.current_reason(view),
         components=forms.chosen_components(view),
+        next_update=forms.current_next_update(view),
     )
     base = {k: v for k, v in meta.items() if k in ("c", "r", "h")}
     view_out = update_form(s, snap, base, form=form, template=None if edited else body)

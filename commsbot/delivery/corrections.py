@@ -26,6 +26,7 @@ from commsbot.domain.model import (
     correct,
 )
 from commsbot.domain.policy import Actor
+from commsbot.domain.promise import mark_promise
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.ports import UnitOfWork
@@ -75,23 +76,28 @@ def propose_correction(deps: Deps, *, update_ref: str, body: str, actor: Actor) 
     now = deps.clock.now()
     with deps.uow() as uow:
         update = find_update(uow, update_ref)
-        if body == update.body:
-            raise InvalidInput(
-                f"the corrected body is the same as update #{update.seq}'s; write the text "
-                "it should have said"
-            )
         incident = uow.incidents.get(update.incident_id)
+        # A correction keeps the original's promise: its text may state that time, no other.
+        source = mark_promise(body, [update.next_update_by], show_time=deps.renderer.show_time)
         draft = Draft(
             id=deps.ids(),
             incident_id=incident.id,
             author=actor.id,
-            body=body,
+            body=source,
+            body_source=source,
+            next_update_by=update.next_update_by,
             status=update.status,
             base_status=incident.status,
             corrects=update.id,
             created_at=now,
             updated_at=now,
         )
+        draft.write(deps.renderer.show_time)
+        if draft.body == update.body:
+            raise InvalidInput(
+                f"the corrected body is the same as update #{update.seq}'s; write the text "
+                "it should have said"
+            )
         file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
@@ -104,12 +110,19 @@ def check_correction_edit(
     status: Status | None,
     component_changes: Mapping[str, ComponentStatus] | None,
     reason: str | None,
+    next_update: str | None = None,
 ) -> None:
     """Refuse to edit anything but the body of a correction."""
-    if status is not None or component_changes is not None or reason is not None:
+    if (
+        status is not None
+        or component_changes is not None
+        or reason is not None
+        or (next_update is not None and next_update.strip())
+    ):
         raise InvalidInput(
             f"draft {draft.id} corrects a published update: only its body can change "
-            "(--body TEXT); to change status or components, propose a new update"
+            "(--body TEXT); to change status, components or the next update time, propose a "
+            "new update"
         )
 
 
@@ -130,7 +143,14 @@ def approve_correction(
     now = deps.clock.now()
     assert draft.corrects is not None
     original = uow.updates.get(draft.corrects)
-    corrected = correct(update=original, draft=draft, approver=actor.id, now=now, version=version)
+    corrected = correct(
+        update=original,
+        draft=draft,
+        approver=actor.id,
+        now=now,
+        show_time=deps.renderer.show_time,
+        version=version,
+    )
     incident.updated_at = now
     uow.incidents.save(incident)
     uow.drafts.save(draft)

@@ -118,11 +118,12 @@ def enqueue_notice(uow: UnitOfWork, notice: Notice, *, now: datetime | None = No
     return notice_id
 
 
-def _audience(deps: Deps, incident: Incident, author: str) -> tuple[str, ...]:
+def _audience(deps: Deps, incident: Incident, last_editor: str) -> tuple[str, ...]:
+    # Four eyes: whoever made the last change cannot approve it, so it is not asked to.
     policy = deps.settings.policy()
     people = set(policy.approvers_for(incident.severity))
     if not policy.allow_self_approval:
-        people.discard(author)
+        people.discard(last_editor)
     return tuple(sorted(people))
 
 
@@ -140,13 +141,19 @@ def on_draft_proposed(
     if draft.corrects is not None and not edited:
         what = "drafted a correction of a published update"
     other = (
-        "someone other than the author"
+        f"someone other than {draft.last_editor}"
         if not deps.settings.approval.allow_self_approval
         else "an approver"
+    )
+    promise = (
+        f"It promises the next update by {deps.renderer.show_time(draft.next_update_by)}.\n\n"
+        if draft.next_update_by is not None and draft.corrects is None
+        else ""
     )
     text = (
         f"{actor} {what} for {incident.ref} “{incident.title}” ({incident.severity.value}, "
         f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}\n\n"
+        f"{promise}"
         f"To publish it, {other} approves version {draft.version}: "
         f"commsbot update approve {draft.id} --version {draft.version} --as <you> "
         "(or Approve in chat); to stop it: commsbot update reject "
@@ -161,7 +168,7 @@ def on_draft_proposed(
             text=text,
             draft_id=draft.id,
             draft_version=draft.version,
-            audience=_audience(deps, incident, draft.author),
+            audience=_audience(deps, incident, draft.last_editor),
         ),
         now=deps.clock.now(),
     )

@@ -38,7 +38,7 @@ class InvalidTransition(CommsbotError):
 
 
 class NotAllowed(CommsbotError):
-    """The policy refuses this actor this action (two-person rule, approver lists, …)."""
+    """The policy refuses this actor this action (four eyes on the text, approver lists, …)."""
 
     code = "not_allowed"
 

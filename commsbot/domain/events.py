@@ -87,7 +87,10 @@ class UpdatePublished(Event):
             if self.old_status != u.status.value
             else u.statuspage_status
         )
-        return f"update #{u.seq} ({status}) approved by {u.approver}{moves}: {u.body}"
+        return (
+            f"update #{u.seq} ({status}) written by {', '.join(u.authors)}, approved by "
+            f"{u.approver}{moves}: {u.body}"
+        )
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class UpdateCorrected(Event):
         u = self.update
         return (
             f"update #{u.seq} corrected by draft {self.draft.id} v{self.draft.version}, "
-            f"approved by {self.draft.decided_by}: {u.body}"
+            f"written by {', '.join(self.draft.authors)}, approved by {self.draft.decided_by}: "
+            f"{u.body}"
         )
 
 

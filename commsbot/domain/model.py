@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from commsbot.domain.errors import AlreadyDecided, GuardFailed, InvalidInput, StaleDraft
 from commsbot.domain.lifecycle import Status, Trigger, move_to, transition
+from commsbot.domain.promise import TimeFormat, mark_promise, state_promise
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -156,6 +157,41 @@ class Draft:
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision_note: str | None = None
+    #: The text as written, with :data:`~commsbot.domain.promise.NEXT_UPDATE` where the promised
+    #: time goes; ``body`` is it with the time filled in. Empty: the same as ``body``.
+    body_source: str = ""
+    #: When the update promises the next one; the published text states exactly this time.
+    next_update_by: datetime | None = None
+    #: Who last changed what the update says (text, status, components, promised time): they
+    #: may not approve this version. Empty: the author.
+    last_editor: str = ""
+    #: Everyone who changed what the update says, in order, the author first. Empty: the author.
+    authors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A new draft is all its author's: constructors name only ``author`` and ``body``.
+        self.body_source = self.body_source or self.body
+        self.last_editor = self.last_editor or self.author
+        self.authors = tuple(dict.fromkeys((self.author, *self.authors)))
+
+    def write(self, show_time: TimeFormat) -> None:
+        """Fill the promised time into ``body`` from ``body_source`` (as it stands now).
+
+        Raises:
+            InvalidInput: the text states a next update time and the draft promises none, or
+                filling it in makes the text too long.
+        """
+        self.body = self._stated(self.body_source, self.next_update_by, show_time)
+
+    def _stated(self, source: str, promise: datetime | None, show_time: TimeFormat) -> str:
+        what = "corrected body" if self.corrects is not None else "update body"
+        body = state_promise(source, promise, show_time=show_time, what=what)
+        if len(body) > MAX_BODY:
+            raise InvalidInput(
+                f"the {what} is {len(body)} characters long with its next update time "
+                f"filled in; the most allowed is {MAX_BODY}"
+            )
+        return body
 
     def ensure_pending(self, attempted: str) -> None:
         if self.state is not DraftState.PENDING:
@@ -169,28 +205,66 @@ class Draft:
         self,
         *,
         now: datetime,
+        editor: str,
         incident_status: Status,
+        show_time: TimeFormat,
         body: str | None = None,
         status: Status | None = None,
         component_changes: Mapping[str, ComponentStatus] | None = None,
         reason: str | None = None,
+        next_update_by: datetime | None = None,
+        default_next_update_by: datetime | None = None,
         expected_version: int | None = None,
     ) -> None:
-        """Change the draft. Any earlier approval request is now for a stale version."""
+        """Change the draft. Any earlier approval request is now for a stale version.
+
+        Args:
+            editor: who edits; if what the update says changes, they become its last editor
+                (and may not approve this version) and join its authors.
+            next_update_by: a new promise (None: keep it, or see ``default_next_update_by``).
+            default_next_update_by: the promise when an edit moves the draft into or out of
+                ``recovered`` without naming one (a recovery promises nothing).
+
+        Raises:
+            StaleDraft, AlreadyDecided, InvalidInput: nothing was changed.
+        """
         self.ensure_pending("edit")
         if expected_version is not None and expected_version != self.version:
             raise StaleDraft(
                 f"cannot edit draft {self.id} at version {expected_version}: it is now at "
                 f"version {self.version}; reload it and edit the current text"
             )
+        target = status or self.status
+        promise = self.next_update_by
+        if next_update_by is not None:
+            if target is Status.RECOVERED:
+                raise InvalidInput(
+                    f"draft {self.id} recovers the incident: a recovery (or postmortem) "
+                    "promises no next update; drop the next update time"
+                )
+            promise = next_update_by
+        elif (target is Status.RECOVERED) != (self.status is Status.RECOVERED):
+            promise = None if target is Status.RECOVERED else default_next_update_by
+        source = self.body_source
         if body is not None:
-            self.body = clean_text(body, what="update body", limit=MAX_BODY)
-        if status is not None:
-            self.status = status
+            cleaned = clean_text(body, what="update body", limit=MAX_BODY)
+            source = mark_promise(cleaned, [self.next_update_by, promise], show_time=show_time)
+        text = self._stated(source, promise, show_time)
+        cleaned_reason = (
+            clean_text(reason, what="reason", limit=MAX_REASON) if reason is not None else None
+        )
+        said = (self.body, self.status, self.component_changes, self.next_update_by)
+        self.body_source = source
+        self.next_update_by = promise
+        self.status = target
         if component_changes is not None:
             self.component_changes = dict(component_changes)
-        if reason is not None:
-            self.reason = clean_text(reason, what="reason", limit=MAX_REASON)
+        if cleaned_reason is not None:
+            self.reason = cleaned_reason
+        self.body = text
+        if (text, self.status, self.component_changes, self.next_update_by) != said:
+            self.last_editor = editor
+            self.authors = tuple(dict.fromkeys((*self.authors, editor)))
         self.base_status = incident_status
         self.version += 1
         self.updated_at = now
@@ -222,6 +296,12 @@ class Update:
     next_update_by: datetime | None = None
     #: When its body was last corrected (``body`` is then the corrected text); else None.
     corrected_at: datetime | None = None
+    #: Everyone who wrote what it says (corrections included), ``author`` first. Empty: the
+    #: author alone.
+    authors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "authors", tuple(dict.fromkeys((self.author, *self.authors))))
 
     @property
     def statuspage_status(self) -> str:
@@ -248,8 +328,16 @@ def clean_text(text: str, *, what: str, limit: int) -> str:
     return cleaned
 
 
-def check_draft_ready(draft: Draft, incident: Incident, *, version: int | None) -> Trigger:
-    """Refuse to publish a draft that is decided, stale, or no longer a valid move."""
+def check_draft_ready(
+    draft: Draft,
+    incident: Incident,
+    *,
+    version: int | None,
+    now: datetime,
+    show_time: TimeFormat,
+) -> Trigger:
+    """Refuse to publish a draft that is decided, stale, no longer a valid move, or whose
+    promised next update time has already passed."""
     draft.ensure_pending("approve")
     if version is not None and version != draft.version:
         raise StaleDraft(
@@ -261,6 +349,13 @@ def check_draft_ready(draft: Draft, incident: Incident, *, version: int | None) 
             f"cannot approve draft {draft.id}: it was written when {incident.ref} was "
             f"{draft.base_status.value}, and it is now {incident.status.value}; "
             "edit the draft to confirm it still holds, then approve the new version"
+        )
+    if draft.next_update_by is not None and draft.next_update_by <= now:
+        raise GuardFailed(
+            f"cannot approve draft {draft.id}: it promises the next update by "
+            f"{show_time(draft.next_update_by)}, which has already passed; edit the draft with "
+            f"a new time (commsbot update edit {draft.id} --next-update 30m, or the Next "
+            "update field in chat), then have someone other than the editor approve it"
         )
     return move_to(incident.status, draft.status, reason=draft.reason, postmortem=draft.postmortem)
 
@@ -299,24 +394,30 @@ def publish(
     approver: str,
     update_id: str,
     now: datetime,
-    next_update_by: datetime | None,
+    show_time: TimeFormat,
     version: int | None = None,
 ) -> Update:
     """Publish ``draft``: move the incident and its components together, or change nothing.
 
     The caller has already checked the approval policy. ``components`` must hold every
     component the draft changes and every component the incident affects; they are updated in
-    place, as are the incident and the draft.
+    place, as are the incident and the draft. The text is written once more here from the
+    draft's promised time (``show_time`` formats it), so what is published states exactly the
+    ``next_update_by`` the update records. A component already at the status the draft gives it
+    is not a change: the update lists only real moves (the incident still affects it).
 
     Raises:
         StaleDraft, AlreadyDecided, InvalidTransition, GuardFailed: nothing was changed.
+        InvalidInput: the text cannot state the promise (see :meth:`Draft.write`).
     """
-    trigger = check_draft_ready(draft, incident, version=version)
+    trigger = check_draft_ready(draft, incident, version=version, now=now, show_time=show_time)
     new_status = transition(incident.status, trigger, reason=draft.reason)
     check_recovery(incident, draft, components)
+    draft.write(show_time)
     changes = tuple(
         ComponentChange(name=name, old=components[name].status, new=new)
         for name, new in draft.component_changes.items()
+        if components[name].status is not new
     )
     for change in changes:
         comp = components[change.name]
@@ -345,10 +446,11 @@ def publish(
         body=draft.body,
         changes=changes,
         author=draft.author,
+        authors=draft.authors,
         approver=approver,
         draft_id=draft.id,
         published_at=now,
-        next_update_by=None if new_status is Status.RECOVERED else next_update_by,
+        next_update_by=None if new_status is Status.RECOVERED else draft.next_update_by,
     )
 
 
@@ -358,6 +460,7 @@ def correct(
     draft: Draft,
     approver: str,
     now: datetime,
+    show_time: TimeFormat,
     version: int | None = None,
 ) -> Update:
     """Approve ``draft``, a correction of ``update``: the update's body becomes the draft's.
@@ -377,11 +480,13 @@ def correct(
             f"cannot approve version {version} of draft {draft.id}: it was edited and is now at "
             f"version {draft.version}; read the current text and approve that version"
         )
+    draft.write(show_time)
     draft.state = DraftState.PUBLISHED
     draft.decided_by = approver
     draft.decided_at = now
     draft.updated_at = now
-    return replace(update, body=draft.body, corrected_at=now)
+    authors = (*update.authors, *draft.authors)
+    return replace(update, body=draft.body, corrected_at=now, authors=authors)
 
 
 def parse_component_changes(

@@ -33,11 +33,12 @@ class Actor:
 
 @dataclass(frozen=True)
 class ApprovalPolicy:
-    """The approval rules. The default is the two-person rule with anyone else approving.
+    """The approval rules. The default is four eyes on the final text, anyone else approving.
 
     Attributes:
-        allow_self_approval: a team may let authors approve their own drafts, explicitly.
-        approvers: who may approve any draft; empty means anyone (but the author).
+        allow_self_approval: a team may let the last editor of a draft (its author, when
+            nobody else changed it) approve it, explicitly.
+        approvers: who may approve any draft; empty means anyone (but its last editor).
         approvers_by_severity: replaces ``approvers`` for incidents of that severity.
         responders: who may declare, propose, edit and note; empty means anyone.
     """
@@ -59,11 +60,21 @@ class ApprovalPolicy:
             )
 
     def check_approve(self, actor: Actor, draft: Draft, incident: Incident) -> None:
-        """Refuse an approval that breaks the two-person rule or the approver lists."""
-        if draft.author == actor.id and not self.allow_self_approval:
+        """Refuse an approval that breaks four eyes on the final text, or the approver lists.
+
+        Four eyes: whoever last changed what the draft says (its text, status, components or
+        promised next update time) may not approve that version; anyone else allowed to
+        approve may, its first author included (an edit is a review of what it keeps).
+        """
+        if draft.last_editor == actor.id and not self.allow_self_approval:
+            if draft.authors == (actor.id,):
+                done = "they wrote it"
+            else:
+                done = "they made its last change (text, status, components or next update time)"
             raise NotAllowed(
-                f"{actor.name} may not approve draft {draft.id}: they wrote it, and the "
-                "two-person rule needs someone else to approve it"
+                f"{actor.name} may not approve draft {draft.id} (version {draft.version}): "
+                f"{done}, and someone else must read and approve this version (four eyes on "
+                "what is published)"
             )
         allowed = self.approvers_for(incident.severity)
         if allowed and not actor.matches(allowed):

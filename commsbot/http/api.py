@@ -62,6 +62,22 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+NextUpdate = Annotated[
+    Text | None,
+    Field(
+        min_length=1,
+        max_length=64,
+        description=(
+            "When the update promises the next one: a duration from now (`45m`, `1h30m`), a "
+            "local time in the configured timezone (`16:30`), or an ISO 8601 time with its "
+            "offset (`2024-12-11T16:30:00-08:00`, `…Z`). Default: now + the severity's "
+            "cadence; none for a recovery or postmortem. The text's `{next_update_by}` states it."
+        ),
+        examples=["45m", "2024-12-11T16:30:00-08:00"],
+    ),
+]
+
+
 class DeclareRequest(_Body):
     title: Text = Field(max_length=MAX_TITLE, description="The incident's public name.")
     severity: Severity = Severity.SEV2
@@ -73,6 +89,7 @@ class DeclareRequest(_Body):
     body: Text | None = Field(
         default=None, max_length=MAX_BODY, description="Acknowledgment (default: template)."
     )
+    next_update_by: NextUpdate = None
 
 
 class ProposeRequest(_Body):
@@ -85,6 +102,7 @@ class ProposeRequest(_Body):
     )
     reason: Text | None = Field(default=None, max_length=MAX_REASON)
     postmortem: bool = False
+    next_update_by: NextUpdate = None
 
 
 class EditRequest(_Body):
@@ -94,6 +112,7 @@ class EditRequest(_Body):
         default=None, max_length=MAX_COMPONENTS
     )
     reason: Text | None = Field(default=None, max_length=MAX_REASON)
+    next_update_by: NextUpdate = None
     version: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="The version being edited."
     )
@@ -146,6 +165,7 @@ async def declare(ctx: Ctx, token: Writer, request: DeclareRequest) -> dict[str,
         components=request.components,
         actor=actor_of(token),
         body=request.body,
+        next_update=request.next_update_by,
     )
     return result.as_dict()
 
@@ -188,6 +208,7 @@ async def propose(
             component_changes=request.components,
             reason=request.reason,
             postmortem=request.postmortem,
+            next_update=request.next_update_by,
         ).as_dict()
 
     return await asyncio.to_thread(run)
@@ -195,7 +216,10 @@ async def propose(
 
 @router.patch("/drafts/{draft_id}", responses=responses(400, 401, 403, 404, 409))
 async def edit(ctx: Ctx, token: Writer, draft_id: DraftId, request: EditRequest) -> dict[str, Any]:
-    """Edit a pending draft (an approval of its older version becomes stale)."""
+    """Edit a pending draft (an approval of its older version becomes stale).
+
+    Whoever changes its text, status, components or next update time may not approve it.
+    """
     result = await asyncio.to_thread(
         drafts.edit_draft,
         ctx.deps,
@@ -206,6 +230,7 @@ async def edit(ctx: Ctx, token: Writer, draft_id: DraftId, request: EditRequest)
         component_changes=request.components,
         reason=request.reason,
         version=request.version,
+        next_update=request.next_update_by,
     )
     return result.as_dict()
 

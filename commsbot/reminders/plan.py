@@ -33,12 +33,12 @@ _CLOSE_ATTEMPTS = 5
 
 
 def approvers(settings: Settings, incident: Incident) -> tuple[str, ...]:
-    """Who may approve drafts of ``incident``; empty means anyone but the author."""
+    """Who may approve drafts of ``incident``; empty means anyone but the last editor."""
     return tuple(sorted(settings.policy().approvers_for(incident.severity)))
 
 
 def _approvers_but(settings: Settings, incident: Incident, *, author: str) -> tuple[str, ...]:
-    # Under the two-person rule the author cannot approve: nudging them is noise.
+    # A new draft's author made its last change and cannot approve it: nudging them is noise.
     if settings.approval.allow_self_approval:
         return approvers(settings, incident)
     return tuple(a for a in approvers(settings, incident) if a != author)

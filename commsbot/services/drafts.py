@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from commsbot.delivery import corrections, outbox
 from commsbot.domain.errors import InvalidInput
@@ -21,17 +22,27 @@ from commsbot.domain.model import (
 from commsbot.domain.policy import Actor
 from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
+from commsbot.services import promises
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.views import DraftResult, Published
 
 
 def default_body(
-    deps: Deps, incident: Incident, status: Status, *, postmortem: bool = False
+    deps: Deps,
+    incident: Incident,
+    status: Status,
+    *,
+    postmortem: bool = False,
+    next_update_by: datetime | None = None,
 ) -> str:
-    """The template's wording for an update of ``incident`` that sets ``status``."""
+    """The template's wording for an update of ``incident`` that sets ``status``.
+
+    The promised time is written as the placeholder ``{next_update_by}`` (filled in from the
+    draft's own time); ``next_update_by`` None means the severity's default promise.
+    """
     now = deps.clock.now()
-    cadence = deps.settings.cadence(incident.severity)
+    promise = next_update_by or promises.default_promise(deps, incident.severity, status, now=now)
     return deps.renderer.render(
         status,
         title=incident.title,
@@ -40,7 +51,7 @@ def default_body(
         started_at=incident.declared_at,
         resolved_at=incident.resolved_at,
         now=now,
-        next_update_by=now + cadence if cadence and status is not Status.RECOVERED else None,
+        next_update_by=None if status is Status.RECOVERED else promise,
         postmortem=postmortem,
     )
 
@@ -55,15 +66,19 @@ def propose_update(
     component_changes: Mapping[str, ComponentStatus] | None = None,
     reason: str | None = None,
     postmortem: bool = False,
+    next_update: str | None = None,
 ) -> DraftResult:
     """Draft a public update. It leaves only when someone approves it.
 
     Args:
         status: the status the update sets (the current one for a progress update).
-        body: the text; by default the template for ``status``.
+        body: the text; by default the template for ``status``. ``{next_update_by}`` in it,
+            or the promised time as shown ("3:46 PM PST"), states the promise.
         component_changes: component name → the status the update gives it.
         reason: why, when reopening a recovered incident (required then).
         postmortem: the update is the root-cause analysis of a recovered incident.
+        next_update: when the update promises the next one, as typed (``45m``, ``16:30``, an
+            ISO time); by default now + the severity's cadence (none for a recovery).
 
     Raises:
         InvalidTransition: the incident cannot move to ``status`` from where it stands.
@@ -79,11 +94,21 @@ def propose_update(
         incident = uow.incidents.get(incident_ref)
         move_to(incident.status, status, reason=reason, postmortem=postmortem)
         changes = catalogue.canonical_changes(uow, deps.settings, component_changes or {}, now=now)
+        promise = promises.promise_for(
+            deps, next_update, severity=incident.severity, status=status, now=now
+        )
+        source = (
+            promises.source_of(deps, body, promise)
+            if body
+            else default_body(deps, incident, status, postmortem=postmortem, next_update_by=promise)
+        )
         draft = Draft(
             id=deps.ids(),
             incident_id=incident.id,
             author=actor.id,
-            body=body or default_body(deps, incident, status, postmortem=postmortem),
+            body=source,
+            body_source=source,
+            next_update_by=promise,
             status=status,
             base_status=incident.status,
             component_changes=changes,
@@ -97,6 +122,7 @@ def propose_update(
             draft,
             uow.components.get_many({*incident.components, *draft.component_changes}),
         )
+        draft.write(deps.renderer.show_time)
         file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
@@ -113,22 +139,42 @@ def edit_draft(
     component_changes: Mapping[str, ComponentStatus] | None = None,
     reason: str | None = None,
     version: int | None = None,
+    next_update: str | None = None,
 ) -> DraftResult:
-    """Change a pending draft; its version goes up, so an approval of the old one is stale."""
+    """Change a pending draft; its version goes up, so an approval of the old one is stale.
+
+    Whoever changes what the update says (text, status, components, promised time) becomes
+    its last editor: someone else must approve the new version.
+
+    Args:
+        next_update: a new promised time, as typed (``45m``, ``16:30``, an ISO time).
+    """
     deps.settings.policy().check_respond(actor, "edit a draft")
-    if body is None and status is None and component_changes is None and reason is None:
-        raise InvalidInput("nothing to change; give a new body, status, components or reason")
+    if (
+        body is None
+        and status is None
+        and component_changes is None
+        and reason is None
+        and not (next_update and next_update.strip())
+    ):
+        raise InvalidInput(
+            "nothing to change; give a new body, status, components, reason or next update time"
+        )
     now = deps.clock.now()
     with deps.uow() as uow:
         draft = uow.drafts.get(draft_id)
         draft.ensure_pending("edit")
         incident = uow.incidents.get(draft.incident_id)
+        target = status or draft.status
         if draft.corrects is not None:
             corrections.check_correction_edit(
-                draft, status=status, component_changes=component_changes, reason=reason
+                draft,
+                status=status,
+                component_changes=component_changes,
+                reason=reason,
+                next_update=next_update,
             )
         else:
-            target = status or draft.status
             move_to(
                 incident.status, target, reason=reason or draft.reason, postmortem=draft.postmortem
             )
@@ -139,11 +185,17 @@ def edit_draft(
         )
         draft.edit(
             now=now,
+            editor=actor.id,
             incident_status=incident.status,
+            show_time=deps.renderer.show_time,
             body=body,
             status=status,
             component_changes=changes,
             reason=reason,
+            next_update_by=promises.typed_promise(deps, next_update, status=target, now=now),
+            default_next_update_by=promises.default_promise(
+                deps, incident.severity, target, now=now
+            ),
             expected_version=version,
         )
         if draft.corrects is None:
@@ -172,8 +224,11 @@ def approve_draft(
             approves the current version (for surfaces that show it right before asking).
 
     Raises:
-        NotAllowed: the two-person rule or the approver lists refuse ``actor``.
+        NotAllowed: ``actor`` made the draft's last change (four eyes), or the approver
+            lists refuse them.
         StaleDraft: the draft was edited, or the incident moved, since ``version``.
+        GuardFailed: the promised next update time has passed (edit it), or a recovery
+            leaves a component down.
         AlreadyDecided: it was already published or rejected.
         ConcurrentChange: someone approved at the same instant and won; nothing was written.
         InvalidTransition, GuardFailed: the move is no longer allowed.
@@ -190,7 +245,6 @@ def approve_draft(
             )
         old_status = incident.status
         comps = uow.components.get_many({*incident.components, *draft.component_changes})
-        cadence = deps.settings.cadence(incident.severity)
         update = publish(
             incident=incident,
             draft=draft,
@@ -198,7 +252,7 @@ def approve_draft(
             approver=actor.id,
             update_id=deps.ids(),
             now=now,
-            next_update_by=now + cadence if cadence else None,
+            show_time=deps.renderer.show_time,
             version=version,
         )
         uow.incidents.save(incident)

@@ -22,6 +22,7 @@ from commsbot.domain.model import (
 from commsbot.domain.policy import Actor
 from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
+from commsbot.services import promises
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
 from commsbot.services.views import Declared, IncidentDetail, IncidentSnapshot
@@ -75,6 +76,7 @@ def declare(
     components: Mapping[str, ComponentStatus | None],
     actor: Actor,
     body: str | None = None,
+    next_update: str | None = None,
 ) -> Declared:
     """Open an incident in ``investigating`` with its acknowledgment drafted, not yet sent.
 
@@ -84,6 +86,8 @@ def declare(
         components: affected components and their impact (None: the severity's default impact).
         actor: the incident commander.
         body: the acknowledgment's text; by default the ``investigating`` template.
+        next_update: when the acknowledgment promises the next update, as typed (``45m``,
+            ``16:30``, an ISO time); by default now + the severity's cadence.
 
     Returns:
         The incident and its acknowledgment draft, which waits for a second person.
@@ -107,6 +111,7 @@ def declare(
                 default_impact=default_impact,
                 actor=actor,
                 body=body,
+                next_update=next_update,
             )
         except ConcurrentChange:
             if attempt == _DECLARE_ATTEMPTS - 1:
@@ -123,8 +128,11 @@ def _declare_once(
     default_impact: ComponentStatus,
     actor: Actor,
     body: str | None,
+    next_update: str | None,
 ) -> Declared:
     now = deps.clock.now()
+    status = Status.INVESTIGATING
+    promise = promises.promise_for(deps, next_update, severity=severity, status=status, now=now)
     with deps.uow() as uow:
         comps = catalogue.resolve(uow, deps.settings, components, now=now)
         impacts = {
@@ -141,27 +149,33 @@ def _declare_once(
             declared_at=now,
             updated_at=now,
         )
-        cadence = deps.settings.cadence(severity)
-        text = body or deps.renderer.render(
-            Status.INVESTIGATING,
-            title=title,
-            severity=severity.value,
-            components=incident.components,
-            started_at=now,
-            now=now,
-            next_update_by=now + cadence if cadence else None,
+        source = (
+            promises.source_of(deps, body, promise)
+            if body
+            else deps.renderer.render(
+                status,
+                title=title,
+                severity=severity.value,
+                components=incident.components,
+                started_at=now,
+                now=now,
+                next_update_by=promise,
+            )
         )
         draft = Draft(
             id=deps.ids(),
             incident_id=incident.id,
             author=actor.id,
-            body=text,
-            status=Status.INVESTIGATING,
-            base_status=Status.INVESTIGATING,
+            body=source,
+            body_source=source,
+            next_update_by=promise,
+            status=status,
+            base_status=status,
             component_changes=impacts,
             created_at=now,
             updated_at=now,
         )
+        draft.write(deps.renderer.show_time)
         uow.incidents.add(incident)
         record(
             uow,

@@ -143,6 +143,10 @@ def draft_row(draft: Draft) -> DraftRow:
         decided_by=draft.decided_by,
         decided_at=draft.decided_at,
         decision_note=draft.decision_note,
+        body_source=draft.body_source,
+        next_update_by=draft.next_update_by,
+        last_editor=draft.last_editor,
+        authors=list(draft.authors),
     )
 
 
@@ -170,6 +174,10 @@ def copy_draft(draft: Draft, row: DraftRow) -> None:
     row.decided_by = draft.decided_by
     row.decided_at = draft.decided_at
     row.decision_note = draft.decision_note
+    row.body_source = draft.body_source
+    row.next_update_by = draft.next_update_by
+    row.last_editor = draft.last_editor
+    row.authors = list(draft.authors)
 
 
 def draft_from_row(row: DraftRow) -> Draft:
@@ -193,6 +201,10 @@ def draft_from_row(row: DraftRow) -> Draft:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         decision_note=row.decision_note,
+        body_source=row.body_source,
+        next_update_by=row.next_update_by,
+        last_editor=row.last_editor,
+        authors=tuple(row.authors),
     )
 
 
@@ -214,6 +226,7 @@ def update_row(update: Update) -> UpdateRow:
         published_at=update.published_at,
         next_update_by=update.next_update_by,
         corrected_at=update.corrected_at,
+        authors=list(update.authors),
     )
 
 
@@ -237,6 +250,7 @@ def update_from_row(row: UpdateRow) -> Update:
         published_at=row.published_at,
         next_update_by=row.next_update_by,
         corrected_at=row.corrected_at,
+        authors=tuple(row.authors),
     )
 
 

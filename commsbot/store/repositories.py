@@ -244,7 +244,7 @@ class SqlUpdateRepository:
         return mappers.update_from_row(row)
 
     def correct(self, update: Update) -> None:
-        """Write a correction: the update's new ``body`` and ``corrected_at``, nothing else.
+        """Write a correction: the update's new ``body``, ``corrected_at`` and ``authors``.
 
         Serialised with other changes to the incident by the caller, which saves the incident
         in the same unit of work.
@@ -254,6 +254,7 @@ class SqlUpdateRepository:
             raise NotFound(f"there is no published update {update.id!r}")
         row.body = update.body
         row.corrected_at = update.corrected_at
+        row.authors = list(update.authors)
         self._session.flush()
 
     def for_incident(self, incident_id: str) -> Sequence[Update]:

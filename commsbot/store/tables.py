@@ -150,6 +150,14 @@ class DraftRow(SQLModel, table=True):
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_note: str | None = Field(default=None, sa_type=sa.Text)
+    #: The text as written, ``{next_update_by}`` where the promise goes; ``body`` is it filled
+    #: in. These four were added by the 0006_draft_authors migration.
+    body_source: str = Field(sa_type=sa.Text)
+    next_update_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Who last changed what the draft says; they may not approve this version.
+    last_editor: str
+    #: Everyone who changed what it says, in order, the author first: ``["maya", "sam"]``.
+    authors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     row_version: int = Field(default=0, sa_column=DRAFT_ROW_VERSION)
 
 
@@ -176,6 +184,8 @@ class UpdateRow(SQLModel, table=True):
     next_update_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: Set when a correction replaced ``body`` (added by the 0002_delivery migration).
     corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Everyone who wrote what it says, ``author`` first (0006_draft_authors).
+    authors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
 
 
 class TimelineRow(SQLModel, table=True):

@@ -5,6 +5,10 @@ A team overrides a file by putting one of the same name (``investigating.md.j2``
 named by ``templates_dir``. Templates see ``title``, ``severity``, ``components`` (names),
 ``started_at``, ``resolved_at``, ``now`` and ``next_update_by``, and the filters ``human_list``,
 ``local_time`` ("3:16 PM PST") and ``local_date`` ("Dec 11").
+
+``next_update_by | local_time`` writes the placeholder ``{next_update_by}``, not a time: the draft
+fills it in from its own promised time whenever that changes and again at approval, so an edited
+time changes the text (see :mod:`commsbot.domain.promise`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import jinja2
 
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
+from commsbot.domain.promise import NEXT_UPDATE
 
 TEMPLATE_NAMES = {status: f"{status.value}.md.j2" for status in Status}
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
@@ -44,6 +49,14 @@ def format_date(moment: datetime, zone: ZoneInfo) -> str:
     """``Dec 11`` in ``zone``."""
     local = moment.astimezone(zone)
     return f"{local:%b} {local.day}"
+
+
+class _Promised(datetime):
+    """The draft's promised time inside a template: ``local_time`` writes the placeholder."""
+
+
+def _local_time(moment: datetime, zone: ZoneInfo) -> str:
+    return NEXT_UPDATE if isinstance(moment, _Promised) else format_time(moment, zone)
 
 
 class TemplateRenderer:
@@ -77,9 +90,13 @@ class TemplateRenderer:
             lstrip_blocks=True,
         )
         self._env.filters["human_list"] = human_list
-        self._env.filters["local_time"] = lambda m: format_time(m, zone)
+        self._env.filters["local_time"] = lambda m: _local_time(m, zone)
         self._env.filters["local_date"] = lambda m: format_date(m, zone)
         self.zone = zone
+
+    def show_time(self, moment: datetime) -> str:
+        """``moment`` as drafts state times ("3:46 PM PST"), in the team's zone."""
+        return format_time(moment, self.zone)
 
     def render(
         self,
@@ -94,8 +111,17 @@ class TemplateRenderer:
         resolved_at: datetime | None = None,
         postmortem: bool = False,
     ) -> str:
-        """The default body of an update that sets ``status`` (or of the postmortem)."""
+        """The default body of an update that sets ``status`` (or of the postmortem).
+
+        ``next_update_by`` is the draft's promise; the text says ``{next_update_by}`` where the
+        template shows it with ``local_time``.
+        """
         name = POSTMORTEM_TEMPLATE if postmortem else TEMPLATE_NAMES[status]
+        promised = (
+            None
+            if next_update_by is None
+            else _Promised.combine(next_update_by.date(), next_update_by.timetz())
+        )
         try:
             text = self._env.get_template(name).render(
                 title=title,
@@ -104,7 +130,7 @@ class TemplateRenderer:
                 started_at=started_at,
                 resolved_at=resolved_at,
                 now=now,
-                next_update_by=next_update_by,
+                next_update_by=promised,
             )
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"template {name} cannot be rendered: {exc}") from exc

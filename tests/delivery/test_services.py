@@ -127,7 +127,7 @@ def test_a_correction_changes_only_the_body_and_goes_where_the_original_went() -
 
     draft = propose_correction(deps, update_ref="INC-1#1", body="Corrected text.", actor=MAYA).draft
     assert draft.corrects == original.id
-    with pytest.raises(NotAllowed, match="two-person rule"):
+    with pytest.raises(NotAllowed, match="someone else must read and approve"):
         approve_draft(deps, draft_id=draft.id, actor=MAYA)
     with pytest.raises(InvalidInput, match="only its body can change"):
         edit_draft(deps, draft_id=draft.id, actor=MAYA, status=Status.RECOVERED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -108,11 +109,77 @@ def test_propose_edit_reject_note_list_and_show(stack: Stack) -> None:
     assert progress.json()["draft"]["status"] == "investigating"
 
 
+def test_an_approver_who_edits_a_draft_cannot_approve_it_over_the_api(stack: Stack) -> None:
+    declared = declare(stack)
+    draft_id = declared["draft"]["id"]
+    client = stack.client
+    # sam (the approver token's actor) rewrites maya's draft and promises a new time
+    edited = client.patch(
+        f"/api/v1/drafts/{draft_id}",
+        json={"body": "Sam's words."},
+        headers=stack.auth("approver"),
+    )
+    assert edited.status_code == 200, edited.text
+
+    message = error(
+        client.post(f"/api/v1/drafts/{draft_id}/approve", headers=stack.auth("approver")),
+        403,
+        "not_allowed",
+    )
+    assert "sam may not approve draft" in message
+    assert "made its last change" in message
+    shown = client.get("/api/v1/incidents/INC-1", headers=stack.auth("reader")).json()
+    assert shown["updates"] == []
+    edited = client.patch(
+        f"/api/v1/drafts/{draft_id}",
+        json={"body": "Sam's words. Next update by {next_update_by}.", "next_update_by": "1h"},
+        headers=stack.auth("approver"),
+    )
+    assert edited.status_code == 200, edited.text
+    draft = edited.json()["draft"]
+    assert (draft["authors"], draft["last_editor"]) == (["maya", "sam"], "sam")
+    assert "{next_update_by}" not in draft["body"]
+
+    maya_approver = stack.ctx.tokens.create(name="maya-approve", actor="maya", scope=_approve())[1]
+    approved = client.post(
+        f"/api/v1/drafts/{draft_id}/approve",
+        json={"version": 3},
+        headers={"Authorization": f"Bearer {maya_approver}"},
+    )
+    assert approved.status_code == 200, approved.text
+    update = approved.json()["update"]
+    assert (update["author"], update["authors"], update["approver"]) == (
+        "maya",
+        ["maya", "sam"],
+        "maya",
+    )
+    assert update["body"] == draft["body"]
+    assert update["next_update_by"] == draft["next_update_by"]
+
+
+def test_next_update_by_must_be_a_time_or_a_duration(stack: Stack) -> None:
+    response = stack.client.post(
+        "/api/v1/incidents",
+        json={**DECLARE, "next_update_by": "whenever"},
+        headers=stack.auth("writer"),
+    )
+    assert "'whenever' is not a next update time" in error(response, 400, "invalid_input")
+    response = stack.client.post(
+        "/api/v1/incidents",
+        json={**DECLARE, "next_update_by": "2099-01-01T00:00:00Z"},
+        headers=stack.auth("writer"),
+    )
+    assert "more than 7 days ahead" in error(response, 400, "invalid_input")
+    draft = declare(stack, next_update_by="45m")["draft"]
+    promised = datetime.fromisoformat(draft["next_update_by"])
+    assert promised - datetime.fromisoformat(draft["created_at"]) == timedelta(minutes=45)
+
+
 def test_refusals_have_the_cli_codes_and_http_statuses(stack: Stack) -> None:
     declared = declare(stack)
     draft_id, ref = declared["draft"]["id"], declared["incident"]["ref"]
     client = stack.client
-    # maya wrote it and holds an approve token too: the two-person rule still refuses her.
+    # maya wrote it and holds an approve token too: four eyes still refuse her.
     maya_approver = stack.ctx.tokens.create(name="maya-approve", actor="maya", scope=_approve())[1]
 
     message = error(
@@ -123,7 +190,7 @@ def test_refusals_have_the_cli_codes_and_http_statuses(stack: Stack) -> None:
         403,
         "not_allowed",
     )
-    assert "two-person rule" in message
+    assert "someone else must read and approve" in message
     error(client.get("/api/v1/incidents/INC-99", headers=stack.auth("reader")), 404, "not_found")
     error(
         client.post("/api/v1/drafts/zzzzzzzzzzzz/approve", headers=stack.auth("approver")),

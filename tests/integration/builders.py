@@ -65,6 +65,7 @@ def draft(of: Incident, n: int = 1, **changes: object) -> Draft:
         "created_at": T0 + timedelta(minutes=n),
         "updated_at": T0 + timedelta(minutes=n),
         "component_changes": {"ChatGPT": ComponentStatus.MAJOR_OUTAGE},
+        "next_update_by": T0 + timedelta(minutes=60),
     }
     fields.update(changes)
     return Draft(**fields)  # type: ignore[arg-type]
@@ -94,6 +95,11 @@ def seed(uow: UowFactory, *, n: int = 1, with_draft: bool = True) -> tuple[Incid
     return inc, drf
 
 
+def show_time(moment: datetime) -> str:
+    """How the store tests write a promised time into a text (any stable format will do)."""
+    return moment.isoformat()
+
+
 def approve(uow: UowFactory, draft_id: str, *, approver: str, update_id: str) -> Update:
     """The approval flow through the store: load, publish, save, add the update, commit."""
     with uow() as u:
@@ -107,7 +113,7 @@ def approve(uow: UowFactory, draft_id: str, *, approver: str, update_id: str) ->
             approver=approver,
             update_id=update_id,
             now=T0 + timedelta(minutes=30),
-            next_update_by=T0 + timedelta(minutes=60),
+            show_time=show_time,
         )
         u.incidents.save(inc)
         u.drafts.save(drf)

@@ -71,7 +71,7 @@ def test_declare_approve_and_show_through_the_cli(cli: Cli) -> None:
     refused = cli.run("update", "approve", draft_id, "--as", "maya", "--json", ok=False)
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: maya may not approve draft")
-    assert "two-person rule" in refused.stderr
+    assert "someone else must read and approve" in refused.stderr
     assert json.loads(refused.stdout)["error"]["code"] == "not_allowed"
 
     approved = cli.json("update", "approve", draft_id, "--as", "sam")
@@ -90,6 +90,55 @@ def test_declare_approve_and_show_through_the_cli(cli: Cli) -> None:
     text = cli.run("incident", "show", "1").stdout
     assert "INC-1" in text
     assert "Published updates:" in text
+
+
+def test_an_editor_cannot_approve_their_own_edit_through_the_cli(cli: Cli) -> None:
+    declared = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")
+    draft_id = declared["draft"]["id"]
+    edited = cli.json(
+        "update", "edit", draft_id, "--body", "Sam's words.", "--as", "sam", "--version", "1"
+    )
+
+    refused = cli.run("update", "approve", draft_id, "--as", "sam", "--json", ok=False)
+    assert refused.returncode == 1
+    assert "sam may not approve draft" in refused.stderr
+    assert "made its last change" in refused.stderr
+    assert json.loads(refused.stdout)["error"]["code"] == "not_allowed"
+    assert cli.json("incident", "show", "INC-1")["updates"] == []
+    assert edited["draft"]["authors"] == ["maya", "sam"]
+    assert edited["draft"]["last_editor"] == "sam"
+
+    approved = cli.json("update", "approve", draft_id, "--as", "maya")
+    update = approved["update"]
+    assert (update["author"], update["authors"], update["approver"]) == (
+        "maya",
+        ["maya", "sam"],
+        "maya",
+    )
+    [published] = [
+        e for e in cli.json("incident", "show", "INC-1")["timeline"] if e["action"] == "published"
+    ]
+    assert "written by maya, sam, approved by maya" in published["detail"]
+
+
+def test_next_update_is_stated_in_the_text_and_kept_by_the_update(cli: Cli) -> None:
+    declared = cli.json(
+        "incident", "declare", "Slow API", "-c", "API", "--next-update", "45m", "--as", "maya"
+    )
+    draft = declared["draft"]
+    promised = draft["next_update_by"]
+    assert draft["body_source"].endswith("{next_update_by}.")
+    assert "{next_update_by}" not in draft["body"]
+    approved = cli.json("update", "approve", draft["id"], "--as", "sam")
+    assert approved["update"]["next_update_by"] == promised
+    [due] = [
+        r for r in cli.json("reminder", "list", "INC-1")["reminders"] if r["kind"] == "update_due"
+    ]
+    assert due["due_at"] == promised
+
+    bad = cli.run("update", "propose", "INC-1", "--next-update", "soon", "--as", "maya", ok=False)
+    assert bad.returncode == 1
+    assert "'soon' is not a next update time" in bad.stderr
 
 
 def test_refusals_change_nothing_and_say_what_is_allowed(cli: Cli) -> None:
@@ -150,7 +199,7 @@ def test_demo_replays_the_outage(cli: Cli) -> None:
     out = cli.run("demo").stdout
     assert "We're investigating an issue affecting ChatGPT, API and Sora." in out
     assert "ChatGPT, API and Sora were down today but we've recovered." in out
-    assert "two-person rule" in out
+    assert "someone else must read and approve" in out
     data = cli.json("demo")
     assert data["incident"]["incident"]["status"] == "recovered"
     assert [u["status"] for u in data["incident"]["updates"]] == [

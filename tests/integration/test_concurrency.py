@@ -33,6 +33,7 @@ from tests.integration.builders import (
     make_id,
     note,
     seed,
+    show_time,
 )
 
 R = TypeVar("R")
@@ -60,7 +61,13 @@ def test_second_commit_of_the_same_draft_raises_and_writes_nothing(uow_factory: 
     with uow_factory() as first, uow_factory() as second:
         mine, theirs = first.drafts.get(drf.id), second.drafts.get(drf.id)
         second.timeline.append(note(inc, "the loser's line"))
-        mine.edit(now=T0, incident_status=inc.status, body="Edited by the first.")
+        mine.edit(
+            now=T0,
+            editor="carol",
+            incident_status=inc.status,
+            show_time=show_time,
+            body="Edited by the first.",
+        )
         first.drafts.save(mine)
         first.commit()
 
@@ -142,7 +149,13 @@ def test_on_sqlite_a_second_writer_waits_and_reads_the_first_ones_write(
         with uow_factory() as u:
             mine = u.drafts.get(drf.id)
             loaded.set()
-            mine.edit(now=T0, incident_status=inc.status, body="Edited by the first.")
+            mine.edit(
+                now=T0,
+                editor="carol",
+                incident_status=inc.status,
+                show_time=show_time,
+                body="Edited by the first.",
+            )
             u.drafts.save(mine)
             u.commit()
 
@@ -244,7 +257,7 @@ def test_on_postgres_both_approvers_read_then_the_later_commit_loses(
                 approver=name,
                 update_id=make_id("upd", n),
                 now=T0 + timedelta(minutes=30),
-                next_update_by=None,
+                show_time=show_time,
             )
             u.incidents.save(incident_)
             u.drafts.save(draft)

@@ -178,6 +178,37 @@ def test_draft_round_trip_keeps_change_order_and_decision(uow_factory: UowFactor
     _assert_utc(loaded.created_at, loaded.updated_at, loaded.decided_at)
 
 
+def test_draft_round_trip_keeps_its_promise_source_and_authors(uow_factory: UowFactory) -> None:
+    inc, _ = seed(uow_factory, with_draft=False)
+    stored = draft(
+        inc,
+        body="Found it. Next update by 2024-12-11T16:30:00-08:00.",
+        body_source="Found it. Next update by {next_update_by}.",
+        next_update_by=datetime(2024, 12, 11, 16, 30, tzinfo=PST),
+        last_editor="bob",
+        authors=("alice", "bob"),
+        version=2,
+    )
+    with uow_factory() as u:
+        u.drafts.add(stored)
+        u.commit()
+    with uow_factory() as u:
+        loaded = u.drafts.get(stored.id)
+        loaded.last_editor = "carol"
+        loaded.authors = ("alice", "bob", "carol")
+        loaded.next_update_by = datetime(2024, 12, 11, 16, 45, tzinfo=PST)
+        u.drafts.save(loaded)
+        u.commit()
+    with uow_factory() as u:
+        again = u.drafts.get(stored.id)
+
+    assert loaded.body_source == "Found it. Next update by {next_update_by}."
+    assert (again.last_editor, again.authors) == ("carol", ("alice", "bob", "carol"))
+    assert again.next_update_by == datetime(2024, 12, 11, 16, 45, tzinfo=PST)
+    assert again == loaded
+    _assert_utc(again.next_update_by)
+
+
 def test_drafts_for_incident_oldest_first_and_pending_only(uow_factory: UowFactory) -> None:
     inc, first = seed(uow_factory)
     assert first is not None
@@ -222,6 +253,7 @@ def test_update_round_trip_and_order(uow_factory: UowFactory) -> None:
             ComponentChange("API", ComponentStatus.MAJOR_OUTAGE, ComponentStatus.OPERATIONAL),
         ),
         author="alice",
+        authors=("alice", "bob"),
         approver="carol",
         draft_id=drf.id,
         published_at=datetime(2024, 12, 11, 19, 38, tzinfo=PST),
@@ -238,6 +270,10 @@ def test_update_round_trip_and_order(uow_factory: UowFactory) -> None:
             ComponentChange("ChatGPT", ComponentStatus.OPERATIONAL, ComponentStatus.MAJOR_OUTAGE),
         )
         _assert_utc(first.published_at, first.next_update_by)
+        assert u.updates.get(second.id).authors == ("alice", "bob")
+        # The update keeps the promise its draft made, and the text its draft stated.
+        assert first.next_update_by == drf.next_update_by
+        assert first.authors == ("alice",)
 
 
 def test_published_since_across_incidents(uow_factory: UowFactory) -> None:

@@ -26,7 +26,7 @@ from commsbot.reminders.service import (
     list_reminders,
     snooze_reminder,
 )
-from commsbot.services.drafts import approve_draft, propose_update, reject_draft
+from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare
 from commsbot.services.ports import Notice, UnitOfWork
 from commsbot.settings import parse_settings
@@ -100,19 +100,21 @@ def test_the_commander_is_reminded_when_the_promised_update_is_due_then_approver
     bot = Bot(la(2024, 12, 11, 15, 16))
     ack = bot.declare()
     bot.at(la(2024, 12, 11, 15, 18))
-    approve_draft(bot.deps, draft_id=ack, actor=SAM)  # "next update by 3:48 PM PST"
+    published = approve_draft(bot.deps, draft_id=ack, actor=SAM)
+    # The reminder keeps the promise the text made when drafted, not approval + cadence.
+    assert "We'll post an update by 3:46 PM PST." in published.update.body
 
-    assert bot.at(la(2024, 12, 11, 15, 47)).fire() == []
-    [due] = bot.at(la(2024, 12, 11, 15, 48)).fire()
+    assert bot.at(la(2024, 12, 11, 15, 45)).fire() == []
+    [due] = bot.at(la(2024, 12, 11, 15, 46)).fire()
     assert due.kind == "reminder"
     assert due.audience == ("maya",)
     assert due.incident_ref == "INC-1"
-    assert "the public update promised by 3:48 PM PST is due now" in due.text
+    assert "the public update promised by 3:46 PM PST is due now" in due.text
     assert "commsbot update propose INC-1" in due.text
     assert due.reminder_id is not None
     assert bot.fire() == [], "fired once"
 
-    [escalated] = bot.at(la(2024, 12, 11, 16, 3)).fire()  # 15 minutes of grace
+    [escalated] = bot.at(la(2024, 12, 11, 16, 1)).fire()  # 15 minutes of grace
     assert escalated.audience == ("maya", "lee", "sam")
     assert "is 15 min overdue; the last was update #1 at 3:18 PM PST" in escalated.text
     assert len(bot.timeline("reminded")) == 2
@@ -168,6 +170,8 @@ def test_a_waiting_draft_nudges_the_approvers_with_back_off_until_decided() -> N
     assert f"draft {ack} (v1, investigating, by maya) has waited 1 h 15 min" in last
     assert f"commsbot update approve {ack} --version 1" in last
 
+    # Its "update by 3:46 PM" has passed: the author promises a new time, then Sam approves.
+    edit_draft(bot.deps, draft_id=ack, actor=MAYA, next_update="30m")
     approve_draft(bot.deps, draft_id=ack, actor=SAM)
     assert bot.active(ReminderKind.APPROVAL_WAITING) == []
     after = bot.at(minute + timedelta(hours=3)).fire()  # only the update promise is left
@@ -328,9 +332,9 @@ def test_only_responders_may_snooze_or_cancel_and_they_change_nothing() -> None:
 
 def test_update_due_across_the_november_dst_change_fires_after_real_minutes() -> None:
     # 2 November 2025: at 2:00 AM PDT clocks go back to 1:00 AM PST.
-    bot = Bot(datetime(2025, 11, 2, 8, 20, tzinfo=UTC))  # 1:20 AM PDT
+    bot = Bot(datetime(2025, 11, 2, 8, 40, tzinfo=UTC))  # 1:40 AM PDT
     ack = bot.declare()
-    bot.at(datetime(2025, 11, 2, 8, 40, tzinfo=UTC))  # 1:40 AM PDT
+    bot.at(datetime(2025, 11, 2, 8, 41, tzinfo=UTC))
     approve_draft(bot.deps, draft_id=ack, actor=SAM)
     assert bot.at(datetime(2025, 11, 2, 9, 9, tzinfo=UTC)).fire() == []
     [due] = bot.at(datetime(2025, 11, 2, 9, 10, tzinfo=UTC)).fire()  # 30 real minutes later
@@ -339,9 +343,9 @@ def test_update_due_across_the_november_dst_change_fires_after_real_minutes() ->
 
 def test_update_due_across_the_march_dst_change_fires_after_real_minutes() -> None:
     # 9 March 2025: at 2:00 AM PST clocks jump to 3:00 AM PDT.
-    bot = Bot(datetime(2025, 3, 9, 9, 40, tzinfo=UTC))  # 1:40 AM PST
+    bot = Bot(datetime(2025, 3, 9, 9, 50, tzinfo=UTC))  # 1:50 AM PST
     ack = bot.declare()
-    bot.at(datetime(2025, 3, 9, 9, 50, tzinfo=UTC))  # 1:50 AM PST
+    bot.at(datetime(2025, 3, 9, 9, 51, tzinfo=UTC))
     approve_draft(bot.deps, draft_id=ack, actor=SAM)
     assert bot.at(datetime(2025, 3, 9, 10, 19, tzinfo=UTC)).fire() == []
     [due] = bot.at(datetime(2025, 3, 9, 10, 20, tzinfo=UTC)).fire()

@@ -49,7 +49,9 @@ def test_second_person_approval_publishes_status_and_components_together() -> No
     assert published.update.seq == 1
     assert published.update.approver == "bob"
     assert published.incident.components == dict.fromkeys(OUTAGE, CS.MAJOR_OUTAGE)
-    assert published.update.next_update_by == clock.now().replace(minute=48)
+    # The promise made when it was drafted (3:16 PM + 30 minutes), as its text states it.
+    assert published.update.next_update_by == clock.now().replace(minute=46)
+    assert "3:46 PM PST" in published.update.body
     detail = show_incident(deps, incident_ref="INC-1")
     assert [u.id for u in detail.updates] == [published.update.id]
     assert detail.pending == []
@@ -59,7 +61,7 @@ def test_second_person_approval_publishes_status_and_components_together() -> No
 def test_two_person_rule_refuses_the_author() -> None:
     deps, data, _ = make_deps()
     declared = declare(deps, title="Outage", severity=Severity.SEV1, components=OUTAGE, actor=ALICE)
-    with pytest.raises(NotAllowed, match="two-person rule"):
+    with pytest.raises(NotAllowed, match="they wrote it, and someone else must"):
         approve_draft(deps, draft_id=declared.draft.id, actor=ALICE)
     assert show_incident(deps, incident_ref="INC-1").updates == []
     assert len(data.timeline) == 2

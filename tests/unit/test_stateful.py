@@ -175,7 +175,14 @@ class IncidentMachine(RuleBasedStateMachine):
             for u in updates:
                 draft = self.data.drafts[u.draft_id]
                 assert draft.state.value == "published"
-                assert u.approver != u.author  # two-person rule, default policy
+                # Four eyes on the final text (default policy): whoever changed it last did
+                # not approve it; the update names everyone who wrote it and keeps its promise.
+                assert u.approver != draft.last_editor
+                assert u.authors == draft.authors
+                assert u.author == draft.author == u.authors[0]
+                if u.status is not Status.RECOVERED:
+                    assert u.next_update_by == draft.next_update_by
+                assert u.next_update_by is None or u.next_update_by > u.published_at
 
     @invariant()
     def timeline_is_append_only(self) -> None:

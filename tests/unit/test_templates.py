@@ -46,7 +46,9 @@ def test_default_wording_follows_the_outage_posts() -> None:
     assert render(r, Status.INVESTIGATING).startswith(
         "We're investigating an issue affecting ChatGPT, API and Sora."
     )
-    assert "by 3:46 PM PST" in render(r, Status.INVESTIGATING)
+    # The promised time is the draft's to fill in (so an edited time changes the text).
+    assert "We'll post an update by {next_update_by}." in render(r, Status.INVESTIGATING)
+    assert "as soon as we know more" in render(r, Status.INVESTIGATING, next_update_by=None)
     recovered = render(r, Status.RECOVERED, now=START + timedelta(hours=4, minutes=22))
     assert recovered.startswith("ChatGPT, API and Sora were down today but we've recovered.")
     assert "7:38 PM PST" in recovered
@@ -61,7 +63,8 @@ def test_folder_overrides_one_template(tmp_path: Path) -> None:
     )
     r = TemplateRenderer(zone=LA, folder=tmp_path)
     assert (
-        render(r, Status.IDENTIFIED) == "Found it: ChatGPT, API and Sora.\n\nMore at 3:46 PM PST."
+        render(r, Status.IDENTIFIED)
+        == "Found it: ChatGPT, API and Sora.\n\nMore at {next_update_by}."
     )
     assert render(r, Status.FIXING).startswith("We're rolling out a fix")
 

@@ -4,6 +4,7 @@ discord.py's own dispatch (CommandTree, dynamic items, modals) against the fake 
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from commsbot.domain.model import ComponentStatus, DraftState
@@ -158,7 +159,7 @@ def test_the_author_cannot_approve_their_own_draft_under_the_two_person_rule() -
             message = await bot.request_approval(draft_id=draft.id, version=1)
             payload = press(f"commsbot:approve:{draft.id}:1", maya_approver, message)
             await bot.dispatch(payload)
-            assert "two-person rule" in _texts(bot.answers(payload))
+            assert "someone else must read and approve" in _texts(bot.answers(payload))
         assert data.updates == {}
 
     run(scenario)
@@ -197,27 +198,74 @@ def test_edit_opens_the_text_saving_makes_version_2_and_the_old_approve_is_stale
             [modal] = bot.answers(opened)
             assert modal.body["type"] == 9
             assert modal.body["data"]["custom_id"] == f"commsbot:edit-draft:{draft.id}:1"
-            [label] = modal.body["data"]["components"]
-            assert label["component"]["value"] == draft.body  # prefilled
+            [label, promise] = modal.body["data"]["components"]
+            # Prefilled as written: the promised time is the placeholder the draft fills in.
+            assert label["component"]["value"] == draft.body_source
+            assert "{next_update_by}" in draft.body_source
+            assert promise["component"]["custom_id"] == "next_update"
+            assert "3:46 PM PST" in promise["description"]
 
             saved = submit(
-                f"commsbot:edit-draft:{draft.id}:1", SAM_M, {"body": "We know the cause."}, message
+                f"commsbot:edit-draft:{draft.id}:1",
+                SAM_M,
+                {
+                    "body": "We know the cause. Next update by {next_update_by}.",
+                    "next_update": "1h",
+                },
+                message,
             )
             await bot.dispatch(saved)
             edit = next(c for c in bot.answers(saved) if c.method == "PATCH")
             assert f"commsbot:approve:{draft.id}:2" in buttons_of(edit.body)
-            assert edit.body["embeds"][0]["description"] == "We know the cause."
+            shown = edit.body["embeds"][0]["description"]
+            assert shown == "We know the cause. Next update by 4:16 PM PST."
             assert "version 2" in _texts(bot.answers(saved))
 
-            stale = press(f"commsbot:approve:{draft.id}:1", SAM_M, as_first_posted)
+            maya_approver = dict(MAYA_M, roles=[str(APPROVER_ROLE)])
+            stale = press(f"commsbot:approve:{draft.id}:1", maya_approver, as_first_posted)
             await bot.dispatch(stale)
             assert "is now at version 2" in _texts(bot.answers(stale))
             assert data.updates == {}
-            assert message is bot.fake.messages[int(message["id"])]  # edited in place
-            fresh = press(f"commsbot:approve:{draft.id}:2", SAM_M, message)
-            await bot.dispatch(fresh)
+
+            # Sam changed the text: Sam may not approve it, the first author may.
+            now_shown = bot.fake.messages[int(message["id"])]
+            own = press(f"commsbot:approve:{draft.id}:2", SAM_M, now_shown)
+            await bot.dispatch(own)
+            assert "someone else must read and approve this version" in _texts(bot.answers(own))
+            assert data.updates == {}
+            theirs = press(f"commsbot:approve:{draft.id}:2", maya_approver, now_shown)
+            await bot.dispatch(theirs)
+            [update] = data.updates.values()
+            assert update.authors == (f"discord:{MAYA}", f"discord:{SAM}")
+            assert update.approver == f"discord:{MAYA}"
+            assert update.body == "We know the cause. Next update by 4:16 PM PST."
+            assert update.next_update_by == draft.created_at + timedelta(hours=1)
+            assert message is now_shown  # edited in place
+
+    run(scenario)
+
+
+def test_an_approver_who_edits_cannot_approve_the_edit_but_the_author_can() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        maya_approver = dict(MAYA_M, roles=[str(APPROVER_ROLE)])
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            await bot.dispatch(press(f"commsbot:edit:{draft.id}:1", SAM_M, message))
+            saved = submit(
+                f"commsbot:edit-draft:{draft.id}:1", SAM_M, {"body": "Sam's words."}, message
+            )
+            await bot.dispatch(saved)
+            own = press(f"commsbot:approve:{draft.id}:2", SAM_M, message)
+            await bot.dispatch(own)
+            assert "sam may not approve draft" in _texts(bot.answers(own)).lower()
+            assert data.updates == {}
+            theirs = press(f"commsbot:approve:{draft.id}:2", maya_approver, message)
+            await bot.dispatch(theirs)
         [update] = data.updates.values()
-        assert update.body == "We know the cause."
+        assert update.body == "Sam's words."
+        assert update.approver == f"discord:{MAYA}"
 
     run(scenario)
 

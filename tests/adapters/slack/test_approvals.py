@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from commsbot.domain.model import DraftState
 from commsbot.domain.policy import Actor
@@ -78,7 +79,7 @@ async def test_the_author_cannot_approve_their_own_draft() -> None:
         assert not w.data.updates
         assert w.slack.to("chat.update") == []
         assert "maya may not approve draft" in w.last_answer()
-        assert "two-person rule" in w.last_answer()
+        assert "someone else must read and approve" in w.last_answer()
 
 
 async def test_approving_a_stale_version_is_refused_and_the_old_message_is_superseded() -> None:
@@ -105,3 +106,56 @@ async def test_approving_a_stale_version_is_refused_and_the_old_message_is_super
         await w.click("C0APPROVE", new, "commsbot.approve", user_id="U0SAM")
         [update] = w.data.updates.values()
         assert update.body == "Better words."
+
+
+async def test_an_approver_who_edits_in_the_form_cannot_approve_their_edit() -> None:
+    async with world(settings(**APPROVERS)) as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT", user_id="U0MAYA")
+        [ts] = await w.post_approval_requests()
+        await w.click("C0APPROVE", ts, "commsbot.edit", user_id="U0SAM")
+        view = w.last_view()
+        body = next(b for b in view["blocks"] if b.get("block_id", "").startswith("body:"))
+        await w.submit(
+            view["id"],
+            {body["block_id"]: "ChatGPT errors; we're on it. Next update by {next_update_by}."},
+            user_id="U0SAM",
+        )
+        [new] = await w.post_approval_requests()
+
+        await w.click("C0APPROVE", new, "commsbot.approve", user_id="U0SAM")
+        assert not w.data.updates
+        assert "sam may not approve draft" in w.last_answer()
+        assert "made its last change" in w.last_answer()
+        [draft] = w.data.drafts.values()
+        assert (draft.version, draft.last_editor) == (2, "slack:U0SAM")
+        assert buttons(w.slack.message("C0APPROVE", new)) == [
+            "commsbot.approve",
+            "commsbot.edit",
+            "commsbot.reject",
+        ]
+
+        await w.click("C0APPROVE", new, "commsbot.approve", user_id="U0MAYA")
+        [update] = w.data.updates.values()
+        assert update.authors == ("slack:U0MAYA", "slack:U0SAM")
+        assert update.approver == "slack:U0MAYA"
+        assert update.body == "ChatGPT errors; we're on it. Next update by 3:46 PM PST."
+        assert update.next_update_by == draft.next_update_by
+        # The form showed the text as written, the promised time as its placeholder.
+        assert "{next_update_by}" in body["element"]["initial_value"]
+
+
+async def test_the_edit_forms_next_update_field_changes_the_promise_and_its_text() -> None:
+    async with world(settings(**APPROVERS)) as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT", user_id="U0MAYA")
+        [ts] = await w.post_approval_requests()
+        await w.click("C0APPROVE", ts, "commsbot.edit", user_id="U0MAYA")
+        view = w.last_view()
+        field = next(b for b in view["blocks"] if b.get("block_id") == "next_update")
+        assert "Now: 3:46 PM PST" in field["hint"]["text"]
+        response = await w.submit(view["id"], {"next_update": "yesterday"}, user_id="U0MAYA")
+        errors = json.loads(response.body)["errors"]
+        assert "is not a next update time" in errors["next_update"]
+        await w.submit(view["id"], {"next_update": "1h"}, user_id="U0MAYA")
+        [draft] = w.data.drafts.values()
+        assert draft.version == 2
+        assert draft.body.endswith("We'll post an update by 4:16 PM PST.")

@@ -30,6 +30,7 @@ async def test_declare_without_a_title_opens_the_form_before_any_other_work() ->
             "comp:API",
             "comp:Sora",
             "body",
+            "next_update",
         ]
         severity = view["blocks"][1]["element"]
         assert severity["initial_option"]["value"] == "sev1"
@@ -108,7 +109,8 @@ async def test_update_form_loads_then_fills_in_the_template_for_the_chosen_statu
         assert view["callback_id"] == "commsbot.update"
         body_block = next(b for b in view["blocks"] if b.get("block_id", "").startswith("body:"))
         assert "We're investigating" in body_block["element"]["initial_value"]
-        assert view["blocks"][3]["element"]["initial_option"]["value"] == "major_outage"
+        chatgpt = next(b for b in view["blocks"] if b.get("block_id") == "comp:ChatGPT")
+        assert chatgpt["element"]["initial_option"]["value"] == "major_outage"
         # Choosing "identified" swaps in that status's wording (the text was not edited).
         await w.change(view["id"], "commsbot.modal.status", "identified", user_id="U0MAYA")
         view = w.last_view()
