@@ -72,6 +72,8 @@ def test_the_payload_is_signed_keyed_and_documented(server: LoopbackServer) -> N
     assert body["incident"]["url"] == LINK
     assert body["update"]["seq"] == 1
     assert body["update"]["statuspage_status"] == "investigating"
+    # Everyone who wrote the text; "author" stays the first of them for older receivers.
+    assert body["update"]["authors"] == [body["update"]["author"]]
     assert set(body["text"]) == {"markdown", "plain", "short"}
     assert "@everyone" not in body["text"]["markdown"]
     assert len(body["text"]["short"]) <= 280

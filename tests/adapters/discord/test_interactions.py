@@ -67,6 +67,7 @@ def test_start_registers_incident_with_every_subcommand_and_its_choices() -> Non
                 "sev4",
             ]
             assert declare_opts["components"]["autocomplete"] is True
+            assert declare_opts["next_update"]["required"] is False
             update_opts = {o["name"]: o for o in subs["update"]["options"]}
             assert [c["value"] for c in update_opts["status"]["choices"]] == [
                 "investigating",
@@ -75,6 +76,7 @@ def test_start_registers_incident_with_every_subcommand_and_its_choices() -> Non
                 "recovered",
             ]
             assert update_opts["incident"]["autocomplete"] is True
+            assert "next_update" in update_opts
             assert {o["name"]: o for o in subs["approve"]["options"]}["draft"]["autocomplete"]
 
     run(scenario)

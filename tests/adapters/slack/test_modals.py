@@ -49,6 +49,7 @@ async def test_declare_form_submitted_opens_the_incident_with_each_impact() -> N
                 "comp:ChatGPT": "default",
                 "comp:API": "major_outage",
                 "comp:Sora": "partial_outage",
+                "next_update": "45m",
             },
             user_id="U0MAYA",
         )
@@ -63,6 +64,7 @@ async def test_declare_form_submitted_opens_the_incident_with_each_impact() -> N
             "Sora": ComponentStatus.PARTIAL_OUTAGE,
         }
         assert "We're investigating an issue affecting ChatGPT, API and Sora" in draft.body
+        assert draft.body.endswith("We'll post an update by 4:01 PM PST.")  # 3:16 PM + 45m
         # The answer goes back where the command was typed, through its response URL.
         assert w.slack.responses[-1]["_url"].startswith("cmd")
         assert "declared *INC-1*" in w.last_answer()
