@@ -1,0 +1,227 @@
+"""The team's communication over time: every incident's figures, by severity and by month.
+
+Pure: :func:`build_report` takes the incidents' facts (the caller chose which: ``--since 90d``)
+and aggregates what :func:`~commsbot.postmortem.figures.compute` gives for each.
+
+Choices, made once here:
+
+- A **month** is a calendar month in the team's time zone, by declaration time: an incident
+  declared on the evening of 30 November in California is November's, as the team lived it.
+  Every month from the first incident's to the last one's is listed, empty ones too, so that
+  the charts show a quiet month as a gap, not as nothing.
+- **Medians and p90s** use linear interpolation between closest ranks (numpy's default); a
+  single value is its own median and p90.
+- **Time to first public update** counts incidents with a public update; the others are
+  counted in ``without_public_update``. **MTTR** counts recovered incidents only.
+- **Approval latency** is over every update but the RCAs (see figures.py), pooled across the
+  group's incidents. **Promise adherence** pools the judged promises (kept, late, overdue) of
+  the group; ``lateness`` is over the late and overdue ones. **RCA on time** is over incidents
+  whose RCA was judged (published with a due date, or overdue).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from commsbot.domain.model import Severity
+from commsbot.postmortem.compute import compute
+from commsbot.postmortem.figures import Figures, PromiseResult, RcaResult
+from commsbot.postmortem.model import PostmortemFacts
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How a duration spread over a group: count, median and 90th percentile."""
+
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+    @classmethod
+    def of(cls, values: Sequence[timedelta]) -> Distribution:
+        if not values:
+            return cls(0, None, None)
+        secs = sorted(v.total_seconds() for v in values)
+        if len(secs) == 1:
+            return cls(1, values[0], values[0])
+        p90 = statistics.quantiles(secs, n=10, method="inclusive")[-1]
+        return cls(len(secs), timedelta(seconds=statistics.median(secs)), timedelta(seconds=p90))
+
+
+@dataclass(frozen=True)
+class Group:
+    """The figures of a group of incidents (all, one severity, one month, or both).
+
+    Attributes:
+        month: ``YYYY-MM`` in the team's zone, or None (all months).
+        severity: or None (all severities).
+        open: incidents not recovered (yet).
+        without_public_update: incidents nothing was published for.
+        deliveries, dead_deliveries: every delivery of the group's updates, and those dead.
+    """
+
+    month: str | None
+    severity: Severity | None
+    incidents: int
+    open: int
+    without_public_update: int
+    reopened: int
+    time_to_first_update: Distribution
+    approval_latency: Distribution
+    promises_judged: int
+    promises_kept: int
+    lateness: Distribution
+    mttr: Distribution
+    rca_judged: int
+    rca_on_time: int
+    deliveries: int
+    dead_deliveries: int
+
+    @property
+    def label(self) -> str:
+        parts = [self.month or "", self.severity.value if self.severity else ""]
+        return " ".join(p for p in parts if p) or "all"
+
+    @property
+    def adherence(self) -> float | None:
+        """Share of judged promises kept, or None when none was judged."""
+        return self.promises_kept / self.promises_judged if self.promises_judged else None
+
+    @property
+    def rca_on_time_rate(self) -> float | None:
+        return self.rca_on_time / self.rca_judged if self.rca_judged else None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every group, ready to print or chart.
+
+    Attributes:
+        zone: the time zone months are counted in.
+        first_declared, last_declared: the range the incidents span (None when empty).
+        by_severity: sev1 … sev4, each listed even when it had no incident.
+        by_month: every month from the first to the last, oldest first.
+        by_month_severity: (month, severity) pairs that had incidents, by month then severity.
+    """
+
+    zone: str
+    first_declared: datetime | None
+    last_declared: datetime | None
+    total: Group
+    by_severity: tuple[Group, ...]
+    by_month: tuple[Group, ...]
+    by_month_severity: tuple[Group, ...]
+
+
+@dataclass(frozen=True)
+class _Item:
+    month: str
+    severity: Severity
+    figs: Figures
+    deliveries: int
+
+
+def build_report(incidents: Iterable[PostmortemFacts], *, zone: ZoneInfo) -> Report:
+    """Aggregate the figures of ``incidents`` by severity, by month, and by both."""
+    items: list[_Item] = []
+    declared: list[datetime] = []
+    for facts in incidents:
+        local = facts.incident.declared_at.astimezone(zone)
+        declared.append(facts.incident.declared_at)
+        items.append(
+            _Item(
+                month=f"{local.year:04d}-{local.month:02d}",
+                severity=facts.incident.severity,
+                figs=compute(facts),
+                deliveries=len(facts.deliveries),
+            )
+        )
+    months = _months(sorted({i.month for i in items}))
+    by_month: dict[str, list[_Item]] = {m: [] for m in months}
+    by_pair: dict[tuple[str, Severity], list[_Item]] = {}
+    by_sev: dict[Severity, list[_Item]] = {s: [] for s in Severity}
+    for item in items:
+        by_month[item.month].append(item)
+        by_sev[item.severity].append(item)
+        by_pair.setdefault((item.month, item.severity), []).append(item)
+    order = list(Severity)
+    return Report(
+        zone=zone.key,
+        first_declared=min(declared, default=None),
+        last_declared=max(declared, default=None),
+        total=_group(items, None, None),
+        by_severity=tuple(_group(by_sev[s], None, s) for s in Severity),
+        by_month=tuple(_group(by_month[m], m, None) for m in months),
+        by_month_severity=tuple(
+            _group(by_pair[key], *key)
+            for key in sorted(by_pair, key=lambda k: (k[0], order.index(k[1])))
+        ),
+    )
+
+
+def _months(present: list[str]) -> list[str]:
+    if not present:
+        return []
+    year, month = (int(p) for p in present[0].split("-"))
+    last = present[-1]
+    result = []
+    while True:
+        label = f"{year:04d}-{month:02d}"
+        result.append(label)
+        if label >= last:
+            return result
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _group(items: list[_Item], month: str | None, severity: Severity | None) -> Group:
+    first: list[timedelta] = []
+    approvals: list[timedelta] = []
+    lateness: list[timedelta] = []
+    mttr: list[timedelta] = []
+    judged = kept = rca_judged = rca_on_time = dead = deliveries = 0
+    opened = silent = reopened = 0
+    for item in items:
+        figs = item.figs
+        if figs.time_to_first_update is None:
+            silent += 1
+        else:
+            first.append(figs.time_to_first_update)
+        approvals.extend(figs.update_approvals)
+        for promise in figs.promises:
+            if promise.result.judged:
+                judged += 1
+                kept += promise.result is PromiseResult.KEPT
+            if promise.late_by is not None:
+                lateness.append(promise.late_by)
+        if figs.mttr is None:
+            opened += 1
+        else:
+            mttr.append(figs.mttr)
+        reopened += figs.reopened > 0
+        if figs.rca.result.judged:
+            rca_judged += 1
+            rca_on_time += figs.rca.result is RcaResult.ON_TIME
+        deliveries += item.deliveries
+        dead += sum(d.dead for d in figs.destinations)
+    return Group(
+        month=month,
+        severity=severity,
+        incidents=len(items),
+        open=opened,
+        without_public_update=silent,
+        reopened=reopened,
+        time_to_first_update=Distribution.of(first),
+        approval_latency=Distribution.of(approvals),
+        promises_judged=judged,
+        promises_kept=kept,
+        lateness=Distribution.of(lateness),
+        mttr=Distribution.of(mttr),
+        rca_judged=rca_judged,
+        rca_on_time=rca_on_time,
+        deliveries=deliveries,
+        dead_deliveries=dead,
+    )
