@@ -18,7 +18,7 @@ sandboxed, with undefined names an error, so a mistake is reported
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from types import TracebackType
 from typing import Literal
@@ -66,6 +66,7 @@ class PostmortemTemplateError(InvalidInput):
         self.detail = message
 
 
+@cache
 def default_template(kind: Kind) -> str:
     """The text of a built-in template: a starting point for a team's own."""
     file = resources.files("commsbot.postmortem") / "templates" / TEMPLATE_FILES[kind]
@@ -125,7 +126,7 @@ def render_with_template(
     """
     figs = figures or compute(facts)
     try:
-        template = _environment(html).from_string(template_text)
+        template = _compile(template_text, html)
     except jinja2.TemplateSyntaxError as exc:
         raise PostmortemTemplateError(exc.message or str(exc), line=exc.lineno, name=name) from None
     context = {
@@ -155,7 +156,7 @@ def render_report_markdown(
         chart_paths: where the caller wrote the three charts (``report_charts``), relative to
             the document, to show as images; None leaves them out.
     """
-    template = _environment(False).from_string(default_template("report-markdown"))
+    template = _compile(default_template("report-markdown"), False)
     return template.render(report=report, zone=zone, charts_path=chart_paths)
 
 
@@ -169,7 +170,7 @@ def render_report_html(
         promise_adherence=Markup(made.promise_adherence),
         mttr_by_severity=Markup(made.mttr_by_severity),
     )
-    template = _environment(True).from_string(default_template("report-html"))
+    template = _compile(default_template("report-html"), True)
     return template.render(report=report, zone=zone, charts=inline)
 
 
@@ -187,6 +188,12 @@ def _template_line(tb: TracebackType | None) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+@lru_cache(maxsize=32)
+def _compile(text: str, html: bool) -> jinja2.Template:
+    # Compiling is most of the cost of rendering one document; a template's text is its key.
+    return _environment(html).from_string(text)
 
 
 @cache

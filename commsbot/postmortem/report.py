@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from commsbot.domain.model import Severity
 from commsbot.postmortem.compute import compute
-from commsbot.postmortem.figures import Figures, PromiseResult, RcaResult
+from commsbot.postmortem.figures import RcaResult
 from commsbot.postmortem.model import PostmortemFacts
 
 
@@ -119,10 +119,40 @@ class Report:
 
 @dataclass(frozen=True)
 class _Item:
+    """One incident's figures, reduced once to what the groups add up (each incident counts in
+    four groups: all, its severity, its month, both)."""
+
     month: str
     severity: Severity
-    figs: Figures
+    first: timedelta | None
+    approvals: tuple[timedelta, ...]
+    judged: int
+    kept: int
+    lateness: tuple[timedelta, ...]
+    mttr: timedelta | None
+    reopened: bool
+    rca: RcaResult
     deliveries: int
+    dead: int
+
+    @classmethod
+    def of(cls, facts: PostmortemFacts, zone: ZoneInfo) -> _Item:
+        local = facts.incident.declared_at.astimezone(zone)
+        figs = compute(facts)
+        return cls(
+            month=f"{local.year:04d}-{local.month:02d}",
+            severity=facts.incident.severity,
+            first=figs.time_to_first_update,
+            approvals=figs.update_approvals,
+            judged=figs.promises_judged,
+            kept=figs.promises_kept,
+            lateness=figs.lateness,
+            mttr=figs.mttr,
+            reopened=figs.reopened > 0,
+            rca=figs.rca.result,
+            deliveries=len(facts.deliveries),
+            dead=sum(1 for d in facts.deliveries if d.dead),
+        )
 
 
 def build_report(incidents: Iterable[PostmortemFacts], *, zone: ZoneInfo) -> Report:
@@ -130,16 +160,8 @@ def build_report(incidents: Iterable[PostmortemFacts], *, zone: ZoneInfo) -> Rep
     items: list[_Item] = []
     declared: list[datetime] = []
     for facts in incidents:
-        local = facts.incident.declared_at.astimezone(zone)
         declared.append(facts.incident.declared_at)
-        items.append(
-            _Item(
-                month=f"{local.year:04d}-{local.month:02d}",
-                severity=facts.incident.severity,
-                figs=compute(facts),
-                deliveries=len(facts.deliveries),
-            )
-        )
+        items.append(_Item.of(facts, zone))
     months = _months(sorted({i.month for i in items}))
     by_month: dict[str, list[_Item]] = {m: [] for m in months}
     by_pair: dict[tuple[str, Severity], list[_Item]] = {}
@@ -185,28 +207,24 @@ def _group(items: list[_Item], month: str | None, severity: Severity | None) -> 
     judged = kept = rca_judged = rca_on_time = dead = deliveries = 0
     opened = silent = reopened = 0
     for item in items:
-        figs = item.figs
-        if figs.time_to_first_update is None:
+        if item.first is None:
             silent += 1
         else:
-            first.append(figs.time_to_first_update)
-        approvals.extend(figs.update_approvals)
-        for promise in figs.promises:
-            if promise.result.judged:
-                judged += 1
-                kept += promise.result is PromiseResult.KEPT
-            if promise.late_by is not None:
-                lateness.append(promise.late_by)
-        if figs.mttr is None:
+            first.append(item.first)
+        approvals.extend(item.approvals)
+        judged += item.judged
+        kept += item.kept
+        lateness.extend(item.lateness)
+        if item.mttr is None:
             opened += 1
         else:
-            mttr.append(figs.mttr)
-        reopened += figs.reopened > 0
-        if figs.rca.result.judged:
+            mttr.append(item.mttr)
+        reopened += item.reopened
+        if item.rca.judged:
             rca_judged += 1
-            rca_on_time += figs.rca.result is RcaResult.ON_TIME
+            rca_on_time += item.rca is RcaResult.ON_TIME
         deliveries += item.deliveries
-        dead += sum(d.dead for d in figs.destinations)
+        dead += item.dead
     return Group(
         month=month,
         severity=severity,
