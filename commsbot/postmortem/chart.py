@@ -21,7 +21,7 @@ from commsbot.postmortem.compute import compute
 from commsbot.postmortem.figures import ComponentImpact, Figures, Promise, PromiseResult
 from commsbot.postmortem.model import PostmortemFacts, PublishedUpdate
 from commsbot.postmortem.svg import Svg, shorten, time_ticks
-from commsbot.postmortem.text import clock, day, duration, when
+from commsbot.postmortem.text import clock, day, duration, when, zone_name
 
 WIDTH = 960
 LEFT = 170  # row labels
@@ -265,10 +265,7 @@ class _IncidentChart:
             svg.label(g, x, self.axis_y + 16, text, "small", anchor="middle")
             if date_text:
                 svg.label(g, x, self.axis_y + 29, date_text, "muted", "small", anchor="middle")
-        abbreviation = self.start.astimezone(self.zone).tzname()
-        zone = (
-            self.zone.key if abbreviation == self.zone.key else f"{self.zone.key} ({abbreviation})"
-        )
+        zone = zone_name(self.zone, self.start)
         svg.label(g, 8, self.axis_y + 16, zone, "muted", "small")
 
     def _legend(self) -> None:

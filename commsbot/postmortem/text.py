@@ -88,6 +88,13 @@ def when(moment: datetime | None, zone: ZoneInfo, *, reference: date | None = No
     return f"{day(moment, zone, year=not same_year)}, {clock(moment, zone)}"
 
 
+def zone_name(zone: ZoneInfo, moment: datetime) -> str:
+    """``America/Los_Angeles (PST)`` at ``moment``; just ``UTC`` where the abbreviation is the
+    name."""
+    abbreviation = moment.astimezone(zone).tzname()
+    return zone.key if abbreviation == zone.key else f"{zone.key} ({abbreviation})"
+
+
 def xml_safe(text: str) -> str:
     """``text`` with every character XML 1.0 forbids replaced by U+FFFD."""
     return _NOT_XML.sub("\ufffd", text)

@@ -24,7 +24,7 @@ from commsbot.postmortem.figures import (
     median,
 )
 from commsbot.postmortem.model import DeliveryResult, FollowUpState, PostmortemFacts
-from commsbot.postmortem.text import day, duration, percent, when
+from commsbot.postmortem.text import day, duration, percent, when, zone_name
 
 #: Formats a time as the document shows it (see :func:`build`).
 At = Callable[[datetime | None], str]
@@ -167,7 +167,7 @@ def build(facts: PostmortemFacts, figs: Figures, zone: ZoneInfo) -> Doc:
         severity=inc.severity.value.upper(),
         status=status,
         commander=inc.commander,
-        zone=f"{zone.key} ({inc.declared_at.astimezone(zone).tzname()})",
+        zone=zone_name(zone, inc.declared_at),
         declared=when(inc.declared_at, zone),
         recovered=at(figs.recovered_at),
         as_of=when(facts.as_of, zone),

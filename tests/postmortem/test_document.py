@@ -221,6 +221,7 @@ def test_open_incident_is_a_marked_draft() -> None:
     facts = fx.still_open()
     md = render_markdown(facts, zone=fx.UTC_ZONE)
     assert "> **DRAFT: INC-4 is still open.**" in md
+    assert "_Times are in UTC. Generated" in md  # not "UTC (UTC)"
     assert "Mar 2, 2025, 10:50 AM UTC" in md.split("\n\n")[1]
     summary = {r["Field"]: r["Value"] for r in rows_of(md, "Summary")}
     assert summary["Status"] == "Investigating (still open)"
