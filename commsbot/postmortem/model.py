@@ -121,15 +121,15 @@ class PublishedUpdate:
     ) -> PublishedUpdate:
         """From a domain :class:`Update` and its draft's creation time.
 
-        ``authors`` defaults to the update's one author; pass the draft's authors, original
-        first, where the store keeps them.
+        ``authors`` defaults to the update's own (its author first, then whoever edited the
+        text or corrected it); pass others to override.
         """
         return cls(
             seq=update.seq,
             status=update.status,
             trigger=update.trigger,
             body=update.body,
-            authors=tuple(authors) or (update.author,),
+            authors=tuple(authors) or update.authors or (update.author,),
             approver=update.approver,
             drafted_at=drafted_at,
             published_at=update.published_at,

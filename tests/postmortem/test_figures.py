@@ -259,9 +259,15 @@ def test_from_domain_update() -> None:
         id="u1", incident_id="i", seq=1, status=Status.INVESTIGATING,
         trigger=Trigger.PROGRESS, body="b", changes=(), author="maya", approver="sam",
         draft_id="d", published_at=fx.pst(15, 19), next_update_by=fx.pst(15, 49),
+        authors=("maya", "lee"),
     )  # fmt: skip
     made = PublishedUpdate.from_update(domain, drafted_at=fx.pst(15, 16))
-    assert (made.authors, made.approver, made.next_update_by) == (("maya",), "sam", fx.pst(15, 49))
+    assert made.authors == ("maya", "lee")
+    assert (made.approver, made.next_update_by, made.drafted_at) == (
+        "sam",
+        fx.pst(15, 49),
+        fx.pst(15, 16),
+    )
     assert PublishedUpdate.from_update(
-        domain, drafted_at=fx.pst(15, 16), authors=("maya", "lee")
-    ).authors == ("maya", "lee")
+        domain, drafted_at=fx.pst(15, 16), authors=("x",)
+    ).authors == ("x",)
