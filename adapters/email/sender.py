@@ -306,7 +306,7 @@ class SmtpSender:
         except aiosmtplib.SMTPResponseException as exc:
             self._step_refused(exc, phase)
         return SendResult(
-            message_id=message.get("Message-ID"),
+            message_id=_message_id(message),
             accepted=tuple(r for r in recipients if r not in refused),
             refused={r: _reply(e.code, e.message) for r, e in refused.items()},
             response=_reply(response.code, response.message),
@@ -365,6 +365,14 @@ class SmtpSender:
                 code=exc.code,
             ) from exc
         raise MailMessageRefused(f"{where} refused the message: {reply}", code=exc.code) from exc
+
+
+def _message_id(message: EmailMessage) -> str | None:
+    # raw_items, not get(): get() parses the header again for every message sent.
+    for name, value in message.raw_items():
+        if name.lower() == "message-id":
+            return str(value)
+    return None
 
 
 def _mailbox_full(error: aiosmtplib.SMTPRecipientRefused) -> bool:

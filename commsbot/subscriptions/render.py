@@ -24,86 +24,51 @@ Headers, and why:
 - ``Date``: when the notice was published (or the message was asked for), in the page's zone,
   so that every attempt sends the same bytes.
 
-Every header value made from text goes through :func:`header_text` (no CR, LF or other control
-characters; non-ASCII is RFC 2047-encoded by the email package). ``Message-ID`` parts that are
-not plain tokens are hashed.
+Every header value made from text goes through
+:func:`~commsbot.subscriptions.mime.header_text` (no CR, LF or other control characters;
+non-ASCII is RFC 2047-encoded). ``Message-ID`` parts that are not plain tokens are hashed.
+Messages are assembled by :mod:`~commsbot.subscriptions.mime`: headers and text shared by every
+copy of a notice are parsed and encoded once (:meth:`EmailRenderer.prepare`), and each copy adds
+only its recipient, Message-ID, unsubscribe link and footer (:meth:`PreparedNotice.to`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
-from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import EmailPolicy, Policy
-from email.policy import default as default_policy
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
-from markupsafe import Markup, escape
 
+from commsbot.subscriptions.mime import (
+    assemble,
+    header,
+    header_text,
+    message_token,
+    notice_message_id,
+    qp,
+    recipient_header,
+    thread_root,
+)
 from commsbot.subscriptions.model import NoticeKind, Subscriber
+from commsbot.subscriptions.text import email_text, paragraphs, when
 from commsbot.subscriptions.tokens import SubscriptionKeys, TokenPurpose
-from commsbot.templates import format_date, format_time, human_list
+from commsbot.templates import human_list
 
-MAX_SUBJECT = 200
 #: Where the status page serves subscriber links: ``{page}/subscriptions/{action}?token=…``.
 LINK_ACTIONS = {
     TokenPurpose.CONFIRM: "confirm",
     TokenPurpose.MANAGE: "manage",
     TokenPurpose.UNSUBSCRIBE: "unsubscribe",
 }
-_TOKEN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.I)
-_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\(\s*<?(https?://[^()\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-_SLACK_LINK = re.compile(r"<(https?://[^|<>\s]*)(?:\|([^<>]*))?>", re.I)
-_TRAILING = ".,;:!?'\"”’)]}"
-_BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F])
-
-
-class _Literal(UnstructuredHeader, BaseHeader):
-    """A header written as it is (folded only between list items): the email package would
-    otherwise RFC 2047-encode a URL or message id longer than a line, which breaks
-    ``List-Unsubscribe`` and threading. Values are ASCII; CR/LF is refused on assignment."""
-
-    def fold(self, *, policy: Policy[Any]) -> str:
-        value = str(self)
-        if not value.isascii():
-            return super().fold(policy=policy)
-        return f"{self.name}: " + f",{policy.linesep} ".join(value.split(", ")) + policy.linesep
-
-
-class _Encoded(UnstructuredHeader, BaseHeader):
-    """A text header whose non-ASCII value is RFC 2047-encoded whole: the email package's own
-    folding drops the space between two encoded words ("gestört — 決済" came back as
-    "gestört —決済"); the older :class:`email.header.Header` keeps every character."""
-
-    def fold(self, *, policy: Policy[Any]) -> str:
-        value = str(self)
-        if value.isascii():
-            return super().fold(policy=policy)
-        encoded = Header(value, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
-        return f"{self.name}: {encoded}{policy.linesep}"
-
-
-def _policy() -> EmailPolicy[EmailMessage]:
-    registry = HeaderRegistry()
-    registry.map_to_type("subject", _Encoded)
-    for name in ("list-unsubscribe", "list-unsubscribe-post", "in-reply-to", "references"):
-        registry.map_to_type(name, _Literal)
-    return default_policy.clone(header_factory=registry)
-
-
-#: The policy of every message built here (the default one, with :class:`_Literal` headers).
-POLICY = _policy()
+_FOOTER_MARK = "<!--commsbot-footer-->\n"
+ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 @dataclass(frozen=True)
@@ -189,85 +154,6 @@ class _Line:
     url: str | None = None
 
 
-def header_text(text: str, *, limit: int = MAX_SUBJECT) -> str:
-    """``text`` made safe for one header line: control characters (CR, LF, NUL, …) and
-    bidirectional overrides removed, whitespace collapsed, cut to ``limit`` with "…"."""
-    cleaned = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text.translate(_BIDI)
-    )
-    one = " ".join(cleaned.split())
-    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
-
-
-def message_token(value: str) -> str:
-    """``value`` if it is a plain token, else a hash of it: safe inside ``<…@domain>``."""
-    if _TOKEN_ID.fullmatch(value):
-        return value
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
-def thread_root(incident_id: str, domain: str) -> str:
-    """The id every message of one incident refers to: ``<incident-{id}@{domain}>``."""
-    return f"<incident-{message_token(incident_id)}@{domain}>"
-
-
-def notice_message_id(notice_id: str, subscriber_id: str, domain: str) -> str:
-    """The Message-ID of one notice to one subscriber, the same on every attempt."""
-    return f"<{message_token(notice_id)}.{message_token(subscriber_id)}@{domain}>"
-
-
-def _body_text(text: str) -> str:
-    """The approved text as both parts show it: line breaks kept, other control characters
-    dropped (RFC 5322 allows none), masked links unmasked."""
-
-    def unmask(label: str, url: str) -> str:
-        label = label.strip()
-        return url if not label or label == url else f"{label} ({url})"
-
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
-    text = _SLACK_LINK.sub(lambda m: unmask(m.group(2) or "", m.group(1)), text)
-    return _MD_LINK.sub(lambda m: unmask(m.group(1), m.group(2)), text).strip()
-
-
-def linkify(text: str) -> Markup:
-    """``text`` HTML-escaped, with each ``http(s)`` URL made a link that shows itself.
-
-    Trailing punctuation stays outside the link ("see https://x.example/a." links ``…/a``);
-    a closing parenthesis stays inside only when the URL opened one.
-    """
-    out: list[str] = []
-    pos = 0
-    for match in _URL.finditer(text):
-        url = match.group(0)
-        while url and url[-1] in _TRAILING:
-            if url[-1] == ")" and url.count("(") >= url.count(")"):
-                break
-            url = url[:-1]
-        start, end = match.start(), match.start() + len(url)
-        out.append(str(escape(text[pos:start])))
-        out.append(str(Markup('<a href="{0}">{0}</a>').format(url)))
-        pos = end
-    out.append(str(escape(text[pos:])))
-    return Markup("".join(out))
-
-
-def _paragraphs(text: str) -> Markup:
-    parts = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
-    html = [
-        Markup('<p style="margin:0 0 16px">{}</p>').format(
-            Markup("<br>\n").join(linkify(line) for line in para.split("\n"))
-        )
-        for para in parts
-    ]
-    return Markup("\n").join(html)
-
-
-def when(moment: datetime, zone: ZoneInfo) -> str:
-    """``Dec 11, 3:16 PM PST`` in ``zone``."""
-    return f"{format_date(moment, zone)}, {format_time(moment, zone)}"
-
-
 class EmailRenderer:
     """Builds every email subscribers get, for one page.
 
@@ -293,7 +179,7 @@ class EmailRenderer:
     def prepare(self, content: NoticeContent) -> PreparedNotice:
         """Render what every subscriber's copy of ``content`` shares (once per notice)."""
         zone = self.identity.zone
-        body = _body_text(content.body)
+        body = email_text(content.body)
         number = f" #{content.seq}" if content.seq is not None else ""
         stamp = when(content.published_at, zone)
         intro = None
@@ -319,14 +205,34 @@ class EmailRenderer:
             "kicker": kicker,
             "intro": intro,
             "details": details,
+            "body": body,
+            "body_html": paragraphs(body),
         }
+        text = self._render("notice.txt.j2", **context)
+        page = self._render("notice.html.j2", **context, footer_marker=True)
+        html, _, tail = page.partition(_FOOTER_MARK)
+        domain = self.identity.domain
+        root = thread_root(content.incident_id, domain)
+        shared = [
+            *self._shared(subject=self._subject(subject), date=content.published_at),
+            ("In-Reply-To", header("In-Reply-To", root)),
+            ("References", header("References", root)),
+            ("List-Id", header("List-Id", _list_id(self.identity))),
+            (
+                "List-Unsubscribe-Post",
+                header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ),
+            ("Precedence", header("Precedence", "bulk")),
+            ("Auto-Submitted", header("Auto-Submitted", "auto-generated")),
+            ("X-Auto-Response-Suppress", header("X-Auto-Response-Suppress", "All")),
+        ]
         return PreparedNotice(
             renderer=self,
             content=content,
-            subject=self._subject(subject),
-            context=context,
-            body_text=body,
-            body_html=_paragraphs(body),
+            headers=tuple(shared),
+            text=qp(text),
+            html=qp(html),
+            html_tail=qp(tail),
         )
 
     def notice(self, content: NoticeContent, recipient: Recipient) -> EmailMessage:
@@ -371,7 +277,6 @@ class EmailRenderer:
             ),
         ]
         return self._message(
-            template="message",
             heading=f"Confirm your subscription to {name}",
             subject="Confirm your subscription",
             to=address,
@@ -394,7 +299,6 @@ class EmailRenderer:
             ),
         ]
         return self._message(
-            template="message",
             heading=f"You are already subscribed to {name}",
             subject="You are already subscribed",
             to=recipient.address,
@@ -432,7 +336,6 @@ class EmailRenderer:
             ),
         ]
         return self._message(
-            template="message",
             heading="Your webhook subscription was disabled",
             subject="Your webhook subscription was disabled",
             to=owner,
@@ -460,15 +363,24 @@ class EmailRenderer:
             _Line("Unsubscribe:", recipient.unsubscribe_url),
         ]
 
-    def _render(self, template: str, **context: Any) -> tuple[str, str]:
-        text = self._env.get_template(f"{template}.txt.j2").render(**context)
-        html = self._env.get_template(f"{template}.html.j2").render(**context)
-        return text, html
+    def _render(self, template: str, **context: Any) -> str:
+        return self._env.get_template(template).render(**context)
+
+    def _shared(self, *, subject: str, date: datetime) -> list[tuple[str, Any]]:
+        """Headers every copy shares, parsed once."""
+        identity = self.identity
+        headers = [("From", header("From", identity.sender))]
+        if identity.reply_to is not None:
+            headers.append(("Reply-To", header("Reply-To", identity.reply_to)))
+        headers += [
+            ("Subject", header("Subject", subject)),
+            ("Date", header("Date", format_datetime(date.astimezone(identity.zone)))),
+        ]
+        return headers
 
     def _message(
         self,
         *,
-        template: str,
         heading: str,
         subject: str,
         to: str,
@@ -477,76 +389,84 @@ class EmailRenderer:
         details: list[_Line],
         footer: list[_Line],
     ) -> EmailMessage:
-        text, html = self._render(template, heading=heading, details=details, footer=footer)
-        message = self._envelope(to=to, subject=self._subject(subject), date=date)
-        message["Message-ID"] = message_id
-        _alternatives(message, text, html)
-        return message
+        context = {"heading": heading, "details": details, "footer": footer}
+        text = self._render("message.txt.j2", **context)
+        html = self._render("message.html.j2", **context, footer_marker=False)
+        headers = [
+            *self._shared(subject=self._subject(subject), date=date),
+            ("To", recipient_header(to)),
+            ("Message-ID", message_id),
+            ("Auto-Submitted", "auto-generated"),
+        ]
+        return assemble(_ordered(headers), text=qp(text), html=qp(html))
 
-    def _envelope(self, *, to: str, subject: str, date: datetime) -> EmailMessage:
-        identity = self.identity
-        message = EmailMessage(policy=POLICY)
-        message["From"] = identity.sender
-        message["To"] = _recipient_address(to)
-        if identity.reply_to is not None:
-            message["Reply-To"] = identity.reply_to
-        message["Subject"] = subject
-        message["Date"] = format_datetime(date.astimezone(identity.zone))
-        message["Auto-Submitted"] = "auto-generated"
-        return message
+
+#: The order headers are written in (those not listed come last, as given).
+_ORDER = {
+    name: n
+    for n, name in enumerate(
+        [
+            "From",
+            "To",
+            "Reply-To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "In-Reply-To",
+            "References",
+            "List-Id",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "Precedence",
+            "Auto-Submitted",
+            "X-Auto-Response-Suppress",
+        ]
+    )
+}
+
+
+def _ordered(headers: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return sorted(headers, key=lambda item: _ORDER.get(item[0], len(_ORDER)))
 
 
 @dataclass(frozen=True)
 class PreparedNotice:
-    """A notice rendered once; :meth:`to` makes each subscriber's copy."""
+    """A notice rendered and encoded once; :meth:`to` makes each subscriber's copy.
+
+    Attributes:
+        content: the notice.
+        text / html: the plain and HTML parts up to the footer, quoted-printable encoded;
+            ``html_tail`` is what follows the footer.
+        headers: the headers every copy shares (parsed header objects).
+    """
 
     renderer: EmailRenderer
     content: NoticeContent
-    subject: str
-    context: dict[str, Any]
-    body_text: str
-    body_html: Markup
+    headers: tuple[tuple[str, Any], ...]
+    text: str
+    html: str
+    html_tail: str
 
     def to(self, recipient: Recipient) -> EmailMessage:
         """The message for ``recipient``: the shared text, their links, their Message-ID."""
         r = self.renderer
         identity = r.identity
         footer = r._footer(recipient)
-        text, html = r._render(
-            "notice", **self.context, body=self.body_text, body_html=self.body_html, footer=footer
-        )
-        message = r._envelope(
-            to=recipient.address, subject=self.subject, date=self.content.published_at
-        )
-        domain = identity.domain
-        root = thread_root(self.content.incident_id, domain)
-        message["Message-ID"] = notice_message_id(
-            self.content.notice_id, recipient.subscriber_id, domain
-        )
-        message["In-Reply-To"] = root
-        message["References"] = root
+        text = self.text + qp(r._render("_footer.txt.j2", footer=footer))
+        html = self.html + qp(r._render("_footer.html.j2", footer=footer)) + self.html_tail
         unsubscribe = [f"<{_header_url(recipient.unsubscribe_url)}>"]
         if identity.unsubscribe_mailto:
             unsubscribe.append(f"<mailto:{identity.unsubscribe_mailto}?subject=unsubscribe>")
-        message["List-Unsubscribe"] = ", ".join(unsubscribe)
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["List-Id"] = _list_id(identity)
-        message["Precedence"] = "bulk"
-        message["X-Auto-Response-Suppress"] = "All"
-        _alternatives(message, text, html)
-        return message
-
-
-def _alternatives(message: EmailMessage, text: str, html: str) -> None:
-    """The two parts, under a boundary derived from their content: the same input gives the
-    same bytes (a retry resends exactly what was sent), and no text can contain the boundary,
-    which is a hash of that text."""
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    digest = hashlib.sha256(
-        "\x00".join((str(message["Message-ID"]), text, html)).encode("utf-8", "surrogatepass")
-    ).hexdigest()
-    message.set_boundary(f"=_commsbot_{digest[:40]}")
+        message_id = notice_message_id(
+            self.content.notice_id, recipient.subscriber_id, identity.domain
+        )
+        headers = [
+            *self.headers,
+            ("To", recipient_header(recipient.address)),
+            ("Message-ID", message_id),
+            ("List-Unsubscribe", header("List-Unsubscribe", ", ".join(unsubscribe))),
+        ]
+        return assemble(_ordered(headers), text=text, html=html)
 
 
 def subscriber_link(
@@ -581,13 +501,6 @@ def recipient_for(
         ),
         components=tuple(sorted(subscriber.components, key=str.casefold)),
     )
-
-
-def _recipient_address(address: str) -> Address:
-    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in address) or "@" not in address:
-        raise ValueError(f"not a usable recipient address: {address!r}")
-    local, _, domain = address.rpartition("@")
-    return Address(username=local, domain=domain)
 
 
 def _header_url(url: str) -> str:

@@ -12,14 +12,10 @@ from aiosmtplib.email import flatten_message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commsbot.subscriptions.mime import header_text
 from commsbot.subscriptions.model import NoticeKind
-from commsbot.subscriptions.render import (
-    EmailRenderer,
-    Recipient,
-    header_text,
-    linkify,
-    recipient_for,
-)
+from commsbot.subscriptions.render import EmailRenderer, Recipient, recipient_for
+from commsbot.subscriptions.text import linkify
 from commsbot.subscriptions.tokens import TokenPurpose
 from tests.subscriptions.support import (
     IDENTITY,

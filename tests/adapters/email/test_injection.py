@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from adapters.email.sender import SmtpSender
 from commsbot.subscriptions.addresses import InvalidSubscription, validate_email_address
-from commsbot.subscriptions.render import EmailRenderer, header_text, recipient_for
+from commsbot.subscriptions.mime import header_text
+from commsbot.subscriptions.render import EmailRenderer, recipient_for
 from tests.adapters.email.smtpd import SmtpServer
 from tests.subscriptions.support import IDENTITY, KEYS, NOW, content, html_text, parts, words
 from tests.subscriptions.support import subscriber as make_subscriber
