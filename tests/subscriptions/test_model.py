@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_a_correction_goes_exactly_to_those_who_got_the_original() -> None:
     assert not receives(subscriber(), scope(CORRECTION, "API"), got_original=False)
 
 
-def new(**overrides: object):  # type: ignore[no-untyped-def]
+def new(**overrides: object) -> dict[str, Any]:
     arguments: dict[str, object] = {
         "new_id": "s-new",
         "kind": SubscriberKind.EMAIL,
@@ -82,7 +83,7 @@ def new(**overrides: object):  # type: ignore[no-untyped-def]
 
 
 def test_signing_up_an_unknown_address_makes_a_pending_subscriber_to_confirm() -> None:
-    result = sign_up(None, **new())  # type: ignore[arg-type]
+    result = sign_up(None, **new())
     sub = result.subscriber
     assert result.outcome is SignUpOutcome.CONFIRMATION_NEEDED
     assert result.changed
@@ -94,7 +95,7 @@ def test_signing_up_an_unknown_address_makes_a_pending_subscriber_to_confirm() -
 
 def test_signing_up_a_confirmed_address_changes_nothing_and_sends_a_note_instead() -> None:
     confirmed = subscriber(components=frozenset({"Sora"}))
-    result = sign_up(confirmed, **new(components=frozenset({"API"})))  # type: ignore[arg-type]
+    result = sign_up(confirmed, **new(components=frozenset({"API"})))
     assert result.outcome is SignUpOutcome.ALREADY_CONFIRMED
     assert not result.changed
     assert result.subscriber.components == frozenset({"Sora"})  # a stranger cannot change it
@@ -103,7 +104,7 @@ def test_signing_up_a_confirmed_address_changes_nothing_and_sends_a_note_instead
 def test_signing_up_again_while_pending_keeps_earlier_links_valid() -> None:
     pending = subscriber(confirmed=False)
     later = NOW + timedelta(hours=3)
-    result = sign_up(pending, **new(now=later))  # type: ignore[arg-type]
+    result = sign_up(pending, **new(now=later))
     assert result.subscriber.generation == pending.generation
     assert result.subscriber.consent.requested_at == later
     assert result.subscriber.components == frozenset({"API"})
@@ -112,7 +113,7 @@ def test_signing_up_again_while_pending_keeps_earlier_links_valid() -> None:
 def test_signing_up_after_a_bounce_starts_over_under_a_new_generation() -> None:
     bounced = subscriber()
     bounced.mark_undeliverable(now=NOW, reason="550")
-    result = sign_up(bounced, **new(now=NOW + timedelta(days=2)))  # type: ignore[arg-type]
+    result = sign_up(bounced, **new(now=NOW + timedelta(days=2)))
     sub = result.subscriber
     assert (sub.id, sub.state, sub.generation) == (bounced.id, SubscriberState.PENDING, 2)
     assert sub.state_reason is None
@@ -156,7 +157,7 @@ def test_component_choices_use_configured_names_and_refuse_unknown_ones() -> Non
 
 
 def test_export_holds_everything_we_keep_and_no_raw_client_address() -> None:
-    sub = sign_up(None, **new()).subscriber  # type: ignore[arg-type]
+    sub = sign_up(None, **new()).subscriber
     sub.confirm(now=NOW + timedelta(minutes=5), client_hash="h2")
     data = export(sub)
     assert data["address"] == "ada@example.com"

@@ -140,13 +140,15 @@ class SmtpServer:
     def hang_up_all(self) -> None:
         """Close every connection from the server's side (as an idle timeout would)."""
 
+        done = threading.Event()
+
         def close() -> None:
             for server in self.recorder.sessions:
                 if server.transport is not None:
                     server.transport.close()
+            done.set()
 
-        done = threading.Event()
-        self.controller.loop.call_soon_threadsafe(lambda: (close(), done.set()))
+        self.controller.loop.call_soon_threadsafe(close)
         done.wait(5)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -31,9 +33,12 @@ from tests.adapters.email.smtpd import (
 from tests.subscriptions.support import IDENTITY, KEYS, NOW, content, parts, subscriber, words
 
 RENDERER = EmailRenderer(IDENTITY)
+T = TypeVar("T")
 
 
-def message_to(address: str = "ada@example.com", *, sub_id: str = "sub-1", notice: str = "upd-2"):  # type: ignore[no-untyped-def]
+def message_to(
+    address: str = "ada@example.com", *, sub_id: str = "sub-1", notice: str = "upd-2"
+) -> EmailMessage:
     sub = subscriber(address, id=sub_id)
     recipient = recipient_for(sub, keys=KEYS, base_url=IDENTITY.page_url, now=NOW)
     return RENDERER.notice(content(notice_id=notice), recipient)
@@ -58,7 +63,7 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
