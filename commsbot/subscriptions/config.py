@@ -10,12 +10,12 @@ Example::
 
     [subscriptions]
     enabled = true
-    secret_env = "COMMSBOT_SUBSCRIPTIONS_SECRET"
+    secret_env = "SUBSCRIPTIONS_SECRET"
 
     [subscriptions.smtp]
     host = "smtp.example.com"
     user = "status@example.com"
-    password_env = "COMMSBOT_SMTP_PASSWORD"
+    password_env = "SMTP_PASSWORD"
     from = "Acme Status <status@example.com>"
 """
 
@@ -46,7 +46,6 @@ from commsbot.subscriptions.tokens import MIN_SECRET_LENGTH, TokenPurpose
 _SECRET_WORDS = re.compile(r"(secret|token|password|passwd|api_?key)", re.I)
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-DEFAULT_SECRET_ENV = "COMMSBOT_SUBSCRIPTIONS_SECRET"
 
 
 class MissingSecret(ValueError):
@@ -211,7 +210,9 @@ class SubscriptionsConfig(_Table):
         enabled: off by default; on needs ``[subscriptions.smtp]``.
         secret_env: the environment variable holding the secret that signs subscriber links
             (at least 32 characters); several secrets separated by spaces rotate keys: the
-            first signs, every one is accepted.
+            first signs, every one is accepted. Required when enabled. (No default name yet:
+            the task that wires subscriptions in picks one and lists it with the others in
+            ``commsbot/configure/variables.py``.)
         confirmation_hours: how long a confirmation link works.
         prune_unconfirmed_days: unconfirmed sign-ups are deleted after this long.
         manage_link_days / unsubscribe_link_days: how long those links in an email work.
@@ -226,7 +227,7 @@ class SubscriptionsConfig(_Table):
     """
 
     enabled: bool = False
-    secret_env: str = Field(default=DEFAULT_SECRET_ENV, pattern=_ENV_NAME)
+    secret_env: str | None = Field(default=None, pattern=_ENV_NAME)
     confirmation_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     prune_unconfirmed_days: float = Field(default=7.0, gt=0, le=90)
     manage_link_days: float = Field(default=90.0, gt=0, le=3650)
@@ -257,6 +258,13 @@ class SubscriptionsConfig(_Table):
                 "subscriptions are enabled but no [subscriptions.smtp] is configured: "
                 "confirmation emails could not be sent, so nobody could subscribe; add "
                 "[subscriptions.smtp] with host and from, or set enabled = false",
+            )
+        if self.enabled and self.secret_env is None:
+            _refuse(
+                "secret_env",
+                None,
+                "subscriptions are enabled but no secret signs their links; set secret_env to "
+                'the name of an environment variable holding one (secret_env = "VARIABLE")',
             )
         if self.webhooks.enabled and not self.enabled:
             _refuse(
@@ -306,6 +314,11 @@ def signing_secrets(config: SubscriptionsConfig, environ: Mapping[str, str]) -> 
         MissingSecret: the variable is unset or empty, or a secret is too short.
     """
     name = config.secret_env
+    if name is None:
+        raise MissingSecret(
+            "subscriptions.secret_env is not set; name the environment variable that holds "
+            "the secret signing subscriber links"
+        )
     secrets = tuple(environ.get(name, "").split())
     hint = (
         "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))' and set "
