@@ -2,7 +2,8 @@
 
 - :func:`plan_update` / :func:`plan_correction`: one delivery per destination, written in the
   transaction that publishes (or corrects) the update, so an approval and its broadcast are
-  committed together or not at all.
+  committed together or not at all. Each carries what it sends, frozen then
+  (:mod:`commsbot.delivery.snapshot`).
 - :func:`enqueue_notice`: an internal notice for the notifiers (reminders call it too).
 - :func:`on_draft_proposed` / :func:`on_draft_decided`: the notices the draft use cases send.
 """
@@ -10,19 +11,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from commsbot.delivery.config import destinations_of
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
-from commsbot.domain.lifecycle import Status
-from commsbot.domain.model import (
-    ComponentStatus,
-    Draft,
-    DraftState,
-    Incident,
-    Severity,
-    Update,
-)
+from commsbot.delivery.snapshot import freeze
+from commsbot.domain.model import Draft, DraftState, Incident, Update
 from commsbot.services.deps import Deps, new_id
 from commsbot.services.ports import Notice, UnitOfWork
 from commsbot.services.views import IncidentSnapshot
@@ -32,17 +25,23 @@ DRAFT_DECIDED = "draft_decided"
 DELIVERY_DEAD = "delivery_dead"
 
 
+def link_for(deps: Deps, incident_id: str) -> str:
+    """The status page's page for the incident: where the full update can be read."""
+    return f"{deps.settings.page.url.rstrip('/')}/incidents/{incident_id}"
+
+
 def plan_update(
     deps: Deps, uow: UnitOfWork, *, snapshot: IncidentSnapshot, update: Update
 ) -> list[DeliveryRecord]:
     """Write one delivery of ``update`` per destination that wants it (severity, components).
 
     Call inside the transaction that publishes ``update``; ``snapshot`` is the incident as
-    this update leaves it.
+    this update leaves it. Every delivery sends exactly these, on every attempt.
     """
     incident = snapshot.incident
     now = deps.clock.now()
     position = uow.deliveries.next_position(incident.id)
+    frozen = freeze(snapshot, update, link=link_for(deps, incident.id))
     made = []
     for dest in destinations_of(deps.settings.destinations):
         if not dest.wants(severity=incident.severity, components=list(incident.components)):
@@ -58,7 +57,7 @@ def plan_update(
             position=position,
             update_id=update.id,
         )
-        uow.deliveries.add(record, snapshot=snapshot_json(snapshot))
+        uow.deliveries.add(record, snapshot=frozen)
         made.append(record)
     return made
 
@@ -70,10 +69,13 @@ def plan_correction(
 
     A correction follows the original: a destination configured since never saw the update
     and is not told it changed. Each comes after everything enqueued earlier for the
-    incident, so it is sent after the original (whose message id it needs).
+    incident, so it is sent after the original (whose message id it needs). ``update`` is
+    the corrected update: what the correction's deliveries send (the original's deliveries
+    keep sending what was approved first).
     """
     incident = snapshot.incident
     now = deps.clock.now()
+    frozen = freeze(snapshot, update, link=link_for(deps, incident.id))
     configured = {d.name: d for d in destinations_of(deps.settings.destinations)}
     targets = dict.fromkeys(
         r.target for r in uow.deliveries.for_update(update.id) if r.kind is DeliveryKind.UPDATE
@@ -95,7 +97,7 @@ def plan_correction(
             update_id=update.id,
             draft_id=draft.id,
         )
-        uow.deliveries.add(record, snapshot=snapshot_json(snapshot))
+        uow.deliveries.add(record, snapshot=frozen)
         made.append(record)
     return made
 
@@ -210,59 +212,4 @@ def on_draft_decided(
             audience=() if actor == draft.author else (draft.author,),
         ),
         now=deps.clock.now(),
-    )
-
-
-# --- the incident as of an update, kept with its deliveries ----------------------------------
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def _time(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(str(value))
-
-
-def snapshot_json(snap: IncidentSnapshot) -> dict[str, Any]:
-    """``snap`` as JSON, to render the deliveries later exactly as of this update."""
-    i = snap.incident
-    return {
-        "incident": {
-            "id": i.id,
-            "number": i.number,
-            "title": i.title,
-            "severity": i.severity.value,
-            "status": i.status.value,
-            "components": list(i.components),
-            "commander": i.commander,
-            "declared_at": _iso(i.declared_at),
-            "updated_at": _iso(i.updated_at),
-            "resolved_at": _iso(i.resolved_at),
-            "published_count": i.published_count,
-        },
-        "components": {name: status.value for name, status in snap.components.items()},
-    }
-
-
-def snapshot_from_json(data: dict[str, Any]) -> IncidentSnapshot:
-    raw = data["incident"]
-    declared = datetime.fromisoformat(raw["declared_at"])
-    updated = datetime.fromisoformat(raw["updated_at"])
-    incident = Incident(
-        id=raw["id"],
-        number=int(raw["number"]),
-        title=raw["title"],
-        severity=Severity(raw["severity"]),
-        status=Status(raw["status"]),
-        components=list(raw["components"]),
-        commander=raw["commander"],
-        declared_at=declared,
-        updated_at=updated,
-        resolved_at=_time(raw.get("resolved_at")),
-        published_count=int(raw.get("published_count", 0)),
-    )
-    return IncidentSnapshot(
-        incident=incident,
-        components={n: ComponentStatus(s) for n, s in data.get("components", {}).items()},
     )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class DeliveryRepository(Protocol):
     # planning, inside the use cases' transactions
     def add(self, record: DeliveryRecord, *, snapshot: Mapping[str, Any] | None = None) -> None:
-        """Insert a delivery; ``snapshot`` is the incident as of its update."""
+        """Insert a delivery; ``snapshot`` is what it sends (``delivery.snapshot.freeze``)."""
         ...
 
     def next_position(self, incident_id: str) -> int: ...

@@ -215,7 +215,7 @@ class SqlDeliveryRepository:
     # --- planning ------------------------------------------------------------------------
 
     def add(self, record: DeliveryRecord, *, snapshot: Mapping[str, Any] | None = None) -> None:
-        """Insert a delivery; ``snapshot`` is the incident as of its update, for rendering."""
+        """Insert a delivery; ``snapshot`` is what it sends, frozen (the update and incident)."""
         self._session.add(_row(record, snapshot))
         self._session.flush()
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from commsbot.delivery.config import NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
-from commsbot.delivery.outbox import DELIVERY_DEAD, enqueue_notice, snapshot_from_json
-from commsbot.domain.model import TimelineEntry, Update
+from commsbot.delivery.outbox import DELIVERY_DEAD, enqueue_notice, link_for
+from commsbot.delivery.snapshot import Frozen, thaw
+from commsbot.domain.model import TimelineEntry
 from commsbot.services.deps import Deps
 from commsbot.services.ports import Notice, Outbound, Receipt, UnitOfWork
 from commsbot.services.views import iso
@@ -54,11 +55,6 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     maybe_sent: bool = False
-
-
-def link_for(deps: Deps, incident_id: str) -> str:
-    """The status page's page for the incident: where the full update can be read."""
-    return f"{deps.settings.page.url.rstrip('/')}/incidents/{incident_id}"
 
 
 def due(
@@ -104,46 +100,36 @@ def expand_notices(deps: Deps, *, notifiers: Sequence[NotifierConfig], now: date
 def claim_batch(deps: Deps, claims: Sequence[Claim]) -> list[Job | None]:
     """Claim each delivery (None where another holder won) and load what its attempt needs."""
     jobs: list[Job | None] = []
-    # A broadcast claims the same update for every destination: read each once per batch.
-    updates: dict[str, Update] = {}
     with deps.uow() as uow:
         for claim in claims:
             record = uow.deliveries.claim(
                 claim.delivery_id, owner=claim.owner, now=claim.now, until=claim.until
             )
-            jobs.append(None if record is None else _job(deps, uow, record, updates))
+            jobs.append(None if record is None else _job(deps, uow, record))
         uow.commit()
     return jobs
 
 
-def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, updates: dict[str, Update]) -> Job:
+def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord) -> Job:
     if record.kind is DeliveryKind.NOTICE:
         assert record.notice_id is not None
-        notice = uow.deliveries.notice(record.notice_id)
-        return Job(record=record, notice=_with(notice, record))
-    assert record.update_id is not None
-    update = updates.get(record.update_id)
-    if update is None:
-        update = updates[record.update_id] = uow.updates.get(record.update_id)
-    raw = uow.deliveries.snapshot_of(record.id)
-    if raw is not None:
-        snap = snapshot_from_json(raw)
-    else:  # rows always carry one; read the incident as it is now rather than fail
-        from commsbot.services.incidents import snapshot
-
-        snap = snapshot(uow, uow.incidents.get(record.incident_id))
+        return Job(record=record, notice=_notice(uow, record))
+    frozen = _frozen(uow, record)
+    assert frozen.update is not None
     correction = record.kind is DeliveryKind.CORRECTION
     return Job(
         record=record,
         outbound=Outbound(
             delivery_id=record.id,
             key=record.key,
-            incident=snap,
-            update=update,
-            link=link_for(deps, record.incident_id),
+            incident=frozen.incident,
+            update=frozen.update,
+            link=frozen.link or link_for(deps, record.incident_id),
             attempt=record.attempts,
+            # Where to find what came before is read now: it exists only once the earlier
+            # deliveries to this target were sent, which the outbox's order ensures.
             correction_of=(
-                uow.deliveries.message_id_for(update_id=update.id, target=record.target)
+                uow.deliveries.message_id_for(update_id=frozen.update.id, target=record.target)
                 if correction
                 else None
             ),
@@ -156,9 +142,37 @@ def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, updates: dict[str,
     )
 
 
-def _with(notice: Notice, record: DeliveryRecord) -> Notice:
-    from dataclasses import replace
+def _frozen(uow: UnitOfWork, record: DeliveryRecord) -> Frozen:
+    """What the delivery sends, as frozen when it was planned.
 
+    Rows planned by earlier versions of commsbot froze only the incident: their update is
+    read back as approved (a correction's text is its draft's, and an update corrected since
+    is sent with the text it was published with).
+    """
+    raw = uow.deliveries.snapshot_of(record.id)
+    if raw is not None:
+        frozen = thaw(raw)
+    else:  # rows always carry one; read the incident as it is now rather than fail
+        from commsbot.services.incidents import snapshot
+
+        frozen = Frozen(snapshot(uow, uow.incidents.get(record.incident_id)), None, None)
+    if frozen.update is not None:
+        return frozen
+    assert record.update_id is not None
+    update = uow.updates.get(record.update_id)
+    if record.kind is DeliveryKind.CORRECTION and record.draft_id is not None:
+        fix = uow.drafts.get(record.draft_id)
+        update = replace(update, body=fix.body, corrected_at=fix.decided_at)
+    elif update.corrected_at is not None:
+        published = uow.drafts.get(update.draft_id)
+        update = replace(update, body=published.body, corrected_at=None, authors=published.authors)
+    return replace(frozen, update=update)
+
+
+def _notice(uow: UnitOfWork, record: DeliveryRecord) -> Notice:
+    """The notice as it was enqueued, with this delivery's key."""
+    assert record.notice_id is not None
+    notice = uow.deliveries.notice(record.notice_id)
     return replace(notice, key=record.key, maybe_sent=record.maybe_sent)
 
 

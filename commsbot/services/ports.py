@@ -139,8 +139,10 @@ class Outbound:
         delivery_id: the outbox row.
         key: stable idempotency key (≤ 25 characters: usable as a Discord nonce), the same on
             every attempt of this delivery.
-        incident: the incident and its components' status as of this update.
-        update: what was published.
+        incident: the incident and its components' status as of this update, frozen when the
+            delivery was planned.
+        update: what was approved for this delivery, frozen when it was planned: the update
+            as published (even if corrected since), or for a correction the corrected text.
         correction_of: for a correction, the platform message id of the delivery it corrects
             (None when the original never reached this destination).
         thread_id: what this destination returned as ``thread_id`` for earlier deliveries of

@@ -55,7 +55,8 @@ class DeliveryRow(SQLModel, table=True):
     maybe_sent: bool = False
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    #: The incident and its components as of this update (``IncidentSnapshot``), for rendering.
+    #: What the delivery sends, frozen when it was planned: the update (or the corrected
+    #: update), the incident and its components as of it, the link (``delivery/snapshot.py``).
     snapshot: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 

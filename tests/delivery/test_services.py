@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from commsbot.delivery.corrections import propose_correction
 from commsbot.delivery.model import DeliveryKind
+from commsbot.delivery.snapshot import freeze, thaw, update_json
 from commsbot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleDraft
-from commsbot.domain.lifecycle import Status
-from commsbot.domain.model import ComponentStatus, Severity
+from commsbot.domain.lifecycle import Status, Trigger
+from commsbot.domain.model import ComponentChange, ComponentStatus, Incident, Severity, Update
 from commsbot.domain.policy import Actor
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare
+from commsbot.services.views import IncidentSnapshot
 from commsbot.settings import parse_settings
 from tests.unit.fakes import MemoryData, make_deps
 
@@ -168,3 +173,69 @@ def test_approving_an_edited_correction_by_its_old_version_is_stale() -> None:
     with pytest.raises(StaleDraft):
         approve_draft(deps, draft_id=draft.id, actor=SAM, version=1)
     assert approve_draft(deps, draft_id=draft.id, actor=SAM, version=2).update.body == "Two."
+
+
+def test_each_delivery_freezes_the_update_it_sends_and_a_correction_the_corrected_one() -> None:
+    deps, data = setup()
+    d = declared(deps)
+    original = approve_draft(deps, draft_id=d.draft.id, actor=SAM).update
+    fix = propose_correction(deps, update_ref="INC-1#1", body="Corrected text.", actor=MAYA).draft
+    corrected = approve_draft(deps, draft_id=fix.id, actor=SAM).update
+
+    first, second = sorted(data.outbox.deliveries.values(), key=lambda r: r.position or 0)
+    sent_first = thaw(data.outbox.snapshots[first.id])
+    sent_second = thaw(data.outbox.snapshots[second.id])
+    assert sent_first.update == original  # as approved, though corrected since
+    assert sent_first.update is not None
+    assert sent_first.update.body == "We're investigating."
+    assert sent_second.update == corrected
+    assert (
+        sent_first.link
+        == sent_second.link
+        == f"http://127.0.0.1:8080/incidents/{d.incident.incident.id}"
+    )
+
+
+def test_the_frozen_json_keeps_every_field_of_the_update_and_the_incident() -> None:
+    """A field added to Update or Incident must be frozen too, or deliveries would lose it."""
+    when = datetime(2024, 12, 11, 23, 16, tzinfo=UTC)
+    incident = Incident(
+        id="i1",
+        number=7,
+        title="API down",
+        severity=Severity.SEV2,
+        status=Status.RECOVERED,
+        components=["API", "Web"],
+        commander="maya",
+        declared_at=when,
+        updated_at=when + timedelta(hours=1),
+        resolved_at=when + timedelta(hours=2),
+        published_count=3,
+    )
+    update = Update(
+        id="u1",
+        incident_id="i1",
+        seq=3,
+        status=Status.RECOVERED,
+        trigger=Trigger.RECOVER,
+        body="All good.",
+        changes=(
+            ComponentChange("API", ComponentStatus.MAJOR_OUTAGE, ComponentStatus.OPERATIONAL),
+        ),
+        author="maya",
+        approver="sam",
+        draft_id="d1",
+        published_at=when,
+        next_update_by=when + timedelta(minutes=30),
+        corrected_at=when + timedelta(minutes=5),
+        authors=("maya", "alex"),
+    )
+    snap = IncidentSnapshot(incident=incident, components={"API": ComponentStatus.OPERATIONAL})
+    data = json.loads(json.dumps(freeze(snap, update, link="https://status.test/incidents/i1")))
+    back = thaw(data)
+    assert back.update == update
+    assert back.incident == snap
+    assert back.link == "https://status.test/incidents/i1"
+    assert set(update_json(update)) == {f.name for f in fields(Update)}
+    store_owned = {"version"}
+    assert set(data["incident"]) == {f.name for f in fields(Incident)} - store_owned
