@@ -2,8 +2,11 @@
 
 Every post carries ``allowed_mentions`` that allow nothing and a nonce derived from the delivery
 key with ``enforce_nonce``, so a retry after an ambiguous failure returns the message already
-posted instead of posting twice. Publishing (crossposting) is best effort: Discord allows about
-ten an hour, and when that limit is hit the post stays up unpublished and the receipt says so.
+posted instead of posting twice. Discord forgets nonces after a few minutes: a retry first looks
+for the post in the channel's latest messages, by the key that ends its embed's footer.
+
+Publishing (crossposting) is best effort: Discord allows about ten an hour, and when that limit
+is hit the post stays up unpublished and the receipt says so.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from adapters.discord import render
 from adapters.discord.rest import (
     DiscordRest,
     as_delivery_failed,
+    find_posted,
     is_failure,
     message_ref,
     nonce_for,
@@ -84,6 +88,19 @@ class DiscordDestination:
         # Look the channel up before posting: a wrong id or a missing permission then fails the
         # delivery while nothing is posted yet.
         announcement = self.publish and await self._type(http) == ANNOUNCEMENT_CHANNEL
+        if item.maybe_sent or item.attempt > 1:
+            found, looked = await find_posted(
+                http, self.channel_id, key=item.key, author_id=self._rest.bot_user_id
+            )
+            if found is not None:
+                # The earlier attempt posted it: adopt that message (and publish it if the
+                # attempt did not get that far).
+                published = await self._crosspost(http, found) if announcement else None
+                notes = [n for n in (note, "an earlier attempt had posted it", published) if n]
+                return Receipt(
+                    message_id=message_ref(self.channel_id, found["id"]), note="; ".join(notes)
+                )
+            note = "; ".join(n for n in (note, looked) if n) or None
         params = handle_message_parameters(
             content=render.update_content(item, corrected=corrected),
             embeds=render.update_embeds(item, corrected=corrected),

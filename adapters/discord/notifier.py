@@ -2,7 +2,10 @@
 reminders with Snooze / Cancel, decided drafts and dead deliveries.
 
 Only the notice's own audience (``discord:ID``, ``discord-role:ID``) may be pinged; never
-``@everyone``. A nonce derived from the notice makes a retried post return the first one.
+``@everyone``. A nonce derived from the notice makes a retried post return the first one; after
+Discord has forgotten it, a retry that may follow a post finds it in the channel's history by
+the delivery key that ends the embed's footer. A decision marks the draft's approval request,
+whose message id the outbox keeps (``Notice.request_message_id``): after a restart too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from adapters.discord.buttons import approval_view, reminder_view
 from adapters.discord.rest import (
     DiscordRest,
     as_delivery_failed,
+    find_posted,
     is_failure,
     message_ref,
     parse_message_ref,
@@ -54,9 +58,6 @@ class DiscordNotifier:
         self.name = name
         self.channel_id = channel_id
         self._rest = rest
-        #: draft id -> its approval request, so a decision made elsewhere (CLI, Slack, another
-        #: button) marks the request here too. Lost on restart; the decision is then posted.
-        self._requests: dict[str, str] = {}
 
     async def aclose(self) -> None:
         """Close the (shared) REST client when the bot stops; it reopens if used again."""
@@ -68,8 +69,8 @@ class DiscordNotifier:
         try:
             async with asyncio.timeout(self._rest.timeout):
                 http = await self._rest.client()
-                if notice.kind == "draft_decided" and notice.draft_id in self._requests:
-                    edited = await self._mark_decided(http, notice)
+                if notice.kind == "draft_decided" and notice.request_message_id:
+                    edited = await self._mark_decided(http, notice, notice.request_message_id)
                     if edited is not None:
                         return edited
                 return await self._post(http, notice)
@@ -81,6 +82,16 @@ class DiscordNotifier:
             raise as_delivery_failed(exc, what=f"notify channel {self.channel_id}") from exc
 
     async def _post(self, http: HTTPClient, notice: Notice) -> Receipt:
+        looked = None
+        if notice.maybe_sent and notice.key:
+            found, looked = await find_posted(
+                http, self.channel_id, key=notice.key, author_id=self._rest.bot_user_id
+            )
+            if found is not None:
+                return Receipt(
+                    message_id=message_ref(self.channel_id, found["id"]),
+                    note="an earlier attempt had posted it",
+                )
         view: discord.ui.View | None = None
         if notice.kind == "approval_requested" and notice.draft_id and notice.draft_version:
             view = approval_view(notice.draft_id, notice.draft_version)
@@ -95,14 +106,10 @@ class DiscordNotifier:
         )
         with params:
             data = await http.send_message(self.channel_id, params=params)
-        ref = message_ref(self.channel_id, data["id"])
-        if view is not None and notice.kind == "approval_requested" and notice.draft_id:
-            self._requests[notice.draft_id] = ref
-        return Receipt(message_id=ref)
+        return Receipt(message_id=message_ref(self.channel_id, data["id"]), note=looked)
 
-    async def _mark_decided(self, http: HTTPClient, notice: Notice) -> Receipt | None:
-        assert notice.draft_id is not None
-        ref = self._requests.pop(notice.draft_id)
+    async def _mark_decided(self, http: HTTPClient, notice: Notice, ref: str) -> Receipt | None:
+        """Mark the draft's approval request (``ref``, from the outbox) as decided."""
         channel_id, message_id = parse_message_ref(ref, default_channel=self.channel_id)
         try:
             current = await http.get_message(channel_id, message_id)
@@ -116,7 +123,8 @@ class DiscordNotifier:
             original,
             verdict="Decided",
             who="",
-            at=discord.utils.utcnow(),
+            # When it was decided, not when this attempt runs: the same on every retry.
+            at=notice.at or discord.utils.utcnow(),
             note=notice.text,
         )
         params = handle_message_parameters(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import discord
 
+from adapters.discord.rest import MARK, marked
 from commsbot.delivery.render import neutralize, status_label
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Draft
@@ -165,7 +166,8 @@ def update_embeds(item: Outbound, *, corrected: bool = False) -> list[discord.Em
     footer = f"{incident.ref} · update {update.seq} · {incident.severity.value}"
     if corrected:
         footer += " · corrected"
-    head.set_footer(text=clip(footer, MAX_FOOTER))
+    # The key ends the footer: a retry finds the post by it after Discord forgot the nonce.
+    head.set_footer(text=marked(clip(footer, MAX_FOOTER - len(MARK) - len(item.key)), item.key))
     return _with_body(head, quiet(update.body), link=link)
 
 
@@ -244,8 +246,9 @@ def notice_embed(notice: Notice) -> discord.Embed:
     )
     ids = [f"draft {notice.draft_id}"] if notice.draft_id else []
     ids += [f"reminder {notice.reminder_id}"] if notice.reminder_id else []
-    if ids:
-        embed.set_footer(text=clip(" · ".join(ids), MAX_FOOTER))
+    footer = marked(" · ".join(ids), notice.key)
+    if footer:
+        embed.set_footer(text=clip(footer, MAX_FOOTER))
     return embed
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -17,12 +18,20 @@ from discord.http import HTTPClient, Route
 from commsbot.discord_config import DEFAULT_API_URL, normalize_api_url
 from commsbot.services.ports import DeliveryFailed
 
+if TYPE_CHECKING:
+    from discord.types.message import Message as MessagePayload
+
 log = logging.getLogger("commsbot.discord")
 
 #: discord.py sleeps through a 429 shorter than this and raises ``RateLimited`` for a longer
 #: one (30 s is the smallest value it accepts), so a delivery never waits longer than this.
 MAX_RATELIMIT_WAIT = 30.0
 MAX_NONCE = 25
+#: How many of a channel's latest messages are searched for an earlier attempt's post (the
+#: most one request returns).
+HISTORY_LIMIT = 100
+#: Between the rest of an embed footer and the delivery key that ends it.
+MARK = " · "
 
 
 def use_api_url(url: str | None) -> str:
@@ -51,6 +60,52 @@ def parse_message_ref(ref: str, *, default_channel: int) -> tuple[int, int]:
     """``(channel, message)`` from a receipt's ``channel/message`` (or a bare message id)."""
     channel, sep, message = ref.strip().rpartition("/")
     return (int(channel) if sep else default_channel), int(message)
+
+
+def marked(footer: str, key: str | None) -> str:
+    """``footer`` ending with the delivery key, by which a retry finds the post again."""
+    if not key:
+        return footer
+    return f"{footer}{MARK}{key}" if footer else key
+
+
+def carries(message: MessagePayload, key: str) -> bool:
+    """Whether ``message`` is the post of the delivery ``key`` (its footer ends with the key,
+    or Discord still reports the nonce it was posted with)."""
+    if message.get("nonce") == nonce_for(key):
+        return True
+    for embed in message.get("embeds") or []:
+        footer = embed.get("footer")
+        text = (footer.get("text") or "") if footer else ""
+        if text == key or text.endswith(f"{MARK}{key}"):
+            return True
+    return False
+
+
+async def find_posted(
+    http: HTTPClient, channel_id: int, *, key: str, author_id: int | None
+) -> tuple[MessagePayload | None, str | None]:
+    """The bot's own post of delivery ``key`` among the channel's latest messages, if there.
+
+    Discord forgets nonces after a few minutes, so a retry of an attempt that may have posted
+    looks here first. Without Read Message History nothing can be found: the second value is
+    then a note for the ledger (only the nonce guards against a second post).
+    """
+    try:
+        messages = await http.logs_from(channel_id, HISTORY_LIMIT)
+    except discord.Forbidden:
+        log.warning(
+            "discord channel %s: cannot read its history to look for an earlier post; give the "
+            "bot Read Message History there",
+            channel_id,
+        )
+        return None, "could not look for an earlier post: Read Message History is missing"
+    for message in messages:
+        if author_id is not None and str(message["author"]["id"]) != str(author_id):
+            continue  # someone quoting the key cannot pass for the bot's post
+        if carries(message, key):
+            return message, None
+    return None, None
 
 
 class DiscordRest:

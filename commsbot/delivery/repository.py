@@ -52,6 +52,13 @@ class DeliveryRepository(Protocol):
 
     def notice(self, notice_id: str) -> Notice: ...
 
+    def notice_message_id(
+        self, *, target: str, incident_id: str, kind: str, draft_id: str
+    ) -> str | None:
+        """The message id ``target`` returned for the latest sent notice of ``kind`` about
+        ``draft_id`` (e.g. the approval request a decision marks), or None."""
+        ...
+
     # re-driving and dispatching (conditional updates: True/record when this caller won)
     def redrive(self, delivery_id: str, *, now: datetime, deadline_at: datetime) -> bool: ...
 

@@ -316,6 +316,30 @@ class SqlDeliveryRepository:
             raise NotFound(f"there is no notice {notice_id!r}")
         return notice_from_payload(row.kind, row.incident_id, row.payload)
 
+    def notice_message_id(
+        self, *, target: str, incident_id: str, kind: str, draft_id: str
+    ) -> str | None:
+        """The message id ``target`` returned for the latest sent notice of ``kind`` about
+        ``draft_id``, or None. An incident has a few dozen notices: the draft is matched here
+        rather than inside the JSON payload, which each backend queries differently."""
+        rows = self._session.exec(
+            select(DeliveryRow.message_id, NoticeRow.payload)
+            .join(NoticeRow, col(NoticeRow.id) == col(DeliveryRow.notice_id))
+            .where(
+                DeliveryRow.kind == _NOTICE,
+                DeliveryRow.target == target,
+                DeliveryRow.incident_id == incident_id,
+                DeliveryRow.state == DeliveryState.SENT.value,
+                col(DeliveryRow.message_id).is_not(None),
+                NoticeRow.kind == kind,
+            )
+            .order_by(col(DeliveryRow.sent_at).desc(), col(DeliveryRow.id))
+        )
+        for message_id, payload in rows:
+            if (payload or {}).get("draft_id") == draft_id:
+                return str(message_id)
+        return None
+
     # --- re-driving ----------------------------------------------------------------------
 
     def redrive(self, delivery_id: str, *, now: datetime, deadline_at: datetime) -> bool:

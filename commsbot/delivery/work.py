@@ -14,7 +14,13 @@ from datetime import datetime
 
 from commsbot.delivery.config import NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
-from commsbot.delivery.outbox import DELIVERY_DEAD, enqueue_notice, link_for
+from commsbot.delivery.outbox import (
+    APPROVAL_REQUESTED,
+    DELIVERY_DEAD,
+    DRAFT_DECIDED,
+    enqueue_notice,
+    link_for,
+)
 from commsbot.delivery.snapshot import Frozen, thaw
 from commsbot.domain.model import TimelineEntry
 from commsbot.services.deps import Deps
@@ -170,10 +176,24 @@ def _frozen(uow: UnitOfWork, record: DeliveryRecord) -> Frozen:
 
 
 def _notice(uow: UnitOfWork, record: DeliveryRecord) -> Notice:
-    """The notice as it was enqueued, with this delivery's key."""
+    """The notice as it was enqueued, with this delivery's key and what the notifier needs."""
     assert record.notice_id is not None
     notice = uow.deliveries.notice(record.notice_id)
-    return replace(notice, key=record.key, maybe_sent=record.maybe_sent)
+    request = None
+    if notice.kind == DRAFT_DECIDED and notice.draft_id is not None:
+        request = uow.deliveries.notice_message_id(
+            target=record.target,
+            incident_id=record.incident_id,
+            kind=APPROVAL_REQUESTED,
+            draft_id=notice.draft_id,
+        )
+    return replace(
+        notice,
+        key=record.key,
+        maybe_sent=record.maybe_sent,
+        at=record.created_at,
+        request_message_id=request,
+    )
 
 
 def finish_batch(deps: Deps, outcomes: Sequence[Outcome]) -> list[bool]:

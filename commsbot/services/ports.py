@@ -235,6 +235,11 @@ class Notice:
         key: the delivery's idempotency key (≤ 25 characters, the same on every attempt to
             this notifier), set by the dispatcher; usable as a Discord nonce.
         maybe_sent: as for ``Outbound``: an earlier attempt may have been applied.
+        at: when the notice was enqueued (a decision: when it was made), set by the
+            dispatcher; the same on every attempt.
+        request_message_id: for ``draft_decided``, the message id this notifier returned for
+            the draft's latest approval request (None when it has none): the one to mark as
+            decided. Read from the outbox, so it survives restarts.
     """
 
     kind: str
@@ -247,6 +252,8 @@ class Notice:
     audience: tuple[str, ...] = ()
     key: str | None = None
     maybe_sent: bool = False
+    at: datetime | None = None
+    request_message_id: str | None = None
 
 
 class Notifier(Protocol):

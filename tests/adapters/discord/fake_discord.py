@@ -1,6 +1,7 @@
 """A loopback fake of Discord's REST API (v10), enough for commsbot's Discord adapter.
 
-It records every call, stores messages, deduplicates ``enforce_nonce`` posts like Discord,
+It records every call, stores messages, deduplicates ``enforce_nonce`` posts like Discord (for
+``nonce_seconds``: Discord forgets nonces after a few minutes), lists a channel's latest messages,
 enforces Discord's message limits (a message over them gets Discord's 400), and fails on
 purpose when told to: a status with a body (429 with ``retry_after``, 500), or a connection
 dropped after the request was applied.
@@ -66,7 +67,12 @@ class FakeDiscord:
     )
     calls: list[Call] = field(default_factory=list)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
-    nonces: dict[tuple[int, str], int] = field(default_factory=dict)
+    #: (channel, nonce) -> (message id, when it was posted, monotonic seconds)
+    nonces: dict[tuple[int, str], tuple[int, float]] = field(default_factory=dict)
+    #: How long a nonce is remembered (Discord: "a few minutes"); None: for ever.
+    nonce_seconds: float | None = None
+    #: Channels where the bot lacks Read Message History (listing messages answers 403).
+    no_history: set[int] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: interaction token -> the message its component was on (what "@original" edits)
@@ -127,6 +133,7 @@ class FakeDiscord:
         app.router.add_get(f"{api}/oauth2/applications/@me", self._application)
         app.router.add_get(f"{api}/channels/{{channel}}", self._get_channel)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self._create_message)
+        app.router.add_get(f"{api}/channels/{{channel}}/messages", self._list_messages)
         app.router.add_get(f"{api}/channels/{{channel}}/messages/{{message}}", self._get_message)
         app.router.add_patch(f"{api}/channels/{{channel}}/messages/{{message}}", self._edit)
         app.router.add_post(
@@ -260,13 +267,31 @@ class FakeDiscord:
                 {"message": "Invalid Form Body", "code": 50035, "errors": problem}, status=400
             )
         nonce = body.get("nonce")
-        if nonce and body.get("enforce_nonce") and (channel, nonce) in self.nonces:
-            return _json(self.messages[self.nonces[(channel, nonce)]])
+        enforced = nonce and body.get("enforce_nonce")
+        remembered = self.nonces.get((channel, nonce)) if enforced else None
+        if remembered is not None:
+            message_id, at = remembered
+            if self.nonce_seconds is None or time.monotonic() - at <= self.nonce_seconds:
+                return _json({**self.messages[message_id], "nonce": nonce})
         message = self._message(channel, body)
         self.messages[int(message["id"])] = message
-        if nonce and body.get("enforce_nonce"):
-            self.nonces[(channel, nonce)] = int(message["id"])
-        return _json(message)
+        if enforced:
+            self.nonces[(channel, nonce)] = (int(message["id"]), time.monotonic())
+        # Discord echoes the nonce in its answer, not in the stored message.
+        return _json({**message, "nonce": nonce} if nonce else message)
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """The channel's latest messages, newest first (``limit`` 1-100, default 50)."""
+        channel = int(request.match_info["channel"])
+        if channel not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+        if channel in self.no_history:
+            return _json({"message": "Missing Access", "code": 50001}, status=403)
+        limit = int(request.query.get("limit", "50"))
+        if not 1 <= limit <= 100:
+            return _json({"message": "Invalid Form Body", "code": 50035}, status=400)
+        found = sorted(self.in_channel(channel), key=lambda m: int(m["id"]), reverse=True)
+        return _json(found[:limit])
 
     async def _get_message(self, request: web.Request) -> web.Response:
         message = self.messages.get(int(request.match_info["message"]))

@@ -84,6 +84,7 @@ def outbound(
     link: str = "https://status.example.com/incidents/k2v9x0q7ab1c",
     title: str = "ChatGPT, API and Sora unavailable",
     attempt: int = 1,
+    maybe_sent: bool = False,
 ) -> Outbound:
     comps = {
         "ChatGPT": ComponentStatus.MAJOR_OUTAGE,
@@ -123,6 +124,7 @@ def outbound(
         link=link,
         attempt=attempt,
         correction_of=correction_of,
+        maybe_sent=maybe_sent,
     )
 
 

@@ -53,7 +53,7 @@ def test_an_update_is_posted_as_an_embed_with_status_components_next_update_and_
             assert fields["Sora"] == "Partial outage"
             assert re.fullmatch(r"<t:\d+:t> \(<t:\d+:R>\)", fields["Next update by"])
             assert fields["Status page"] == embed["url"]
-            assert embed["footer"]["text"] == "INC-1 · update 1 · sev1"
+            assert embed["footer"]["text"] == "INC-1 · update 1 · sev1 · d-abc123-1"  # its key
             [stored] = fake.in_channel(TEXT_CHANNEL)
             assert receipt == Receipt(message_id=f"{TEXT_CHANNEL}/{stored['id']}")
             assert not fake.requests("POST", r".*/crosspost")
@@ -86,6 +86,7 @@ def test_a_retry_after_a_dropped_connection_sends_the_same_nonce_and_posts_once(
     async def scenario() -> None:
         async with fake_discord() as fake:
             fake.drop("POST", rf"/api/v10/channels/{ANNOUNCEMENT_CHANNEL}/messages")
+            fake.no_history.add(ANNOUNCEMENT_CHANNEL)  # only the nonce prevents a second post
             dest = destination(fake, ANNOUNCEMENT_CHANNEL)
             with pytest.raises(DeliveryFailed) as failed:
                 await dest.deliver(outbound(key="k-retry"))
@@ -203,7 +204,7 @@ def test_a_correction_edits_the_earlier_post_and_marks_it_corrected() -> None:
             [message] = fake.in_channel(ANNOUNCEMENT_CHANNEL)
             assert message["embeds"][0]["title"].startswith("Corrected: Investigating")
             assert message["embeds"][0]["description"] == "Sora was not affected."
-            assert message["embeds"][0]["footer"]["text"].endswith("· corrected")
+            assert message["embeds"][0]["footer"]["text"].endswith("· corrected · k-fix")
 
             fake.messages.clear()  # someone deleted the post: the correction is posted anew
             again = await dest.deliver(outbound(key="k-fix2", correction_of=original.message_id))
@@ -250,5 +251,46 @@ def test_a_discord_outage_fails_the_attempt_within_its_timeout_as_ambiguous() ->
                 await destination(fake, TEXT_CHANNEL, timeout=1.5).deliver(outbound())
             assert failed.value.retryable
             assert failed.value.ambiguous
+
+    run(scenario)
+
+
+def test_a_retry_after_discord_forgot_the_nonce_finds_the_earlier_post_and_posts_once() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake:
+            fake.nonce_seconds = 0.0  # the retry comes long after: Discord forgot the nonce
+            fake.drop("POST", rf"/api/v10/channels/{ANNOUNCEMENT_CHANNEL}/messages")
+            dest = destination(fake, ANNOUNCEMENT_CHANNEL)
+            with pytest.raises(DeliveryFailed) as failed:
+                await dest.deliver(outbound(key="k-outage"))
+            assert failed.value.ambiguous  # posted, but the answer was lost
+            someone = fake._message(ANNOUNCEMENT_CHANNEL, {"content": "k-outage"}, author=42)
+            fake.messages[int(someone["id"])] = someone  # a person quoting the key is not it
+
+            receipt = await dest.deliver(outbound(key="k-outage", attempt=2, maybe_sent=True))
+
+            [message] = [m for m in fake.in_channel(ANNOUNCEMENT_CHANNEL) if m is not someone]
+            assert receipt.message_id == f"{ANNOUNCEMENT_CHANNEL}/{message['id']}"
+            assert receipt.note is not None
+            assert "earlier attempt" in receipt.note
+            assert len(fake.posts(ANNOUNCEMENT_CHANNEL)) == 1  # looked, and did not post again
+            [listed] = fake.requests("GET", rf"/api/v10/channels/{ANNOUNCEMENT_CHANNEL}/messages")
+            assert listed.body is None
+            assert message["flags"] & 1  # the retry published what the first attempt posted
+            assert message["embeds"][0]["footer"]["text"] == "INC-1 · update 1 · sev1 · k-outage"
+
+    run(scenario)
+
+
+def test_without_read_message_history_a_retry_posts_with_its_nonce_and_says_so() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake:
+            fake.no_history.add(TEXT_CHANNEL)
+            dest = destination(fake, TEXT_CHANNEL)
+            receipt = await dest.deliver(outbound(key="k-blind", attempt=2))
+            assert receipt.message_id is not None
+            assert receipt.note is not None
+            assert "Read Message History" in receipt.note
+            assert len(fake.in_channel(TEXT_CHANNEL)) == 1
 
     run(scenario)

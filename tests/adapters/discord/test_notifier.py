@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from commsbot.domain.model import DraftState
-from commsbot.services.ports import Notice
+from commsbot.services.ports import DeliveryFailed, Notice
 from tests.adapters.discord.bot import SAM_M, declare_as_maya, discord_bot, team_settings
 from tests.adapters.discord.fake_discord import APPROVALS_CHANNEL
 from tests.adapters.discord.helpers import APPROVER_ROLE, SAM, buttons_of, press, run
@@ -61,6 +65,8 @@ def test_a_decision_made_elsewhere_marks_the_approval_request_instead_of_posting
                     text="sam approved draft d1 (version 1) from the CLI; published as update 1",
                     draft_id="d1",
                     draft_version=1,
+                    # The outbox's record of where the request went (see test_end_to_end).
+                    request_message_id=f"{APPROVALS_CHANNEL}/{message['id']}",
                 )
             )
             assert receipt.note == "approval request marked as decided"
@@ -111,5 +117,33 @@ def test_a_button_pressed_after_a_restart_still_works() -> None:
         async with discord_bot(deps) as after:
             await after.dispatch(press(f"commsbot:approve:{draft.id}:1", SAM_M, message))
         assert data.drafts[draft.id].state is DraftState.PUBLISHED
+
+    run(scenario)
+
+
+def test_an_approval_request_retried_after_discord_forgot_its_nonce_is_not_posted_twice() -> None:
+    async def scenario() -> None:
+        deps, _, _ = make_deps(team_settings())
+        async with discord_bot(deps) as bot:
+            bot.fake.nonce_seconds = 0.0
+            bot.fake.drop("POST", rf"/api/v10/channels/{APPROVALS_CHANNEL}/messages")
+            notice = Notice(
+                kind="approval_requested",
+                incident_id="i1",
+                incident_ref="INC-7",
+                text="Maya drafted: We're investigating…",
+                draft_id="k2v9x0q7ab1c",
+                draft_version=1,
+                key="nk2v9x0q7ab1c0123456789",
+            )
+            with pytest.raises(DeliveryFailed) as failed:
+                await bot.notifier.notify(notice)
+            assert failed.value.ambiguous
+            receipt = await bot.notifier.notify(replace(notice, maybe_sent=True))
+            [message] = bot.fake.in_channel(APPROVALS_CHANNEL)
+            assert receipt.message_id == f"{APPROVALS_CHANNEL}/{message['id']}"
+            assert len(bot.fake.posts(APPROVALS_CHANNEL)) == 1
+            footer = message["embeds"][0]["footer"]["text"]
+            assert footer == "draft k2v9x0q7ab1c · nk2v9x0q7ab1c0123456789"
 
     run(scenario)
