@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import resource
 import subprocess
 import sys
@@ -154,7 +155,8 @@ updates per destination cannot finish before {bound:g} s: the rate-limit lower b
 | {bound:g} s | {backlog / bound:.3f}× |
 
 Peak memory (RSS) of the dispatching process: {peak:.0f} MiB, of which {peak - baseline:.0f} MiB
-above the {baseline:.0f} MiB it held before the first run.
+above the {baseline:.0f} MiB it held before the first run. Load average at the end of the run:
+{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the bound assumes the dispatcher gets a core).
 Run: `python bench/broadcast_fanout.py --write`.
 """
     print(body)

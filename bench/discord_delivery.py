@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -96,8 +97,9 @@ def main() -> None:
             "Against the loopback fake Discord API (`tests/adapters/discord/fake_discord.py`); "
             "`bench/discord_delivery.py`. Publishing adds one request (the crosspost) to "
             "each post in an announcement channel; a retry that may follow a post first reads "
-            "the channel's latest 100 messages (the post's key ends its embed footer).\n\n"
-            + table,
+            "the channel's latest 100 messages (the post's key ends its embed footer). "
+            f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} cores.\n\n" + table,
         )
 
 
