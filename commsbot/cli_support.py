@@ -84,9 +84,10 @@ def run_command(
 def actor_option(given: str | None) -> Any:
     from commsbot.domain.errors import InvalidInput
     from commsbot.domain.policy import Actor
+    from commsbot.domain.text import clean_name
 
-    name = (given if given is not None else default_actor()).strip()
-    if not name or any(ch.isspace() for ch in name):
+    name = clean_name(given if given is not None else default_actor(), what="actor", limit=200)
+    if any(ch.isspace() for ch in name):
         raise InvalidInput(f"actor {name!r} is not a usable name; use one word, e.g. --as alice")
     return Actor(name)
 

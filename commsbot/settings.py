@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from commsbot.delivery.config import Destinations, Notifiers
 from commsbot.discord_config import DiscordConfig
+from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import ApprovalPolicy
+from commsbot.domain.text import clean_name, clean_text
 from commsbot.http.config import HttpConfig
 from commsbot.reminders.config import RemindersConfig
 from commsbot.slack_config import SlackConfig
@@ -72,6 +74,16 @@ def _default_severities() -> dict[Severity, SeverityConfig]:
     }
 
 
+def _public_name(value: str | None) -> str | None:
+    # Shown on the status page and in its feeds: the same rules as any name a person types.
+    if value is None:
+        return None
+    try:
+        return clean_name(value, what="name", limit=100, forbidden="=")
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+
+
 class ComponentConfig(_Section):
     """A component the public sees (``[[components]]``).
 
@@ -84,6 +96,18 @@ class ComponentConfig(_Section):
     name: str = Field(min_length=1, max_length=100)
     description: str = ""
     group: str | None = None
+
+    _name = field_validator("name", "group")(_public_name)
+
+    @field_validator("description")
+    @classmethod
+    def _public_text(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            return clean_text(value, what="description", limit=10_000)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
 
 
 class ApprovalConfig(_Section):
@@ -112,6 +136,8 @@ class PageConfig(_Section):
 
     name: str = "Status"
     url: str = "http://127.0.0.1:8080"
+
+    _name = field_validator("name")(_public_name)
 
 
 class Settings(_Section):

@@ -15,6 +15,7 @@ from typing import TypeVar
 from commsbot.domain.errors import AlreadyDecided, GuardFailed, InvalidInput, StaleDraft
 from commsbot.domain.lifecycle import Status, Trigger, move_to, transition
 from commsbot.domain.promise import TimeFormat, mark_promise, state_promise
+from commsbot.domain.text import clean_text as clean_text  # the use cases import it from here
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -306,26 +307,6 @@ class Update:
     @property
     def statuspage_status(self) -> str:
         return "postmortem" if self.trigger is Trigger.POSTMORTEM else self.status.statuspage
-
-
-def clean_text(text: str, *, what: str, limit: int) -> str:
-    """Strip ``text`` and refuse it when empty or longer than ``limit`` characters."""
-    cleaned = text.replace("\r\n", "\n").strip()
-    if not cleaned:
-        if "reason" in what:
-            hint = "say why in a few words"
-        elif "note" in what:
-            hint = "write what the team should know"
-        else:
-            hint = "write what the public should read"
-        raise InvalidInput(f"the {what} is empty; {hint}")
-    if len(cleaned) > limit:
-        raise InvalidInput(
-            f"the {what} is {len(cleaned)} characters long; the most allowed is {limit}"
-        )
-    if "\x00" in cleaned:
-        raise InvalidInput(f"the {what} contains a NUL character; remove it")
-    return cleaned
 
 
 def check_draft_ready(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from commsbot.domain.errors import NotAllowed
 from commsbot.domain.model import Draft, Incident, Severity
+from commsbot.domain.text import is_invisible, sanitize_text
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,14 @@ class Actor:
     id: str
     groups: frozenset[str] = frozenset()
     display: str | None = None
+
+    def __post_init__(self) -> None:
+        # A platform's display name is shown in messages and refusals but nobody here typed
+        # it: keep it readable rather than refuse the person.
+        if self.display is not None:
+            shown = sanitize_text(self.display, limit=200)
+            visible = any(not is_invisible(ch) for ch in shown)
+            object.__setattr__(self, "display", shown if visible else None)
 
     @property
     def name(self) -> str:

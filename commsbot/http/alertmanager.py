@@ -24,14 +24,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from commsbot.domain.errors import CommsbotError, ConcurrentChange
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import MAX_BODY, ComponentStatus, Severity
 from commsbot.domain.policy import Actor
+from commsbot.domain.text import is_invisible, sanitize_inline, sanitize_text
 from commsbot.http.alert_groups import CLAIMED, FIRING
-from commsbot.http.api import Text
 from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
@@ -42,6 +42,9 @@ from commsbot.templates import human_list
 _SEVERITY_RANK = [Severity.SEV1, Severity.SEV2, Severity.SEV3, Severity.SEV4]
 _LISTED_ALERTS = 20
 
+#: Alertmanager's strings, with control characters, noncharacters and unpaired surrogates
+#: dropped rather than refused: a 4xx would make Alertmanager drop the notification for good.
+Text = Annotated[str, AfterValidator(sanitize_inline)]
 Labels = dict[Annotated[Text, Field(max_length=1000)], Annotated[Text, Field(max_length=10_000)]]
 
 
@@ -108,16 +111,23 @@ def map_components(ctx: HttpContext, alerts: list[Alert]) -> tuple[list[str], li
     found: dict[str, None] = {}
     ignored: dict[str, None] = {}
     for alert in alerts:
-        value = alert.labels.get(cfg.component_label, "").strip()
+        raw = alert.labels.get(cfg.component_label, "").strip()
+        # Nobody can fix a label in time for this outage: control characters and the like
+        # are dropped from it (a person typing a name gets them refused instead).
+        value = sanitize_text(raw)
         if not value:
             continue
-        name = cfg.components.get(value, value)
+        name = cfg.components.get(raw, cfg.components.get(value, value))
         if catalogue:
             if name.casefold() in catalogue:
                 found[catalogue[name.casefold()]] = None
             else:
                 ignored[value] = None
-        elif len(name) <= 100 and not any(ch in name for ch in "=\n\r\t"):
+        elif (
+            len(name) <= 100
+            and not any(ch in name for ch in "=\n\t")
+            and not all(is_invisible(ch) for ch in name)
+        ):
             found[name] = None
         else:
             ignored[value] = None
@@ -151,8 +161,8 @@ def describe(payload: AlertmanagerPayload, headline: str, ignored: list[str]) ->
         )
     if payload.externalURL:
         lines.append(f"Alertmanager: {payload.externalURL}")
-    text = "\n".join(lines)
-    return text if len(text) <= MAX_BODY else text[: MAX_BODY - 1] + "…"
+    # Labels and annotations are whatever the alerting rules put there: keep what is text.
+    return sanitize_text("\n".join(lines), limit=MAX_BODY)
 
 
 def handle(ctx: HttpContext, payload: AlertmanagerPayload, actor: Actor) -> AlertOutcome:

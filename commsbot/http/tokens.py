@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from commsbot.domain.errors import InvalidInput, NotFound
+from commsbot.domain.text import clean_name
 from commsbot.services.deps import new_id
 from commsbot.services.ports import Clock
 from commsbot.store.db import read_only_engine
@@ -101,8 +102,8 @@ def check_name(name: str) -> str:
 
 
 def check_actor(actor: str) -> str:
-    actor = actor.strip()
-    if not actor or len(actor) > 100 or any(ch.isspace() for ch in actor):
+    actor = clean_name(actor, what="actor", limit=100)
+    if any(ch.isspace() for ch in actor):
         raise InvalidInput(
             f"actor {actor!r} is not usable; use one word of at most 100 characters, as in the "
             "approver lists (alice, slack:U024BE7LH)"

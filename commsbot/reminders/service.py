@@ -12,6 +12,7 @@ from datetime import timedelta
 from commsbot.domain.errors import ConcurrentChange, InvalidInput
 from commsbot.domain.model import clean_text
 from commsbot.domain.policy import Actor
+from commsbot.domain.text import clean_name
 from commsbot.reminders.events import (
     FollowupAdded,
     FollowupDone,
@@ -164,8 +165,8 @@ def add_followup(
         InvalidInput: a bad owner, due date or text. NotFound, NotAllowed.
     """
     deps.settings.policy().check_respond(actor, "add a follow-up")
-    owner = owner.strip()
-    if not owner or any(ch.isspace() for ch in owner) or len(owner) > 200:
+    owner = clean_name(owner, what="owner", limit=200)
+    if any(ch.isspace() for ch in owner):
         raise InvalidInput(f"owner {owner!r} is not a usable name; {_OWNER_HINT}")
     text = clean_text(text, what="follow-up text", limit=MAX_TEXT)
     now = deps.clock.now()

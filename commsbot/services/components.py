@@ -7,6 +7,7 @@ from datetime import datetime
 
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import Component, ComponentStatus
+from commsbot.domain.text import clean_name
 from commsbot.services.ports import UnitOfWork
 from commsbot.settings import Settings
 
@@ -48,16 +49,20 @@ def resolve(
     With a configured catalogue only its components exist; with none, a new name makes a new
     component (operational until an update says otherwise).
 
+    The result is keyed by the names as typed; they are compared after the text rules of
+    :func:`~commsbot.domain.text.clean_name` (NFC, so ``é`` typed either way is one name).
+
     Raises:
         InvalidInput: a name is not in the configured catalogue, or is not a usable name.
     """
-    wanted = [n.strip() for n in names]
-    if not wanted:
+    typed_names = list(names)
+    if not typed_names:
         return {}
     stored = {c.name.casefold(): c for c in uow.components.all()}
     configured = {c.name.casefold(): c.name for c in settings.components}
     result: dict[str, Component] = {}
-    for name in wanted:
+    for typed in typed_names:
+        name = clean_name(typed, what="component name", limit=MAX_NAME, forbidden="=")
         key = name.casefold()
         if configured and key not in configured:
             raise InvalidInput(
@@ -66,17 +71,12 @@ def resolve(
             )
         comp = stored.get(key)
         if comp is None:
-            if not name or len(name) > MAX_NAME or any(ch in name for ch in "=\n\r\t"):
-                raise InvalidInput(
-                    f"component name {name!r} is not usable; use 1–{MAX_NAME} characters "
-                    "without '=' or line breaks"
-                )
             comp = Component(
                 name=configured.get(key, name), position=len(stored) + 1, updated_at=now
             )
             uow.components.add(comp)
             stored[key] = comp
-        result[name] = comp
+        result[typed] = comp
     return result
 
 

@@ -7,6 +7,12 @@ Statuspage uses (and that Slack's ``/feed`` and other readers show as is)::
     <br><strong>Investigating</strong> - body</p>
 
 Times are shown in the page's time zone (UTC by default) with its abbreviation.
+
+Every text and attribute goes through :func:`~commsbot.domain.text.sanitize_inline` on its way
+out: what XML 1.0 forbids (most C0 controls, U+FFFE, U+FFFF, unpaired surrogates) and what it
+discourages (C1 controls, other noncharacters) never reaches a reader, even from rows stored
+before user text was checked on the way in. One bad character would make the whole feed
+unreadable, for every subscriber.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
+from commsbot.domain.text import sanitize_inline
 from commsbot.services.views import iso
 from commsbot.statuspage.data import PublicData, PublicIncident, last_update_label
 
@@ -53,8 +60,8 @@ def atom(data: PublicData) -> bytes:
     ET.register_namespace("", ATOM_NS)
 
     def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        node = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-        node.text = text
+        node = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", _clean(attrs))
+        node.text = None if text is None else sanitize_inline(text)
         return node
 
     host = _tag_host(data)
@@ -83,7 +90,7 @@ def rss(data: PublicData) -> bytes:
     channel = ET.SubElement(root, "channel")
 
     def el(parent: ET.Element, tag: str, text: str, **attrs: str) -> None:
-        ET.SubElement(parent, tag, attrs).text = text
+        ET.SubElement(parent, tag, _clean(attrs)).text = sanitize_inline(text)
 
     el(channel, "title", f"{data.page.name} - Incident History")
     el(channel, "link", data.base_url)
@@ -97,6 +104,10 @@ def rss(data: PublicData) -> bytes:
         el(node, "link", data.incident_url(item.id))
         el(node, "guid", data.incident_url(item.id), isPermaLink="true")
     return _serialise(root)
+
+
+def _clean(attrs: dict[str, str]) -> dict[str, str]:
+    return {key: sanitize_inline(value) for key, value in attrs.items()}
 
 
 def _serialise(root: ET.Element) -> bytes:

@@ -12,8 +12,10 @@ from datetime import datetime
 from functools import cache
 
 import jinja2
+import markupsafe
 
 from commsbot.domain.model import ComponentStatus, Impact
+from commsbot.domain.text import sanitize_inline
 from commsbot.statuspage.data import (
     HISTORY_DAYS,
     PublicData,
@@ -187,6 +189,14 @@ def _component_views(data: PublicData) -> list[ComponentView]:
     return result
 
 
+def _printable(value: object) -> object:
+    # HTML forbids control characters and noncharacters as much as XML does; rows stored
+    # before user text was checked on the way in may still hold some.
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(sanitize_inline(str(value)))
+    return sanitize_inline(value) if isinstance(value, str) else value
+
+
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -195,6 +205,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_printable,
     )
 
 

@@ -23,6 +23,7 @@ import jinja2
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.promise import NEXT_UPDATE
+from commsbot.domain.text import clean_text
 
 TEMPLATE_NAMES = {status: f"{status.value}.md.j2" for status in Status}
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
@@ -135,4 +136,6 @@ class TemplateRenderer:
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"template {name} cannot be rendered: {exc}") from exc
         # Tidy the spaces Jinja leaves around tags, but keep the author's paragraphs.
-        return "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+        tidy = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+        # A template in templates_dir is user text too (the built-in ones pass unchanged).
+        return clean_text(tidy, what=f"text of template {name}", limit=1_000_000)
