@@ -6,12 +6,15 @@ Heavy imports (SQLAlchemy, platform SDKs) happen inside the functions here, so t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from sqlalchemy.engine import Engine
 
     from commsbot.configure.check import PlatformCheck
     from commsbot.services.deps import Deps
@@ -59,10 +62,18 @@ class App:
 
     deps: Deps
     database_url: str
+    engine: Engine
 
     @property
     def settings(self) -> Settings:
         return self.deps.settings
+
+    @property
+    def database_setting(self) -> str:
+        """Where the database URL was set, for advice in messages."""
+        if os.environ.get("COMMSBOT_DATABASE_URL") or not self.settings.database_url:
+            return "COMMSBOT_DATABASE_URL"
+        return "database_url in the configuration file"
 
 
 def build(
@@ -81,12 +92,27 @@ def build(
 
     Raises:
         ConfigError: the configuration or the database URL is unusable.
+        DatabaseUnavailable: the database cannot be reached or opened (the message says why).
     """
-    from commsbot.domain.errors import ConcurrentChange
-    from commsbot.services.components import sync_catalogue
+    app = prepare(settings, config_path=config_path, clock=clock)
+    open_database(app, migrate=migrate)
+    return app
+
+
+def prepare(
+    settings: Settings | None = None,
+    *,
+    config_path: Path | None = None,
+    clock: Clock | None = None,
+) -> App:
+    """Wire commsbot without touching the database (``commsbot run`` starts before it is up).
+
+    Raises:
+        ConfigError: the configuration or the database URL is unusable.
+    """
     from commsbot.services.deps import Deps, SystemClock
     from commsbot.settings import ConfigError, load_settings
-    from commsbot.store.db import make_engine, upgrade
+    from commsbot.store.db import make_engine
     from commsbot.store.uow import unit_of_work_factory
     from commsbot.templates import TemplateRenderer
 
@@ -96,8 +122,6 @@ def build(
         engine = make_engine(url)
     except ValueError as exc:
         raise ConfigError(f"database_url: {exc}") from None
-    if migrate:
-        upgrade(engine)
     deps = Deps(
         uow=unit_of_work_factory(engine),
         reader=unit_of_work_factory(engine, read_only=True),
@@ -105,13 +129,37 @@ def build(
         renderer=TemplateRenderer(zone=settings.zone, folder=settings.templates_dir),
         clock=clock or SystemClock(),
     )
-    for attempt in range(2):  # replicas starting together may race to add the same component
-        try:
-            with deps.uow() as uow:
-                sync_catalogue(uow, settings, now=deps.clock.now())
-                uow.commit()
-            break
-        except ConcurrentChange:
-            if attempt:
-                raise
-    return App(deps=deps, database_url=url)
+    return App(deps=deps, database_url=url, engine=engine)
+
+
+def open_database(app: App, *, migrate: bool = True) -> None:
+    """Check that the database answers, apply migrations and sync the configured components.
+
+    Raises:
+        DatabaseUnavailable: it cannot be reached or opened; nothing was changed.
+    """
+    from commsbot.domain.errors import ConcurrentChange
+    from commsbot.services.components import sync_catalogue
+    from commsbot.store.db import upgrade
+    from commsbot.store.health import check_database, explain
+
+    where = app.database_setting
+    check_database(app.engine, app.database_url, where=where)
+    deps, settings = app.deps, app.settings
+    try:
+        if migrate:
+            upgrade(app.engine)  # one transaction: a failure leaves the schema as it was
+        for attempt in range(2):  # replicas starting together may race to add a component
+            try:
+                with deps.uow() as uow:
+                    sync_catalogue(uow, settings, now=deps.clock.now())
+                    uow.commit()
+                break
+            except ConcurrentChange:
+                if attempt:
+                    raise
+    except Exception as exc:  # it answered the check, then went away
+        found = explain(app.database_url, exc, where=where)
+        if found is None:
+            raise
+        raise found from None

@@ -395,11 +395,14 @@ def run() -> None:
     from commsbot.domain.errors import CommsbotError
     from commsbot.runtime import serve
     from commsbot.settings import ConfigError
+    from commsbot.store.health import DatabaseUnavailable
 
     try:
         serve(config_path=state["config"])
     except ConfigError as exc:
         fail(EXIT_CONFIG, "config_error", str(exc), False)
+    except DatabaseUnavailable as exc:  # SQLite only: a PostgreSQL that is down is waited for
+        fail(EXIT_CONFIG, exc.code, str(exc), False)
     except CommsbotError as exc:
         fail(EXIT_REFUSED, exc.code, str(exc), False)
 

@@ -61,10 +61,16 @@ def run_command(
     human: Callable[[R, App], str],
     to_json: Callable[[R], Any] | None = None,
 ) -> None:
-    """Build the app, run ``action``, print its result; turn refusals into clean exits."""
+    """Build the app, run ``action``, print its result; turn refusals into clean exits.
+
+    A database that cannot be used (down, refusing the login, a missing folder) exits 3 with
+    ``database_unavailable`` and one line saying what to fix, as a configuration problem does.
+    """
     from commsbot.domain.errors import CommsbotError
     from commsbot.settings import ConfigError
+    from commsbot.store.health import DatabaseUnavailable, explain
 
+    wired: App | None = None
     try:
         from commsbot.bootstrap import build
 
@@ -74,6 +80,14 @@ def run_command(
         fail(EXIT_CONFIG, "config_error", str(exc), as_json)
     except CommsbotError as exc:
         fail(EXIT_REFUSED, exc.code, str(exc), as_json)
+    except DatabaseUnavailable as exc:
+        fail(EXIT_CONFIG, exc.code, str(exc), as_json)
+    except Exception as exc:
+        # It answered at start and then went away (a restart, a lost connection).
+        found = explain(wired.database_url, exc, where=wired.database_setting) if wired else None
+        if found is None:
+            raise
+        fail(EXIT_CONFIG, found.code, str(found), as_json)
     if as_json:
         payload = to_json(result) if to_json else result.as_dict()  # type: ignore[attr-defined]
         typer.echo(json.dumps(payload, ensure_ascii=False))

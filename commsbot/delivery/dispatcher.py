@@ -38,6 +38,7 @@ from commsbot.delivery.registry import Rate
 from commsbot.delivery.timing import Sleep, TokenBucket, backoff_delay
 from commsbot.services.deps import Deps
 from commsbot.services.ports import Clock, DeliveryFailed, Destination, Notifier, Receipt
+from commsbot.store.health import OutageLog
 
 log = logging.getLogger("commsbot.delivery")
 
@@ -139,6 +140,7 @@ class Dispatcher:
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self._deps = deps
+        self._outage = OutageLog(log, what="the outbox", url=deps.settings.db_url)
         self._clock = clock or deps.clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -234,10 +236,13 @@ class Dispatcher:
                         next_orphan_check = now + timedelta(seconds=ORPHAN_CHECK_SECONDS)
                         await self._check_orphans(now)
                     wake_at = await self._dispatch_due(now)
-                except Exception:
+                except Exception as exc:
                     # The database may be restarting; the outbox keeps everything until then.
-                    log.exception("reading the outbox failed; trying again shortly")
+                    if not self._outage.failed(exc):
+                        log.exception("reading the outbox failed; trying again shortly")
                     wake_at = None
+                else:
+                    self._outage.ok()
                 timeout = self._poll
                 if wake_at is not None:
                     # From the time now, not at the top of the loop: the work above took some.

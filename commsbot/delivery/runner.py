@@ -93,12 +93,6 @@ async def run_dispatcher(dispatcher: Dispatcher, stop: asyncio.Event) -> None:
                     log.exception("closing %r failed", getattr(target, "name", target))
 
 
-def start_delivery(deps: Deps, *, stop: asyncio.Event, out: TextIO) -> asyncio.Task[None]:
-    """Build the dispatcher now (configuration errors surface here) and start it."""
-    dispatcher = build_dispatcher(deps, out=out)
-    return asyncio.create_task(run_dispatcher(dispatcher, stop), name="commsbot-delivery")
-
-
 def wake_dispatcher() -> None:
     """Make this process's dispatcher look at the outbox now (call after an approval made in
     this process, e.g. from Slack or the HTTP API, to skip the poll interval)."""

@@ -15,6 +15,7 @@ from commsbot.http.context import HttpContext, context
 from commsbot.http.metrics import Metrics
 from commsbot.http.public import is_public
 from commsbot.store.db import head_revision, read_only_engine
+from commsbot.store.health import explain
 
 router = APIRouter(tags=["operations"])
 _REVISIONS = "SELECT version_num FROM alembic_version"
@@ -40,7 +41,10 @@ def _readiness(ctx: HttpContext, heads: str) -> dict[str, str]:
             "ok" if current == heads else f"database at {current}, this version needs {heads}"
         )
     except Exception as exc:  # whatever the driver raises, the answer is "not ready"
-        checks["database"] = f"unreachable: {type(exc).__name__}"
+        url = ctx.engine.url.render_as_string(hide_password=False)
+        problem = explain(url, exc)
+        reason = problem.reason if problem else type(exc).__name__
+        checks["database"] = f"unreachable: {reason}"
     checks["statuspage"] = "ok" if ctx.pages.current is not None else "not rendered yet"
     return checks
 

@@ -43,6 +43,7 @@ def build_context(wired: App) -> HttpContext:
     pages = PublicPages(
         load=lambda: load_public_data(deps),
         marker=sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date()),
+        database_url=wired.database_url,
     )
     return HttpContext(
         deps=deps,
@@ -84,6 +85,17 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+async def _watch_pages(ctx: HttpContext, stop: asyncio.Event, ready: asyncio.Event | None) -> None:
+    if ready is not None:
+        waiting = {asyncio.ensure_future(ready.wait()), asyncio.ensure_future(stop.wait())}
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiting:
+                waiter.cancel()
+    await ctx.pages.watch(stop)  # its first round renders: nothing is rendered yet
+
+
 async def serve_http(
     wired: App,
     stop: asyncio.Event,
@@ -92,6 +104,7 @@ async def serve_http(
     mounts: Mapping[str, ASGIApp] | None = None,
     context: HttpContext | None = None,
     started: asyncio.Future[int] | None = None,
+    database_ready: asyncio.Event | None = None,
 ) -> None:
     """Serve until ``stop`` is set.
 
@@ -99,6 +112,10 @@ async def serve_http(
         extra_routers / mounts: passed to :func:`~commsbot.http.app.create_app`.
         context: made with :func:`build_context` when None.
         started: set to the port listened on once requests are accepted (tests use port 0).
+        database_ready: set once the database is open and migrated. Until then requests are
+            served already (``/healthz``; ``/readyz`` says what is missing; the public pages
+            answer 503), and the status page is rendered only after it is set. None: the
+            database is ready, and the page is rendered before the first request.
 
     Raises:
         ConfigError: the address is taken or unusable.
@@ -107,7 +124,8 @@ async def serve_http(
     ctx = context or build_context(wired)
     sock = bind(config.host, config.port)
     port = int(sock.getsockname()[1])
-    await asyncio.to_thread(ctx.pages.refresh)
+    if database_ready is None:
+        await asyncio.to_thread(ctx.pages.refresh)
     app = create_app(context=ctx, extra_routers=extra_routers, mounts=mounts)
     server = _EmbeddedServer(
         uvicorn.Config(
@@ -119,7 +137,7 @@ async def serve_http(
             timeout_graceful_shutdown=5,
         )
     )
-    watcher = asyncio.create_task(ctx.pages.watch(stop))
+    watcher = asyncio.create_task(_watch_pages(ctx, stop, database_ready))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     log.info("status page and API on http://%s:%d", config.host, port)
     try:

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 from commsbot.reminders.firing import DEFAULT_BATCH, Fired, Tick, fire_and_look_ahead
 from commsbot.reminders.ports import Enqueue
 from commsbot.services.deps import Deps
+from commsbot.store.health import OutageLog
 
 log = logging.getLogger("commsbot.reminders")
 
@@ -68,6 +69,7 @@ class ReminderScheduler:
         self._poll = poll_seconds or deps.settings.reminders.poll_seconds
         self._batch = batch
         self._lock = asyncio.Lock()
+        self._outage = OutageLog(log, what="reminders", url=deps.settings.db_url)
         self._scheduler: Any = None
         self.ticks = 0
 
@@ -114,9 +116,11 @@ class ReminderScheduler:
             self.ticks += 1
             try:
                 result = await asyncio.to_thread(self._work)
-            except Exception:
-                log.exception("reminder tick failed; trying again in %s s", self._poll)
+            except Exception as exc:
+                if not self._outage.failed(exc):
+                    log.exception("reminder tick failed; trying again in %s s", self._poll)
                 return []
+            self._outage.ok()
         if result.fired:
             log.info("fired %d reminder(s)", len(result.fired))
             if self._on_fired is not None:

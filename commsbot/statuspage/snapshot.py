@@ -22,6 +22,7 @@ from typing import Any
 
 from commsbot.statuspage import feeds, html, v2
 from commsbot.statuspage.data import PublicData
+from commsbot.store.health import OutageLog
 
 log = logging.getLogger("commsbot.statuspage")
 
@@ -132,6 +133,8 @@ class PublicPages:
         marker: a cheap value that changes whenever the public data may have (one small
             query); None re-renders on every poll.
         poll_seconds: how often :meth:`watch` asks ``marker``.
+        database_url: the database ``load`` reads, to say once (not every poll) that it is
+            unusable, and why.
 
     Example:
         >>> pages = PublicPages(load=lambda: load_public_data(deps), marker=marker)
@@ -145,9 +148,15 @@ class PublicPages:
         load: Callable[[], PublicData],
         marker: Callable[[], Hashable] | None = None,
         poll_seconds: float = 1.0,
+        database_url: str | None = None,
     ) -> None:
         self._load = load
         self._marker = marker
+        self._outage = (
+            None
+            if database_url is None
+            else OutageLog(log, what="the status page", url=database_url)
+        )
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._seen: Hashable = object()
@@ -183,7 +192,13 @@ class PublicPages:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.refresh_if_changed)
-            except Exception:  # the page must stay up when the database is not
-                log.warning("status page refresh failed; serving the last snapshot", exc_info=True)
+            except Exception as exc:  # the page must stay up when the database is not
+                if self._outage is None or not self._outage.failed(exc):
+                    log.warning(
+                        "status page refresh failed; serving the last snapshot", exc_info=True
+                    )
+            else:
+                if self._outage is not None:
+                    self._outage.ok()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from commsbot.store.health import in_memory, shown_url
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -23,6 +25,9 @@ _READ_ONLY = "commsbot_read_only"
 _SUPPORTED = (
     "use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE (psycopg 3: postgresql+psycopg)"
 )
+#: How long connecting to PostgreSQL may take before it counts as unreachable, in seconds
+#: (without it, a host that drops packets holds every command for minutes).
+POSTGRES_CONNECT_TIMEOUT = 10
 
 
 def default_database_url() -> str:
@@ -46,6 +51,11 @@ def normalize_url(url: str) -> URL:
     if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and driver in ("", "pysqlite"):
+        if in_memory(parsed):
+            raise ValueError(
+                f"{shown_url(url)} is an in-memory SQLite database: what is written would be "
+                "lost when the command ends; use a file (sqlite:///commsbot.db) or PostgreSQL"
+            )
         return parsed
     raise ValueError(f"database {parsed.drivername!r} is not supported; {_SUPPORTED}")
 
@@ -74,7 +84,10 @@ def make_engine(url: str) -> Engine:
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    connect_args = (
+        {} if "connect_timeout" in parsed.query else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+    )
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -16,7 +16,7 @@ from commsbot.http.server import serve_http
 @contextlib.contextmanager
 def live_server(ctx: HttpContext, database_url: str) -> Iterator[str]:
     """Serve ``ctx`` on 127.0.0.1 (port 0: any free one); yields the base URL."""
-    wired = App(deps=ctx.deps, database_url=database_url)
+    wired = App(deps=ctx.deps, database_url=database_url, engine=ctx.engine)
     ports: queue.Queue[int | BaseException] = queue.Queue()
     holder: dict[str, object] = {}
 
