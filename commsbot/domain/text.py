@@ -126,6 +126,16 @@ def forbidden_reason(ch: str) -> str | None:
     return None
 
 
+def find_forbidden(text: str) -> tuple[int, str] | None:
+    """(0-based index, :func:`forbidden_reason`) of the first character refused in ``text``,
+    CR aside (a line ending); None when there is none."""
+    found = _FORBIDDEN.search(text)
+    if found is None:
+        return None
+    reason = forbidden_reason(found.group())
+    return None if reason is None else (found.start(), reason)
+
+
 def is_invisible(ch: str) -> bool:
     """Whether ``ch`` shows nothing on its own (whitespace, zero-width, format, fillers)."""
     return ch.isspace() or ch in _BLANK_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES
@@ -165,17 +175,15 @@ def clean_text(text: str, *, what: str, limit: int) -> str:
         >>> clean_text("  API down\\r\\n", what="incident title", limit=200)
         'API down'
     """
-    found = _FORBIDDEN.search(text)
+    found = find_forbidden(text)
     if found is not None:
-        index = found.start()
-        reason = forbidden_reason(text[index])
-        if reason is not None:  # always: the pattern and the function list the same characters
-            fix = (
-                "remove it"
-                if "(" in reason
-                else "remove control characters (line breaks and tabs are fine)"
-            )
-            raise InvalidInput(f"the {what} contains {reason} at position {index + 1}; {fix}")
+        index, reason = found
+        fix = (
+            "remove it"
+            if "(" in reason
+            else "remove control characters (line breaks and tabs are fine)"
+        )
+        raise InvalidInput(f"the {what} contains {reason} at position {index + 1}; {fix}")
     cleaned = _normalise(text)
     if not cleaned:
         raise InvalidInput(f"the {what} is empty; {_hint(what)}")

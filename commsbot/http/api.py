@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import MAX_BODY, MAX_REASON, MAX_TITLE, ComponentStatus, Severity
+from commsbot.domain.text import find_forbidden
 from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
@@ -35,9 +36,12 @@ async def refresh_page(ctx: HttpContext) -> None:
 
 
 def _printable(value: str) -> str:
-    # Lone surrogates cannot be stored (UTF-8), NUL neither (PostgreSQL): refuse them here.
-    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("contains a NUL character or an unpaired surrogate; remove it")
+    # The same characters the use cases refuse (commsbot/domain/text.py), refused here already
+    # so that the refusal names the field; the use cases check the rest (empty, invisible).
+    found = find_forbidden(value)
+    if found is not None:
+        index, reason = found
+        raise ValueError(f"contains {reason} at position {index + 1}; remove it")
     return value
 
 
