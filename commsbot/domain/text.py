@@ -97,12 +97,36 @@ _C1_NAMES = (
     "PRIVACY MESSAGE",
     "APPLICATION PROGRAM COMMAND",
 )
-#: Every character :func:`forbidden_reason` names, but CR (a line ending, normalised instead).
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
-    + "]"
+#: Every character :func:`forbidden_reason` names, but CR (a line ending, normalised instead):
+#: those of the first plane, and the noncharacters of the 16 others. Two patterns, because a
+#: character class holding astral characters makes every search about ten times slower, and
+#: the status page runs one on every piece of text it renders.
+_FORBIDDEN_BMP = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
 )
+_FORBIDDEN_ASTRAL = re.compile(
+    "[" + "".join(chr(p << 16 | 0xFFFE) + chr(p << 16 | 0xFFFF) for p in range(1, 17)) + "]"
+)
+
+
+def _has_astral(text: str) -> bool:
+    return not text.isascii() and max(text) > "\uffff"
+
+
+def _first_forbidden(text: str) -> re.Match[str] | None:
+    found = _FORBIDDEN_BMP.search(text)
+    if _has_astral(text):
+        astral = _FORBIDDEN_ASTRAL.search(text)
+        if astral is not None and (found is None or astral.start() < found.start()):
+            return astral
+    return found
+
+
+def _drop_forbidden(text: str) -> str:
+    kept = _FORBIDDEN_BMP.sub("", text)
+    return _FORBIDDEN_ASTRAL.sub("", kept) if _has_astral(kept) else kept
+
+
 #: Letters that render as nothing at all (fillers), beside the format characters (Cf).
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Mn", "Me", "Zs", "Zl", "Zp"})
@@ -129,7 +153,7 @@ def forbidden_reason(ch: str) -> str | None:
 def find_forbidden(text: str) -> tuple[int, str] | None:
     """(0-based index, :func:`forbidden_reason`) of the first character refused in ``text``,
     CR aside (a line ending); None when there is none."""
-    found = _FORBIDDEN.search(text)
+    found = _first_forbidden(text)
     if found is None:
         return None
     reason = forbidden_reason(found.group())
@@ -225,7 +249,7 @@ def sanitize_text(text: str, *, limit: int | None = None) -> str:
     (rows written before these rules). The result may be empty. With ``limit``, longer text is
     cut and ends with ``…``.
     """
-    cleaned = _normalise(_FORBIDDEN.sub("", text))
+    cleaned = _normalise(_drop_forbidden(text))
     if limit is not None and len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     return cleaned
@@ -235,7 +259,7 @@ def sanitize_inline(text: str) -> str:
     """``text`` without the characters :func:`clean_text` refuses (CR aside), and otherwise
     unchanged: for pieces of a larger document being written out (feeds, HTML), where spaces
     and line endings belong to the author and only validity matters."""
-    return _FORBIDDEN.sub("", text)
+    return _drop_forbidden(text)
 
 
 def _normalise(text: str) -> str:
