@@ -21,13 +21,16 @@ EXIT_CONFIG = 3
 
 SCOPES = ("bot", "applications.commands")
 
-#: What the bot does with each permission; the README explains the same.
+#: What the bot does with each permission; the README explains the same. No Manage Messages:
+#: crossposting the bot's *own* messages needs only Send Messages (Discord asks Manage Messages
+#: only to crosspost other people's), and Manage Messages would let the bot delete anyone's
+#: messages in the server.
 PERMISSIONS = {
     "view_channel": "see the announcement and approvals channels",
-    "send_messages": "post updates, approval requests and reminders",
+    "send_messages": "post updates, approval requests and reminders; publish (crosspost) "
+    "its own posts in announcement channels",
     "embed_links": "post updates as embeds (status colour, components, link)",
     "read_message_history": "find its earlier post to mark a correction or a decision",
-    "manage_messages": "publish (crosspost) its posts in announcement channels",
 }
 
 discord_app = typer.Typer(help="Discord setup.", no_args_is_help=True)

@@ -168,7 +168,8 @@ class DiscordDestination:
         if isinstance(exc, discord.Forbidden):
             return (
                 "posted; not published to following servers: Discord refused (403); check the "
-                "bot's Send Messages and Manage Messages permissions in this announcement channel"
+                "bot's View Channel and Send Messages permissions in this announcement channel "
+                "(publishing its own posts needs no more)"
             )
         log.warning("discord channel %s: publishing failed: %s", self.channel_id, exc)
         return (

@@ -82,6 +82,25 @@ def test_posts_are_published_only_in_announcement_channels() -> None:
     run(scenario)
 
 
+def test_a_refused_publish_points_at_send_messages_not_manage_messages() -> None:
+    async def scenario() -> None:
+        async with fake_discord() as fake:
+            fake.fail(
+                "POST",
+                r".*/crosspost",
+                status=403,
+                body={"message": "Missing Permissions", "code": 50013},
+            )
+            receipt = await destination(fake, ANNOUNCEMENT_CHANNEL).deliver(outbound())
+            assert receipt.note is not None
+            assert "not published" in receipt.note
+            assert "Send Messages" in receipt.note
+            assert "Manage Messages" not in receipt.note  # the bot never asks for it
+            assert len(fake.posts()) == 1
+
+    run(scenario)
+
+
 def test_a_retry_after_a_dropped_connection_sends_the_same_nonce_and_posts_once() -> None:
     async def scenario() -> None:
         async with fake_discord() as fake:

@@ -39,11 +39,26 @@ def test_invite_url_asks_for_exactly_the_scopes_and_permissions_the_bot_uses(
         send_messages=True,
         embed_links=True,
         read_message_history=True,
-        manage_messages=True,
     )
+    # Exactly these four bits: View Channel, Send Messages, Embed Links, Read Message History.
+    # Crossposting the bot's own messages needs only Send Messages; Manage Messages would let
+    # it delete anyone's messages in the server.
+    assert granted.value == 84992 == (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)
+    assert not granted.manage_messages
     assert not granted.administrator
     assert not granted.mention_everyone
     assert shown["permissions"] == granted.value
+    assert shown["permission_names"] == [
+        "view_channel",
+        "send_messages",
+        "embed_links",
+        "read_message_history",
+    ]
+    code, out, _ = invoke("--application-id", APP)
+    assert code == 0
+    assert "permissions=84992" in out.splitlines()[0]
+    assert "Permissions (84992)" in out
+    assert "Manage" not in out
 
 
 def test_invite_url_reads_the_environment_and_refuses_what_is_not_an_id(
