@@ -36,7 +36,7 @@ def render_notice(notice: Notice) -> str:
     """One internal notice as the console shows it."""
     who = f"  (for {', '.join(notice.audience)})" if notice.audience else ""
     lines = [f"NOTICE {notice.kind}  {notice.incident_ref}{who}"]
-    lines += [f"  {line}" for line in neutralize(notice.text).splitlines()]
+    lines += [f"  {line}" for line in neutralize(notice.full_text()).splitlines()]
     return "\n".join(lines)
 
 

@@ -263,7 +263,8 @@ def decided_embed(
     when = timestamp(at)
     embed.add_field(name=clip(verdict, MAX_FIELD_NAME), value=f"{who} · {when}" if who else when)
     if note:
-        embed.add_field(name="Note", value=clip(note, MAX_FIELD_VALUE), inline=False)
+        # A reason someone typed: harmless in an embed, neutralised all the same.
+        embed.add_field(name="Note", value=clip(quiet(note), MAX_FIELD_VALUE), inline=False)
     overflow = len(embed) - MAX_EMBED_TOTAL
     if overflow > 0 and embed.description:
         embed.description = clip(embed.description, len(embed.description) - overflow)

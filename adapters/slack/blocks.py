@@ -1,18 +1,21 @@
 """Small Block Kit builders that respect Slack's limits and escape every piece of user text.
 
 Slack's mrkdwn needs only ``&``, ``<`` and ``>`` escaped (the broadcast engine's
-:func:`~commsbot.delivery.render.escape_slack`); escaping ``<`` is also what neutralises
-``<!here>``, ``<!channel>``, ``<@U…>`` and ``<http://…|links>`` typed by a user. Everything a
-person typed goes through :func:`escape`; only mentions and links that commsbot builds itself
-(:func:`mention`, :func:`link`) are left as markup. The broadcast engine's renderers produce
-text; Block Kit (sections, fields, buttons) is built here.
+:func:`~commsbot.delivery.render.escape_slack`), and escaping ``<`` already defuses
+``<!here>``, ``<!channel>`` and ``<@U…>``. Everything a person typed goes through
+:func:`escape`, which first applies the rule every surface shares
+(:func:`~commsbot.delivery.render.neutralize`): ``@everyone``/``@here`` and ``<!channel>``-style
+mentions broken with a zero-width space, masked links shown as ``text (url)``. So Slack shows
+typed text exactly as Discord, the status page and email do. Only mentions and links that
+commsbot builds itself (:func:`mention`, :func:`link`) are left as markup. The broadcast
+engine's renderers produce text; Block Kit (sections, fields, buttons) is built here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from commsbot.delivery.render import LIMITS, escape_slack
+from commsbot.delivery.render import LIMITS, escape_slack, neutralize
 
 Block = dict[str, Any]
 
@@ -35,8 +38,9 @@ MAX_FALLBACK_TEXT = 300
 
 
 def escape(text: str) -> str:
-    """Escape user text for mrkdwn: ``&`` → ``&amp;``, ``<`` → ``&lt;``, ``>`` → ``&gt;``."""
-    return escape_slack(text)
+    """User text for mrkdwn: neutralised as on every surface, then ``&`` → ``&amp;``,
+    ``<`` → ``&lt;``, ``>`` → ``&gt;``."""
+    return escape_slack(neutralize(text))
 
 
 def truncate(text: str, limit: int, *, ellipsis: str = "…") -> str:

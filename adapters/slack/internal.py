@@ -9,7 +9,6 @@ retry, or a decision made anywhere (CLI, API, another message), finds it again t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,8 +44,6 @@ REMINDER_CONTROLS = "reminder:"
 SETTLED = "commsbot:settled"
 SNOOZE_MINUTES = (15, 30, 60, 240)
 
-_ACTOR_ID = re.compile(r"\bslack(-group)?:([A-Z0-9]{2,})\b")
-
 
 def draft_value(draft_id: str, version: int) -> str:
     return f"{draft_id}:{version}"
@@ -79,17 +76,11 @@ def audience_mentions(audience: Iterable[str]) -> str:
     return " ".join(mention(a) for a in audience if a.startswith(("slack:", "slack-group:")))
 
 
-def with_mentions(escaped: str) -> str:
-    """Turn the ``slack:U…`` actor ids in escaped text into mentions Slack shows as names."""
-
-    def swap(match: re.Match[str]) -> str:
-        return f"<!subteam^{match.group(2)}>" if match.group(1) else f"<@{match.group(2)}>"
-
-    return _ACTOR_ID.sub(swap, escaped)
-
-
 def _body(text: str) -> str:
-    return with_mentions(escaped_truncated(text, MAX_MESSAGE_TEXT - 600))
+    # Escaped and neutralised, never scanned for actor ids: whatever someone typed in a title,
+    # a draft or a reason (``slack:U…``, ``<@U…>``, ``<!channel>``) shows as text. Only the
+    # notice's ``audience`` becomes mentions.
+    return escaped_truncated(text, MAX_MESSAGE_TEXT - 600)
 
 
 def approval_request(notice: Notice, *, command: str = "/incident") -> Message:

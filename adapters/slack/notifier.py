@@ -105,7 +105,7 @@ class SlackNotifier:
     async def _decided(self, notice: Notice) -> str:
         assert notice.draft_id is not None
         requests = await self._draft_messages(notice.draft_id)
-        note = f":ballot_box_with_check: {internal.with_mentions(_escaped(notice.text))}"
+        note = f":ballot_box_with_check: {_escaped(notice.text)}"
         for message in requests:
             if _has_controls(message):
                 await self._settle(message, note)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from adapters.slack.blocks import (
     shorten,
 )
 from adapters.slack.cards import COMPONENT_EMOJI, Message, status_label, when
-from adapters.slack.internal import status_line, with_mentions
+from adapters.slack.internal import status_line
 from commsbot.domain.model import Draft
 from commsbot.services.views import (
     Declared,
@@ -36,9 +37,21 @@ def plain_message(text: str) -> Message:
     return Message(text=shorten(text, MAX_FALLBACK_TEXT), blocks=fit(sections(text)))
 
 
+#: Actor ids in a refusal ("slack:U0SAM may not approve …; approvers are slack-group:S0…").
+_ACTOR_ID = re.compile(r"\bslack(-group)?:([A-Z0-9]{2,})\b")
+
+
 def refusal_text(error: Exception) -> str:
-    """A refusal from the core as mrkdwn: escaped, with actor ids shown as names."""
-    return with_mentions(escape(str(error)))
+    """A refusal from the core as mrkdwn: escaped, with actor ids shown as names.
+
+    Only for answers to the one person who asked (response URL, ephemeral or their DM), which
+    notify nobody else; never for messages in a channel, where a name would be a ping.
+    """
+
+    def name(match: re.Match[str]) -> str:
+        return f"<!subteam^{match.group(2)}>" if match.group(1) else f"<@{match.group(2)}>"
+
+    return _ACTOR_ID.sub(name, escape(str(error)))
 
 
 def refusal(error: Exception) -> Message:

@@ -54,6 +54,7 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
             "draft_version": notice.draft_version,
             "reminder_id": notice.reminder_id,
             "audience": list(notice.audience),
+            "hint": notice.hint,
         },
     }
 

@@ -120,12 +120,18 @@ def enqueue_notice(uow: UnitOfWork, notice: Notice, *, now: datetime | None = No
     return notice_id
 
 
-def _audience(deps: Deps, incident: Incident, last_editor: str) -> tuple[str, ...]:
-    # Four eyes: whoever made the last change cannot approve it, so it is not asked to.
+def _audience(deps: Deps, incident: Incident, draft: Draft, actor: str) -> tuple[str, ...]:
+    """Who an approval request pings: the approvers, never the person who just wrote it.
+
+    The actor is left out even when they are an approver (with self-approval allowed, say):
+    they know what they wrote. Under four eyes so is the draft's last editor, who cannot
+    approve this version.
+    """
     policy = deps.settings.policy()
     people = set(policy.approvers_for(incident.severity))
+    people.discard(actor)
     if not policy.allow_self_approval:
-        people.discard(last_editor)
+        people.discard(draft.last_editor)
     return tuple(sorted(people))
 
 
@@ -148,18 +154,19 @@ def on_draft_proposed(
         else "an approver"
     )
     promise = (
-        f"It promises the next update by {deps.renderer.show_time(draft.next_update_by)}.\n\n"
+        f"\n\nIt promises the next update by {deps.renderer.show_time(draft.next_update_by)}."
         if draft.next_update_by is not None and draft.corrects is None
         else ""
     )
     text = (
         f"{actor} {what} for {incident.ref} “{incident.title}” ({incident.severity.value}, "
-        f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}\n\n"
-        f"{promise}"
+        f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}{promise}"
+    )
+    # Chat surfaces offer Approve / Edit / Reject and their slash command instead.
+    hint = (
         f"To publish it, {other} approves version {draft.version}: "
-        f"commsbot update approve {draft.id} --version {draft.version} --as <you> "
-        "(or Approve in chat); to stop it: commsbot update reject "
-        f"{draft.id} --reason TEXT --as <you>."
+        f"commsbot update approve {draft.id} --version {draft.version} --as <you>; "
+        f"to stop it: commsbot update reject {draft.id} --reason TEXT --as <you>."
     )
     enqueue_notice(
         uow,
@@ -168,9 +175,10 @@ def on_draft_proposed(
             incident_id=incident.id,
             incident_ref=incident.ref,
             text=text,
+            hint=hint,
             draft_id=draft.id,
             draft_version=draft.version,
-            audience=_audience(deps, incident, draft.last_editor),
+            audience=_audience(deps, incident, draft, actor),
         ),
         now=deps.clock.now(),
     )

@@ -190,8 +190,11 @@ def render_short(item: Outbound, *, limit: int = LIMITS["short"]) -> str:
 
 
 def notice_plain(notice: Notice, *, limit: int | None = None) -> str:
-    """An internal notice as plain text (its text is ours, but quotes drafts: neutralised)."""
-    text = f"[{notice.kind}] {notice.incident_ref}: {neutralize(notice.text)}"
+    """An internal notice as plain text, with its command-line hint (it has no buttons).
+
+    The text is ours but quotes drafts and titles: neutralised.
+    """
+    text = f"[{notice.kind}] {notice.incident_ref}: {neutralize(notice.full_text())}"
     return text if limit is None else truncate(text, limit)
 
 

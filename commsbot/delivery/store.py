@@ -539,6 +539,7 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
         "draft_version": notice.draft_version,
         "reminder_id": notice.reminder_id,
         "audience": list(notice.audience),
+        "hint": notice.hint,
     }
 
 
@@ -552,4 +553,5 @@ def notice_from_payload(kind: str, incident_id: str, payload: Mapping[str, Any])
         draft_version=payload.get("draft_version"),
         reminder_id=payload.get("reminder_id"),
         audience=tuple(payload.get("audience", ())),
+        hint=payload.get("hint"),
     )

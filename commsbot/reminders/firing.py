@@ -18,7 +18,7 @@ from commsbot.domain.lifecycle import Status, Trigger
 from commsbot.domain.model import Draft, DraftState, Incident, Update
 from commsbot.reminders.events import ReminderFired
 from commsbot.reminders.model import BOT_ACTOR, Reminder, ReminderKind, ReminderState
-from commsbot.reminders.notices import reminder_notice, reminder_text
+from commsbot.reminders.notices import reminder_hint, reminder_notice, reminder_text
 from commsbot.reminders.plan import close
 from commsbot.reminders.ports import Enqueue
 from commsbot.services.deps import Deps
@@ -187,7 +187,10 @@ def _fire_one(
         pending=ctx.pending if about_updates else (),
         draft=draft,
     )
-    notice = reminder_notice(after, incident=incident, text=text, draft=draft)
+    hint = reminder_hint(
+        reminder, incident=incident, pending=ctx.pending if about_updates else (), draft=draft
+    )
+    notice = reminder_notice(after, incident=incident, text=text, hint=hint, draft=draft)
     if enqueue is not None:
         enqueue(uow, notice)
     record(

@@ -37,10 +37,7 @@ def _waiting(pending: Sequence[Draft]) -> str:
     if not pending:
         return ""
     d = pending[0]
-    return (
-        f" Draft {d.id} (v{d.version}, by {d.author}) is waiting for approval: "
-        f"commsbot update approve {d.id} --version {d.version} --as <approver>."
-    )
+    return f" Draft {d.id} (v{d.version}, by {d.author}) is waiting for approval."
 
 
 def reminder_text(
@@ -53,7 +50,8 @@ def reminder_text(
     pending: Sequence[Draft] = (),
     draft: Draft | None = None,
 ) -> str:
-    """The notice text of ``reminder`` firing at ``now``."""
+    """The notice text of ``reminder`` firing at ``now``: what is due, not how to type it
+    (that is :func:`reminder_hint`)."""
     ref = incident.ref
     head = f"{ref} ({incident.severity.value}, {incident.status.value}) {incident.title}:"
     promised = reminder.deadline_at or reminder.due_at
@@ -65,7 +63,7 @@ def reminder_text(
         if last_update is not None:
             at = format_time(last_update.published_at, zone)
             since = f"; the last was update #{last_update.seq} at {at}"
-        action = _waiting(pending) or (f" Draft it now: commsbot update propose {ref} --as <you>.")
+        action = _waiting(pending) or " Draft it now."
         return (
             f"{head} the public update promised by {format_time(promised, zone)} {when}"
             f"{since}.{action}"
@@ -79,9 +77,8 @@ def reminder_text(
         )
         return (
             f"{head} draft {draft.id} (v{draft.version}, {what}, by {draft.author}) has waited "
-            f"{span(now - draft.created_at)} for approval by {who}. Read it, then: commsbot "
-            f"update approve {draft.id} --version {draft.version} --as <approver>, or reject it "
-            "with a reason."
+            f"{span(now - draft.created_at)} for approval by {who}. Read it, then approve or "
+            "reject it with a reason."
         )
     if kind is ReminderKind.RCA_DUE or kind is ReminderKind.RCA_OVERDUE:
         resolved = incident.resolved_at
@@ -94,7 +91,7 @@ def reminder_text(
             state = f"is overdue since {moment(promised, zone)}{after}"
         return (
             f"{head} the root-cause analysis we promised {state}. Publish it as the final "
-            f"update: commsbot update propose {ref} --postmortem --as <you>."
+            "update (a postmortem)."
         )
     owner = ", ".join(reminder.audience) or "the team"
     overdue = (
@@ -103,13 +100,44 @@ def reminder_text(
         else ""
     )
     return (
-        f"{head} follow-up for {owner}, due {format_date(promised, zone)}{overdue}: "
-        f"{reminder.text} — when it is done: commsbot followup done {reminder.id}."
+        f"{head} follow-up for {owner}, due {format_date(promised, zone)}{overdue}: {reminder.text}"
     )
 
 
+def reminder_hint(
+    reminder: Reminder,
+    *,
+    incident: Incident,
+    pending: Sequence[Draft] = (),
+    draft: Draft | None = None,
+) -> str:
+    """How to act on ``reminder`` from the command line, for surfaces without its buttons."""
+    ref = incident.ref
+    kind = reminder.kind
+    if kind is ReminderKind.UPDATE_DUE or kind is ReminderKind.UPDATE_OVERDUE:
+        if pending:
+            d = pending[0]
+            return (
+                f"Approve it: commsbot update approve {d.id} --version {d.version} --as <approver>."
+            )
+        return f"Draft it: commsbot update propose {ref} --as <you>."
+    if kind is ReminderKind.APPROVAL_WAITING and draft is not None:
+        return (
+            f"commsbot update approve {draft.id} --version {draft.version} --as <approver>, or "
+            f"commsbot update reject {draft.id} --reason TEXT --as <approver>."
+        )
+    if kind is ReminderKind.RCA_DUE or kind is ReminderKind.RCA_OVERDUE:
+        return f"commsbot update propose {ref} --postmortem --as <you>."
+    return f"When it is done: commsbot followup done {reminder.id}."
+
+
 def reminder_notice(
-    reminder: Reminder, *, incident: Incident, text: str, draft: Draft | None = None
+    reminder: Reminder,
+    *,
+    incident: Incident,
+    text: str,
+    hint: str | None = None,
+    draft: Draft | None = None,
 ) -> Notice:
     """The outbox notice for a fired reminder.
 
@@ -121,6 +149,7 @@ def reminder_notice(
         incident_id=incident.id,
         incident_ref=incident.ref,
         text=text,
+        hint=hint,
         draft_id=draft.id if draft else None,
         draft_version=draft.version if draft else None,
         reminder_id=reminder.id,

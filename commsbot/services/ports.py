@@ -228,10 +228,16 @@ class Notice:
 
     Attributes:
         kind: ``approval_requested``, ``draft_decided``, ``delivery_dead``, ``reminder``, …
-        text: plain text, complete on its own.
+        text: plain text, complete on its own: what happened, never how to type a command.
+            It quotes what people typed (titles, drafts, reasons): surfaces render it
+            neutralised, and never turn anything in it into a mention.
+        hint: how to act on it from the command line (``commsbot update approve …``), for
+            surfaces without buttons (the console, email, webhooks); chat surfaces, whose
+            messages carry the buttons and slash commands for it, leave it out.
         draft_id / draft_version: set for approval requests (surfaces add Approve/Edit/Reject).
         reminder_id: set for reminders (surfaces add Snooze/Cancel).
-        audience: actor ids or groups to mention (as in the approver lists).
+        audience: actor ids or groups to mention (as in the approver lists): the only people
+            a surface may ping for this notice.
         key: the delivery's idempotency key (≤ 25 characters, the same on every attempt to
             this notifier), set by the dispatcher; usable as a Discord nonce.
         maybe_sent: as for ``Outbound``: an earlier attempt may have been applied.
@@ -254,6 +260,11 @@ class Notice:
     maybe_sent: bool = False
     at: datetime | None = None
     request_message_id: str | None = None
+    hint: str | None = None
+
+    def full_text(self) -> str:
+        """``text`` followed by ``hint``: the notice for surfaces without buttons."""
+        return f"{self.text}\n\n{self.hint}" if self.hint else self.text
 
 
 class Notifier(Protocol):

@@ -72,7 +72,8 @@ class NoticeRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
     incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id", index=True)
     kind: str = Field(max_length=64)
-    #: The ``Notice`` fields: text, incident_ref, draft_id, draft_version, reminder_id, audience.
+    #: The ``Notice`` fields: text, incident_ref, draft_id, draft_version, reminder_id, audience,
+    #: hint.
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expanded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -100,10 +100,27 @@ def test_approval_requests_name_the_approvers_and_how_to_approve() -> None:
     assert request.draft_id == d.draft.id
     assert request.draft_version == 1
     assert "maya drafted an update for INC-1" in request.text
-    assert f"commsbot update approve {d.draft.id} --version 1" in request.text
+    # How to approve from the command line is a hint for surfaces without buttons; chat
+    # surfaces show the text alone, with their own buttons and slash command.
+    assert "commsbot update" not in request.text
+    assert f"commsbot update approve {d.draft.id} --version 1" in request.hint
+    assert request.full_text().startswith(request.text)
+    assert request.full_text().endswith(request.hint)
 
     edit_draft(deps, draft_id=d.draft.id, actor=MAYA, body="We're on it.")
     assert [n.draft_version for n in notices(data, "approval_requested")] == [1, 2]
+
+
+def test_an_approval_request_never_pings_the_person_who_wrote_it() -> None:
+    deps, data = setup(
+        approval={"allow_self_approval": True, "approvers": ["maya", "sam", "alex"]},
+    )
+    d = declared(deps)  # by maya, who may approve her own drafts here
+    edit_draft(deps, draft_id=d.draft.id, actor=SAM, body="We're on it.")
+
+    first, edited = notices(data, "approval_requested")
+    assert first.audience == ("alex", "sam")
+    assert edited.audience == ("alex", "maya")  # sam edited it; maya may approve it
 
 
 def test_decisions_are_told_to_the_author() -> None:

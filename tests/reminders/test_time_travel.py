@@ -110,7 +110,8 @@ def test_the_commander_is_reminded_when_the_promised_update_is_due_then_approver
     assert due.audience == ("maya",)
     assert due.incident_ref == "INC-1"
     assert "the public update promised by 3:46 PM PST is due now" in due.text
-    assert "commsbot update propose INC-1" in due.text
+    assert "commsbot" not in due.text  # chat shows its buttons; the hint is for the console
+    assert due.hint == "Draft it: commsbot update propose INC-1 --as <you>."
     assert due.reminder_id is not None
     assert bot.fire() == [], "fired once"
 
@@ -144,6 +145,7 @@ def test_a_pending_draft_is_named_in_the_update_reminder() -> None:
     [nudge, due] = bot.at(la(2024, 12, 11, 15, 46)).fire()
     assert nudge.draft_id == draft.id
     assert f"Draft {draft.id} (v1, by maya) is waiting for approval" in due.text
+    assert f"commsbot update approve {draft.id} --version 1" in due.hint
 
 
 def test_a_severity_without_cadence_promises_nothing_to_remind_of() -> None:
@@ -168,7 +170,8 @@ def test_a_waiting_draft_nudges_the_approvers_with_back_off_until_decided() -> N
     assert fired_at == [5, 15, 35, 75]  # waits of 5, then 10, 20, 40 minutes
     last = bot.sent[-1].text
     assert f"draft {ack} (v1, investigating, by maya) has waited 1 h 15 min" in last
-    assert f"commsbot update approve {ack} --version 1" in last
+    assert f"commsbot update approve {ack} --version 1" in bot.sent[-1].hint
+    assert "commsbot" not in last
 
     # Its "update by 3:46 PM" has passed: the author promises a new time, then Sam approves.
     edit_draft(bot.deps, draft_id=ack, actor=MAYA, next_update="30m")
@@ -198,7 +201,7 @@ def test_the_rca_is_due_in_business_days_with_reminders_before_and_when_overdue(
     assert bot.at(la(2024, 12, 19, 8, 59)).fire() == []
     [soon] = bot.at(la(2024, 12, 19, 9, 0)).fire()
     assert "the root-cause analysis we promised is due Dec 20 5:00 PM PST" in soon.text
-    assert "commsbot update propose INC-1 --postmortem" in soon.text
+    assert soon.hint == "commsbot update propose INC-1 --postmortem --as <you>."
     assert soon.audience == ("maya", "lee", "sam")
     [due] = bot.at(la(2024, 12, 20, 17, 0)).fire()
     assert "is due now" in due.text
@@ -247,7 +250,7 @@ def test_a_follow_up_reminds_its_owner_from_the_due_date_each_business_day_until
     assert "follow-up" in [e.action for e in bot.data.timeline]
     [first] = [n for n in bot.at(la(2024, 12, 13, 9, 0)).fire() if n.audience == ("priya",)]
     assert "follow-up for priya, due Dec 13: Add a control-plane load test" in first.text
-    assert f"commsbot followup done {view.reminder.id}" in first.text
+    assert f"commsbot followup done {view.reminder.id}" in first.hint
     assert [n for n in bot.at(la(2024, 12, 16, 9, 0)).fire() if n.reminder_id == view.reminder.id]
 
     assert [f.reminder.id for f in list_followups(bot.deps)] == [view.reminder.id]

@@ -124,6 +124,11 @@ class FakeDiscord:
     def in_channel(self, channel_id: int) -> list[dict[str, Any]]:
         return [m for m in self.messages.values() if int(m["channel_id"]) == channel_id]
 
+    def pinged(self) -> list[set[str]]:
+        """Who each message sent or edited so far notified, as Discord decides it."""
+        sent = [c for c in self.calls if c.method in {"POST", "PATCH"} and "/messages" in c.path]
+        return [pings(c.body) for c in sent if isinstance(c.body, dict)]
+
     # --- server --------------------------------------------------------------------------
 
     async def start(self) -> str:
@@ -401,3 +406,24 @@ def limits_problem(body: dict[str, Any]) -> str | None:
     if total > 6000:
         return f"embeds: {total} characters > 6000"
     return None
+
+
+_USER = re.compile(r"<@!?(\d+)>")
+_ROLE = re.compile(r"<@&(\d+)>")
+_MASS = re.compile(r"@(everyone|here)\b")
+
+
+def pings(body: dict[str, Any]) -> set[str]:
+    """Who a message body notifies under Discord's rules: mentions in ``content`` (never in
+    embeds) that ``allowed_mentions`` lets through (absent: all of them). ``user:ID``,
+    ``role:ID`` or ``everyone``."""
+    allowed = body.get("allowed_mentions")
+    content = str(body.get("content") or "")
+    parse = set(allowed.get("parse", [])) if allowed is not None else {"users", "roles", "everyone"}
+    users = {str(u) for u in (allowed or {}).get("users", [])}
+    roles = {str(r) for r in (allowed or {}).get("roles", [])}
+    out = {f"user:{u}" for u in _USER.findall(content) if "users" in parse or u in users}
+    out |= {f"role:{r}" for r in _ROLE.findall(content) if "roles" in parse or r in roles}
+    if _MASS.search(content) and "everyone" in parse:
+        out.add("everyone")
+    return out

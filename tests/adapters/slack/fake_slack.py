@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -114,6 +115,11 @@ class FakeSlack:
 
     def message(self, channel: str, ts: str) -> dict[str, Any]:
         return next(m for m in self.messages[channel] if m["ts"] == ts)
+
+    def pinged(self) -> list[set[str]]:
+        """Who each message posted or edited in a channel so far notified (see :func:`pings`)."""
+        sent = [c.args for c in self.calls if c.method in {"chat.postMessage", "chat.update"}]
+        return [pings(args) for args in sent]
 
     def ephemerals(self) -> list[str]:
         """Texts shown to one person: response-URL answers and chat.postEphemeral."""
@@ -378,3 +384,43 @@ def _block_text(blocks: Any) -> list[str]:
 def readable(payload: dict[str, Any]) -> str:
     """All the text of a message or modal, as a person would read it."""
     return _all_text(payload)
+
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
+_SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
+_BARE = re.compile(r"@(channel|here|everyone)\b")
+
+
+def _mrkdwn(payload: Any) -> list[str]:
+    """The texts Slack parses for mentions: ``text`` and mrkdwn objects (never plain_text)."""
+    out: list[str] = []
+    if isinstance(payload, dict):
+        if payload.get("type") == "mrkdwn" and isinstance(payload.get("text"), str):
+            out.append(payload["text"])
+        for value in payload.values():
+            if isinstance(value, dict | list):
+                out += _mrkdwn(value)
+    elif isinstance(payload, list):
+        for item in payload:
+            out += _mrkdwn(item)
+    return out
+
+
+def pings(args: dict[str, Any]) -> set[str]:
+    """Who a ``chat.postMessage``/``chat.update`` notifies, as Slack reads it: ``user:U…``,
+    ``group:S…`` or ``channel``/``here``/``everyone``. Bare ``@channel`` counts only when the
+    message asks Slack to parse names (``parse=full`` or ``link_names``)."""
+    texts = [str(args.get("text") or ""), *_mrkdwn(args.get("blocks") or [])]
+    parses = str(args.get("parse", "")) == "full" or str(args.get("link_names", "")).lower() in {
+        "1",
+        "true",
+    }
+    out: set[str] = set()
+    for text in texts:
+        out |= {f"user:{u}" for u in _USER.findall(text)}
+        out |= {f"group:{g}" for g in _GROUP.findall(text)}
+        out |= set(_SPECIAL.findall(text))
+        if parses:
+            out |= set(_BARE.findall(text))
+    return out

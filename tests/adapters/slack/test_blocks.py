@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.slack.blocks import chunks, escape, escaped_truncated, mention, shorten
-from adapters.slack.internal import with_mentions
+from adapters.slack.replies import refusal_text
+from commsbot.domain.errors import NotAllowed
 
 text = st.text(alphabet=st.sampled_from("ab &<>;\n|@!#x"), max_size=400)
 ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
@@ -52,7 +53,15 @@ def test_mentions_only_for_slack_ids() -> None:
     assert mention("slack:U024BE7LH") == "<@U024BE7LH>"
     assert mention("slack-group:S0614TZR7") == "<!subteam^S0614TZR7>"
     assert mention("sam") == "sam"
-    assert mention("slack:<!channel>") == "slack:&lt;!channel&gt;"
-    assert with_mentions(escape("slack:U0SAM approved; <!here>")) == (
-        "<@U0SAM> approved; &lt;!here&gt;"
+    assert mention("slack:<!channel>") == "slack:&lt;\u200b!channel&gt;"
+    # Names in a refusal to the one person who asked (notifies nobody else).
+    assert refusal_text(NotAllowed("slack:U0SAM may not; <!here>")) == (
+        "<@U0SAM> may not; &lt;\u200b!here&gt;"
+    )
+
+
+def test_typed_text_is_shown_as_on_every_other_surface() -> None:
+    assert escape("@everyone <!channel> <@U1> [x](https://e.example) & <https://a.example|b>") == (
+        "@\u200beveryone &lt;\u200b!channel&gt; &lt;\u200b@U1&gt; x (https://e.example) &amp; "
+        "b (https://a.example)"
     )

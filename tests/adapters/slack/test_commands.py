@@ -68,7 +68,7 @@ async def test_slack_escaped_text_is_stored_plain_and_shown_escaped() -> None:
         [incident] = w.data.incidents.values()
         assert incident.title == "<!channel> R&D portal <down>"
         text = w.last_answer()
-        assert "&lt;!channel&gt; R&amp;D portal &lt;down&gt;" in text
+        assert "&lt;\u200b!channel&gt; R&amp;D portal &lt;down&gt;" in text
         assert "<!channel>" not in text
 
 

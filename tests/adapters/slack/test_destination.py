@@ -219,17 +219,23 @@ async def test_a_deleted_card_is_posted_again() -> None:
 
 async def test_user_text_is_escaped_no_mass_mention_no_link_injection() -> None:
     async with room() as r:
-        title = "<!channel> R&D <https://evil.example|click here> down"
+        title = "<!channel> R&D <https://evil.example|click here> down @everyone"
         first = r.declare(
-            title=title, body="<!here> see <https://evil.example|the fix> & <@U0BOSS>"
+            title=title, body="<!here> see <https://evil.example|the fix> & <@U0BOSS> @here"
         )
         await r.dest.deliver(r.outbound(first))
-        sent = json.dumps(r.slack.to("chat.postMessage"))
+        sent = json.dumps(r.slack.to("chat.postMessage"), ensure_ascii=False)
         assert "<!channel>" not in sent
         assert "<!here>" not in sent
         assert "<https://evil.example" not in sent
         assert "<@U0BOSS>" not in sent
-        assert "&lt;!channel&gt; R&amp;D &lt;https://evil.example|click here&gt;" in sent
+        # The same rule as every other surface: mentions broken with a zero-width space,
+        # masked links shown with where they go.
+        assert "@everyone" not in sent
+        assert "@here" not in sent
+        assert "&lt;\u200b!channel&gt; R&amp;D click here (https://evil.example) down" in sent
+        assert "@\u200beveryone" in sent
+        assert "the fix (https://evil.example) &amp; &lt;\u200b@U0BOSS&gt; @\u200bhere" in sent
 
 
 async def test_block_kit_limits_hold_for_long_bodies_and_many_components() -> None:
