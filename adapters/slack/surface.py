@@ -18,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.actors import ActorResolver
 from adapters.slack.cards import Message
+from adapters.slack.client import response_url_via
 from adapters.slack.config import SlackConfig
 from adapters.slack.errors import CALL_ERRORS, describe
 from commsbot.services.deps import Deps
@@ -181,12 +182,15 @@ class Surface:
         """Answer one person: through the response URL, else ephemerally, else by DM.
 
         The response URL works in any conversation, even ones the bot is not in; it lives 30
-        minutes, so a late answer (a long-open modal) falls back to the Web API.
+        minutes, so a late answer (a long-open modal) falls back to the Web API. It is sent
+        where ``SLACK_API_URL`` points (see :func:`~adapters.slack.client.response_url_via`).
         """
         await self.gate.quiet()
         if where.response_url:
+            # Through SLACK_API_URL's host like every other call, when it is not Slack's.
+            url = response_url_via(where.response_url, api_url=self.client.base_url)
             try:
-                webhook = AsyncWebhookClient(url=where.response_url, session=self._http())
+                webhook = AsyncWebhookClient(url=url, session=self._http())
                 resp = await webhook.send(
                     text=message.text,
                     blocks=message.blocks,

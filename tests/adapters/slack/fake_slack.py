@@ -3,7 +3,8 @@
 It keeps channels, messages (with threads and metadata), modals and user groups, records every
 call, and fails on purpose when told to: an HTTP 500, a 429 with ``Retry-After``, a
 ``ratelimited`` error, an applied-then-failed call, or a dropped connection. Response URLs
-(``/response/<name>``) and the Socket Mode WebSocket (``/socket``) live here too.
+(``/commands/T…/ID/<name>``, ``/actions/…``, reached through the bot's ``SLACK_API_URL`` like
+the Web API) and the Socket Mode WebSocket (``/socket``) live here too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from aiohttp import WSMsgType, web
 BOT_USER = "U0BOT"
 BOT_ID = "B0BOT"
 TEAM = "T0ACME"
+#: Where Slack's response URLs point.
+HOOKS = "https://hooks.slack.com"
 _JSON_FIELDS = {"blocks", "metadata", "view", "attachments"}
 
 
@@ -68,7 +71,8 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
-        app.router.add_post("/response/{name}", self._response)
+        app.router.add_post("/commands/{team}/{id}/{name}", self._response)
+        app.router.add_post("/actions/{team}/{id}/{name}", self._response)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -93,8 +97,13 @@ class FakeSlack:
     def api_url(self) -> str:
         return f"{self.base}/api/"
 
-    def response_url(self, name: str = "r1") -> str:
-        return f"{self.base}/response/{name}"
+    def response_url(self, name: str = "r1", *, kind: str = "commands") -> str:
+        """A response URL as Slack sends it (``kind``: ``commands`` or ``actions``).
+
+        It points at Slack's own host, as in production: the bot reaches this fake through
+        it only because it routes response URLs where ``SLACK_API_URL`` points.
+        """
+        return f"{HOOKS}/{kind}/{TEAM}/{next(self._ids)}/{name}"
 
     # --- test controls ---------------------------------------------------------------------
 

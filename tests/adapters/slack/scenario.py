@@ -145,7 +145,7 @@ class World:
             "channel": {"id": channel, "name": "approvals"},
             "message": {k: v for k, v in message.items() if k != "metadata"},
             "state": {"values": {}},
-            "response_url": self.slack.response_url(f"act{n}"),
+            "response_url": self.slack.response_url(f"act{n}", kind="actions"),
             "actions": [action],
         }
         return await self.dispatch("payload=" + quote(json.dumps(payload)))

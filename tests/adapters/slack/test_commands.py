@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.slack.client import response_url_via
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, DraftState
 from tests.adapters.slack.scenario import settings, world
@@ -146,7 +147,7 @@ async def test_approving_your_own_draft_by_text_is_refused() -> None:
 
 async def test_answers_fall_back_when_the_response_url_has_expired() -> None:
     async with world() as w:
-        body = w.command_body("status").replace("%2Fresponse%2Fcmd", "%2Fresponse%2Fexpired")
+        body = w.command_body("status").replace("%2Fcmd", "%2Fexpired")
         await w.dispatch(body)
         [ephemeral] = w.slack.to("chat.postEphemeral")
         assert ephemeral["channel"] == "C0GENERAL"
@@ -154,6 +155,29 @@ async def test_answers_fall_back_when_the_response_url_has_expired() -> None:
         assert "No open incidents" in w.slack.ephemerals()[0]
         # Typed where the bot is not a member: the answer comes by direct message.
         body = w.command_body("status", channel="C0ELSEWHERE")
-        await w.dispatch(body.replace("%2Fresponse%2Fcmd", "%2Fresponse%2Fexpired"))
+        await w.dispatch(body.replace("%2Fcmd", "%2Fexpired"))
         [dm] = [m for m in w.slack.to("chat.postMessage") if m["channel"] == "U0MAYA"]
         assert "No open incidents" in dm["text"]
+
+
+async def test_answers_to_a_response_url_go_where_slack_api_url_points() -> None:
+    async with world() as w:
+        # Slack's response URL names hooks.slack.com; SLACK_API_URL points at this fake, so
+        # the answer must come here too (a proxy sees it, a test can check it).
+        await w.command("status")
+        [answer] = w.slack.responses
+        assert answer["_url"].startswith("cmd")
+        assert answer["response_type"] == "ephemeral"
+        assert "No open incidents" in w.last_answer()
+        assert w.slack.to("chat.postEphemeral") == []  # no fallback was needed
+
+
+def test_response_urls_follow_slack_api_url_and_its_path_prefix() -> None:
+    hook = "https://hooks.slack.com/commands/T0ACME/8223458436195/B6zXnLZqUFEp?x=1"
+    assert response_url_via(hook, api_url="https://slack.com/api/") == hook
+    assert response_url_via(hook, api_url="http://127.0.0.1:8089/api/") == (
+        "http://127.0.0.1:8089/commands/T0ACME/8223458436195/B6zXnLZqUFEp?x=1"
+    )
+    assert response_url_via(hook, api_url="https://egress.acme.example/slack/api/") == (
+        "https://egress.acme.example/slack/commands/T0ACME/8223458436195/B6zXnLZqUFEp?x=1"
+    )
