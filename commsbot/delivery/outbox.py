@@ -5,7 +5,8 @@
   committed together or not at all. Each carries what it sends, frozen then
   (:mod:`commsbot.delivery.snapshot`).
 - :func:`enqueue_notice`: an internal notice for the notifiers (reminders call it too).
-- :func:`on_draft_proposed` / :func:`on_draft_decided`: the notices the draft use cases send.
+- :func:`on_draft_proposed` / :func:`on_draft_decided`: the notices the draft use cases send;
+  :func:`on_incident_changed` / :func:`on_approvers_changed`: those of an incident edit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from commsbot.services.views import IncidentSnapshot
 APPROVAL_REQUESTED = "approval_requested"
 DRAFT_DECIDED = "draft_decided"
 DELIVERY_DEAD = "delivery_dead"
+INCIDENT_CHANGED = "incident_changed"
 
 
 def link_for(deps: Deps, incident_id: str) -> str:
@@ -148,6 +150,23 @@ def on_draft_proposed(
     what = f"edited draft {draft.id}, now v{draft.version}" if edited else "drafted an update"
     if draft.corrects is not None and not edited:
         what = "drafted a correction of a published update"
+    _ask(deps, uow, incident=incident, draft=draft, actor=actor, lead=f"{actor} {what} for")
+
+
+def on_approvers_changed(
+    deps: Deps, uow: UnitOfWork, *, incident: Incident, draft: Draft, actor: str, old: Severity
+) -> None:
+    """Ask again for a pending draft whose approvers changed with the incident's severity."""
+    lead = (
+        f"{actor} changed the severity from {old.value} to {incident.severity.value}, so this "
+        f"draft now needs an approver for {incident.severity.value}:"
+    )
+    _ask(deps, uow, incident=incident, draft=draft, actor=actor, lead=lead)
+
+
+def _ask(
+    deps: Deps, uow: UnitOfWork, *, incident: Incident, draft: Draft, actor: str, lead: str
+) -> None:
     other = (
         f"someone other than {draft.last_editor}"
         if not deps.settings.approval.allow_self_approval
@@ -159,7 +178,7 @@ def on_draft_proposed(
         else ""
     )
     text = (
-        f"{actor} {what} for {incident.ref} “{incident.title}” ({incident.severity.value}, "
+        f"{lead} {incident.ref} “{incident.title}” ({incident.severity.value}, "
         f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}{promise}"
     )
     # Chat surfaces offer Approve / Edit / Reject and their slash command instead.
@@ -179,6 +198,30 @@ def on_draft_proposed(
             draft_id=draft.id,
             draft_version=draft.version,
             audience=_audience(deps, incident, draft, actor),
+        ),
+        now=deps.clock.now(),
+    )
+
+
+def on_incident_changed(
+    deps: Deps,
+    uow: UnitOfWork,
+    *,
+    incident: Incident,
+    actor: str,
+    changes: list[str],
+    handed_to: str | None,
+) -> None:
+    """Tell the notifiers what changed (``incident_changed``); a new commander is pinged."""
+    text = f"{actor} changed {incident.ref} “{incident.title}”: " + "; ".join(changes) + "."
+    enqueue_notice(
+        uow,
+        Notice(
+            kind=INCIDENT_CHANGED,
+            incident_id=incident.id,
+            incident_ref=incident.ref,
+            text=text,
+            audience=(handed_to,) if handed_to and handed_to != actor else (),
         ),
         now=deps.clock.now(),
     )

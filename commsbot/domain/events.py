@@ -119,3 +119,46 @@ class NoteAdded(Event):
     @property
     def detail(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True)
+class IncidentRetitled(Event):
+    old: str
+    new: str
+    #: What the status page shows until the next published update (None: nothing public yet).
+    public: str | None
+
+    action: ClassVar[str] = "retitled"
+
+    @property
+    def detail(self) -> str:
+        shown = (
+            f"; the status page shows {self.public!r} until the next update is published"
+            if self.public is not None and self.public != self.new
+            else ""
+        )
+        return f"{self.old!r} → {self.new!r}{shown}"
+
+
+@dataclass(frozen=True)
+class SeverityChanged(Event):
+    old: str
+    new: str
+
+    action: ClassVar[str] = "severity"
+
+    @property
+    def detail(self) -> str:
+        return f"{self.old} → {self.new}"
+
+
+@dataclass(frozen=True)
+class CommanderChanged(Event):
+    old: str
+    new: str
+
+    action: ClassVar[str] = "handoff"
+
+    @property
+    def detail(self) -> str:
+        return f"commander {self.old} → {self.new}"

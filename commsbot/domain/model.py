@@ -120,10 +120,23 @@ class Incident:
     published_count: int = 0
     #: Optimistic-lock version, owned by the store.
     version: int = 0
+    #: The title and severity as of the last published update: what the public sees. Editing
+    #: the incident changes ``title``/``severity`` at once; these follow at the next publish,
+    #: so every public word stays approved. None until the first update is published.
+    public_title: str | None = None
+    public_severity: Severity | None = None
 
     @property
     def ref(self) -> str:
         return f"INC-{self.number}"
+
+    def as_published(self) -> Incident:
+        """This incident as its last published update left it (title, severity) for the public."""
+        return replace(
+            self,
+            title=self.public_title or self.title,
+            severity=self.public_severity or self.severity,
+        )
 
     def impact(self, components: Mapping[str, Component]) -> Impact:
         """Statuspage impact: the worst of its components, or its severity when it names none."""
@@ -410,6 +423,8 @@ def publish(
     incident.status = new_status
     incident.updated_at = now
     incident.published_count += 1
+    incident.public_title = incident.title
+    incident.public_severity = incident.severity
     if trigger is Trigger.RECOVER:
         incident.resolved_at = now
     elif trigger is Trigger.REOPEN:

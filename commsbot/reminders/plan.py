@@ -8,6 +8,7 @@ it: no scheduler state to keep in step, nothing lost on a crash in between.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from commsbot.domain.errors import ConcurrentChange
@@ -172,6 +173,48 @@ def _plan_rca(
             created_by=actor,
         )
     )
+
+
+def on_incident_changed(deps: Deps, uow: UnitOfWork, *, incident: Incident) -> None:
+    """The incident's severity or commander changed: its reminders now go to the right people.
+
+    ``update_due`` to the (new) commander; ``update_overdue`` and the RCA reminders to the
+    commander and the comms lead of the (new) severity; approval nudges to that severity's
+    approvers. When they fire does not move: the promises behind them were already made.
+    Follow-ups keep their owner.
+
+    Raises:
+        ConcurrentChange: a reminder kept changing under us (practically never).
+    """
+    kinds = [k for k in ReminderKind if k is not ReminderKind.FOLLOWUP]
+    for reminder in uow.reminders.find(incident_id=incident.id, kinds=kinds):
+        audience = _audience_now(deps, uow, incident, reminder)
+        current = reminder
+        for _ in range(_CLOSE_ATTEMPTS):
+            if not current.state.active or current.audience == audience:
+                break
+            if uow.reminders.replace(current, replace(current, audience=audience)):
+                break
+            current = uow.reminders.get(current.id)
+        else:
+            raise ConcurrentChange(
+                f"reminder {reminder.id} was changed by someone else at the same moment; "
+                "nothing was written; try again"
+            )
+
+
+def _audience_now(
+    deps: Deps, uow: UnitOfWork, incident: Incident, reminder: Reminder
+) -> tuple[str, ...]:
+    kind = reminder.kind
+    if kind is ReminderKind.UPDATE_DUE:
+        return (incident.commander,)
+    if kind is ReminderKind.APPROVAL_WAITING and reminder.draft_id is not None:
+        author = uow.drafts.get(reminder.draft_id).author
+        return _approvers_but(deps.settings, incident, author=author)
+    if kind in (ReminderKind.UPDATE_OVERDUE, *_RCA_KINDS):
+        return escalation_audience(deps.settings, incident)
+    return reminder.audience
 
 
 def close(

@@ -1,4 +1,4 @@
-"""Use cases on incidents: declare, note, list, show."""
+"""Use cases on incidents: declare, edit (title, severity, commander), note, list, show."""
 
 from __future__ import annotations
 
@@ -6,8 +6,16 @@ from collections.abc import Mapping
 
 from commsbot.delivery import outbox
 from commsbot.delivery.model import DeliveryRecord
-from commsbot.domain.errors import ConcurrentChange
-from commsbot.domain.events import DraftProposed, Event, IncidentDeclared, NoteAdded
+from commsbot.domain.errors import ConcurrentChange, InvalidInput
+from commsbot.domain.events import (
+    CommanderChanged,
+    DraftProposed,
+    Event,
+    IncidentDeclared,
+    IncidentRetitled,
+    NoteAdded,
+    SeverityChanged,
+)
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import (
     MAX_BODY,
@@ -25,10 +33,12 @@ from commsbot.services import components as catalogue
 from commsbot.services import promises
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
-from commsbot.services.views import Declared, IncidentDetail, IncidentSnapshot
+from commsbot.services.views import Declared, IncidentDetail, IncidentEdited, IncidentSnapshot
 
 #: Declaring allocates the next incident number; two replicas declaring at once may collide.
 _DECLARE_ATTEMPTS = 3
+#: The longest actor id a commander may have (ids are names, slack:U…, discord:…).
+MAX_ACTOR = 200
 
 
 def record(uow: UnitOfWork, *events: Event) -> None:
@@ -192,6 +202,149 @@ def _declare_once(
         result = Declared(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result
+
+
+def edit_incident(
+    deps: Deps,
+    *,
+    incident_ref: str,
+    actor: Actor,
+    title: str | None = None,
+    severity: Severity | None = None,
+    commander: str | None = None,
+) -> IncidentEdited:
+    """Change an incident's title, severity or commander (a handoff): internal, at once.
+
+    Each change is a line on the timeline and an ``incident_changed`` notice (a new commander
+    is pinged). What depends on them follows: a new commander gets the next-update and RCA
+    reminders; a new severity sets who is reminded and who may approve (pending drafts are
+    put before the new approvers again), and the cadence drafts written from now on promise.
+    What was already published stays as published: the status page shows the title of the
+    last published update until the next one is approved, and a "next update by" already
+    promised is still reminded at that time.
+
+    Args:
+        title: the new title (None: unchanged).
+        severity: the new severity (None: unchanged).
+        commander: the new commander's actor id (None: unchanged), as in the approver lists.
+
+    Raises:
+        NotAllowed: ``actor`` is not a responder.
+        InvalidInput: nothing given, or nothing different from what the incident has.
+        NotFound, ConcurrentChange: nothing was written.
+
+    Example:
+        >>> edit_incident(deps, incident_ref="INC-1", actor=Actor("maya"),
+        ...               severity=Severity.SEV1, commander="sam")  # doctest: +SKIP
+    """
+    deps.settings.policy().check_respond(actor, "edit an incident")
+    if title is None and severity is None and commander is None:
+        raise InvalidInput("nothing to change; give a new title, severity or commander")
+    if title is not None:
+        title = clean_text(title, what="incident title", limit=MAX_TITLE)
+    if commander is not None:
+        commander = _actor_id(commander)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        incident = uow.incidents.get(incident_ref)
+        old_severity, old_commander = incident.severity, incident.commander
+        events: list[Event] = []
+        if title is not None and title != incident.title:
+            events.append(
+                IncidentRetitled(
+                    incident_id=incident.id,
+                    actor=actor.id,
+                    at=now,
+                    old=incident.title,
+                    new=title,
+                    public=incident.public_title,
+                )
+            )
+            incident.title = title
+        if severity is not None and severity is not old_severity:
+            events.append(
+                SeverityChanged(
+                    incident_id=incident.id,
+                    actor=actor.id,
+                    at=now,
+                    old=old_severity.value,
+                    new=severity.value,
+                )
+            )
+            incident.severity = severity
+        if commander is not None and commander != old_commander:
+            events.append(
+                CommanderChanged(
+                    incident_id=incident.id,
+                    actor=actor.id,
+                    at=now,
+                    old=old_commander,
+                    new=commander,
+                )
+            )
+            incident.commander = commander
+        if not events:
+            raise InvalidInput(_unchanged(incident, title, severity, commander))
+        incident.updated_at = now
+        uow.incidents.save(incident)
+        _replan(deps, uow, incident=incident, actor=actor, old_severity=old_severity)
+        outbox.on_incident_changed(
+            deps,
+            uow,
+            incident=incident,
+            actor=actor.id,
+            changes=[f"{e.action}: {e.detail}" for e in events],
+            handed_to=incident.commander if incident.commander != old_commander else None,
+        )
+        record(uow, *events)
+        result = IncidentEdited(
+            incident=snapshot(uow, incident), changed=tuple(e.action for e in events)
+        )
+        uow.commit()
+    return result
+
+
+def _replan(
+    deps: Deps, uow: UnitOfWork, *, incident: Incident, actor: Actor, old_severity: Severity
+) -> None:
+    """Reminders follow the new commander and severity; pending drafts the new approvers."""
+    reminders.on_incident_changed(deps, uow, incident=incident)
+    policy = deps.settings.policy()
+    if policy.approvers_for(old_severity) == policy.approvers_for(incident.severity):
+        return
+    for draft in uow.drafts.for_incident(incident.id, pending_only=True):
+        outbox.on_approvers_changed(
+            deps, uow, incident=incident, draft=draft, actor=actor.id, old=old_severity
+        )
+
+
+def _actor_id(raw: str) -> str:
+    cleaned = raw.strip()
+    example = "a name, slack:U024BE7LH or discord:80351110224678912, as in the approver lists"
+    if not cleaned:
+        raise InvalidInput(f"the new commander is empty; name them: {example}")
+    if len(cleaned) > MAX_ACTOR or any(c.isspace() for c in cleaned):
+        raise InvalidInput(
+            f"{cleaned[:40]!r} is not an actor id (one word, at most {MAX_ACTOR} characters); "
+            f"name the new commander as {example}"
+        )
+    return cleaned
+
+
+def _unchanged(
+    incident: Incident, title: str | None, severity: Severity | None, commander: str | None
+) -> str:
+    same = []
+    if title is not None:
+        same.append(f"the title {title!r}")
+    if severity is not None:
+        same.append(f"severity {severity.value}")
+    if commander is not None:
+        same.append(f"commander {commander}")
+    return (
+        f"nothing to change: {incident.ref} already has {' and '.join(same)}; give a "
+        "different title, severity or commander"
+    )
 
 
 def add_note(deps: Deps, *, incident_ref: str, text: str, actor: Actor) -> TimelineEntry:

@@ -42,6 +42,7 @@ class IncidentSnapshot:
             "severity": i.severity.value,
             "status": i.status.value,
             "commander": i.commander,
+            "public_title": i.public_title,
             "components": {name: status.value for name, status in self.components.items()},
             "declared_at": iso(i.declared_at),
             "updated_at": iso(i.updated_at),
@@ -111,6 +112,17 @@ class Declared:
 
     def as_dict(self) -> dict[str, Any]:
         return {"incident": self.incident.as_dict(), "draft": draft_dict(self.draft)}
+
+
+@dataclass(frozen=True)
+class IncidentEdited:
+    """An incident after an edit, and what changed: ``retitled``, ``severity``, ``handoff``."""
+
+    incident: IncidentSnapshot
+    changed: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"incident": self.incident.as_dict(), "changed": list(self.changed)}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """What the public may see, loaded once per change: the input of every public rendering.
 
 Only published text gets here: components, and incidents that have at least one published update
-together with those updates. Drafts, notes, the timeline and who approved never do (the
+together with those updates. An incident's title and severity are those of its last published
+update (``Incident.as_published``): an edit of the incident reaches the public only with the
+next approved update. Drafts, notes, the timeline and who approved never do (the
 renderers could not leak them if they tried).
 
 Public ids: incidents and updates already have 12-character lowercase ids. Components are keyed
@@ -197,7 +199,7 @@ def load_incident(deps: Deps, incident_id: str) -> PublicIncident | None:
         if incident.id != incident_id:
             return None  # "42" or "INC-42" also find it; public URLs use the id only
         updates = tuple(uow.updates.for_incident(incident.id))
-    return PublicIncident(incident, updates) if updates else None
+    return PublicIncident(incident.as_published(), updates) if updates else None
 
 
 def _public_incidents(uow: UnitOfWork) -> tuple[PublicIncident, ...]:
@@ -211,7 +213,7 @@ def _public_incidents(uow: UnitOfWork) -> tuple[PublicIncident, ...]:
     for incident in sorted(chosen.values(), key=lambda i: -i.number):
         updates = tuple(uow.updates.for_incident(incident.id))
         if updates:
-            result.append(PublicIncident(incident, updates))
+            result.append(PublicIncident(incident.as_published(), updates))
     return tuple(result)
 
 

@@ -53,6 +53,8 @@ def incident_row(incident: Incident) -> IncidentRow:
         updated_at=incident.updated_at,
         resolved_at=incident.resolved_at,
         published_count=incident.published_count,
+        public_title=incident.public_title,
+        public_severity=incident.public_severity.value if incident.public_severity else None,
     )
 
 
@@ -67,6 +69,8 @@ def copy_incident(incident: Incident, row: IncidentRow) -> None:
     row.updated_at = incident.updated_at
     row.resolved_at = incident.resolved_at
     row.published_count = incident.published_count
+    row.public_title = incident.public_title
+    row.public_severity = incident.public_severity.value if incident.public_severity else None
 
 
 def incident_component_rows(incident: Incident) -> list[IncidentComponentRow]:
@@ -90,6 +94,8 @@ def incident_from_row(row: IncidentRow, components: Sequence[str]) -> Incident:
         resolved_at=row.resolved_at,
         published_count=row.published_count,
         version=row.version,
+        public_title=row.public_title,
+        public_severity=Severity(row.public_severity) if row.public_severity else None,
     )
 
 

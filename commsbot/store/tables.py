@@ -82,6 +82,9 @@ class IncidentRow(SQLModel, table=True):
     published_count: int = 0
     #: Optimistic lock: SQLAlchemy bumps it on every UPDATE and checks the old value.
     version: int = Field(default=0, sa_column=INCIDENT_VERSION)
+    #: Title and severity as of the last published update (what the status page shows).
+    public_title: str | None = Field(default=None, sa_type=sa.Text)
+    public_severity: str | None = Field(default=None, max_length=ENUM_LENGTH)
 
 
 class IncidentComponentRow(SQLModel, table=True):

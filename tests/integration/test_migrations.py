@@ -129,3 +129,33 @@ def test_default_database_is_commsbot_db_in_the_working_directory(
     monkeypatch.chdir(tmp_path)
 
     assert default_database_url() == f"sqlite:///{tmp_path}/commsbot.db"
+
+
+def test_published_incidents_keep_their_public_title_across_the_upgrade(engine: Engine) -> None:
+    upgrade(engine, "0006_draft_authors")
+    at = "2024-12-11 23:16:00+00:00"
+    with engine.begin() as conn:
+        for number, published in ((1, 1), (2, 0)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO incident (id, number, title, severity, status, commander, "
+                    "declared_at, updated_at, published_count, version) VALUES (:id, :n, :t, "
+                    "'sev1', 'investigating', 'maya', :at, :at, :p, 1)"
+                ),
+                {
+                    "id": f"inc{number:09d}",
+                    "n": number,
+                    "t": f"Outage {number}",
+                    "at": at,
+                    "p": published,
+                },
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT number, public_title, public_severity FROM incident ORDER BY number")
+        ).all()
+    # What the status page showed before the upgrade, it shows after it.
+    assert [tuple(r) for r in rows] == [(1, "Outage 1", "sev1"), (2, None, None)]
+    downgrade(engine, "0006_draft_authors")
+    assert "public_title" not in {c["name"] for c in sa.inspect(engine).get_columns("incident")}
