@@ -32,6 +32,7 @@ from commsbot.configure.cli import config_app
 from commsbot.configure.cli import init as init_command
 from commsbot.delivery.cli import register as register_delivery_commands
 from commsbot.http.token_cli import token_app
+from commsbot.incident_cli import register as register_incident_edits
 from commsbot.reminders.cli import followup_app, reminder_app
 from commsbot.statuspage.cli import statuspage_app
 
@@ -46,7 +47,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-incident_app = typer.Typer(help="Declare, list and show incidents.", no_args_is_help=True)
+incident_app = typer.Typer(
+    help="Declare, list, show, edit and hand off incidents.", no_args_is_help=True
+)
 update_app = typer.Typer(
     help="Propose, edit, approve and reject public updates.", no_args_is_help=True
 )
@@ -419,6 +422,8 @@ def demo(
 
 # `commsbot delivery list|retry` and `commsbot update correct` (commsbot/delivery/cli.py).
 register_delivery_commands(app, update_app)
+# `commsbot incident edit|handoff` (commsbot/incident_cli.py).
+register_incident_edits(incident_app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``/incident``: declare, update, status, list, approve, reject, timeline, help.
+"""``/incident``: declare, update, status, list, approve, reject, edit, handoff, timeline, help.
 
 Each command defers at once (Discord wants an answer within 3 seconds), calls one use case in a
 worker thread and answers the person who asked, privately. Permissions are the core's policy,
@@ -25,8 +25,8 @@ from commsbot.domain.model import (
 )
 from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, propose_update, reject_draft
-from commsbot.services.incidents import declare, list_incidents, show_incident
-from commsbot.services.views import Declared, DraftResult
+from commsbot.services.incidents import declare, edit_incident, list_incidents, show_incident
+from commsbot.services.views import Declared, DraftResult, IncidentEdited
 
 Interaction = discord.Interaction[Any]
 Choice = app_commands.Choice
@@ -217,6 +217,56 @@ class IncidentCommands(app_commands.Group):
         result = await call_core(interaction, run)
         if result is not None:
             await reply(interaction, views.rejected(result))
+
+    @app_commands.command(description="Change an incident's title or severity.")
+    @app_commands.describe(
+        incident="INC-42, 42 or the incident id",
+        title="The new title (the status page shows it with the next published update)",
+        severity="The new severity: sets the cadence and who approves from now on",
+    )
+    @app_commands.choices(severity=SEVERITY_CHOICES)
+    @app_commands.autocomplete(incident=complete.incidents)
+    async def edit(
+        self,
+        interaction: Interaction,
+        incident: str,
+        title: app_commands.Range[str, 1, 200] | None = None,
+        severity: str | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        actor = actor_from(interaction.user)
+
+        def run(deps: Deps) -> IncidentEdited:
+            return edit_incident(
+                deps,
+                incident_ref=incident,
+                actor=actor,
+                title=title,
+                severity=parse_choice(Severity, severity, what="severity") if severity else None,
+            )
+
+        result = await call_core(interaction, run)
+        if result is not None:
+            await reply(interaction, views.edited(result))
+
+    @app_commands.command(description="Hand the incident over to a new commander.")
+    @app_commands.describe(
+        incident="INC-42, 42 or the incident id", to="Who takes over (default: you)"
+    )
+    @app_commands.autocomplete(incident=complete.incidents)
+    async def handoff(
+        self, interaction: Interaction, incident: str, to: discord.User | None = None
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        actor = actor_from(interaction.user)
+        commander = f"discord:{(to or interaction.user).id}"
+
+        def run(deps: Deps) -> IncidentEdited:
+            return edit_incident(deps, incident_ref=incident, actor=actor, commander=commander)
+
+        result = await call_core(interaction, run)
+        if result is not None:
+            await reply(interaction, views.edited(result))
 
     @app_commands.command(description="An incident's timeline, latest entries last.")
     @app_commands.describe(incident="INC-42, 42 or the incident id")

@@ -197,6 +197,7 @@ NOTICE_TITLES = {
     "reminder": "reminder",
     "delivery_dead": "a delivery failed for good",
     "draft_decided": "draft decided",
+    "incident_changed": "incident changed",
 }
 
 

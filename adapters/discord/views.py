@@ -21,6 +21,7 @@ from commsbot.services.views import (
     Declared,
     DraftResult,
     IncidentDetail,
+    IncidentEdited,
     IncidentSnapshot,
     Published,
 )
@@ -55,6 +56,20 @@ def published(result: Published) -> str:
         f"Published **{i.ref}** update {u.seq} ({u.statuspage_status}); it is being "
         "broadcast to every destination now."
     )
+
+
+def edited(result: IncidentEdited) -> str:
+    """An incident's new title, severity or commander, and when the public sees a new title."""
+    i = result.incident.incident
+    text = (
+        f"Changed **{i.ref}** ({', '.join(result.changed)}): {quiet(i.title)} · "
+        f"{i.severity.value} · commander {person(i.commander)}"
+    )
+    if i.public_title is not None and i.public_title != i.title:
+        text += (
+            f"\nThe status page shows “{quiet(i.public_title)}” until the next update is published."
+        )
+    return text
 
 
 def rejected(result: DraftResult) -> str:

@@ -16,9 +16,11 @@ from adapters.slack.blocks import escape
 from adapters.slack.cards import Message
 from adapters.slack.errors import CALL_ERRORS, describe
 from adapters.slack.parse import (
+    ME,
     Approve,
     Command,
     Declare,
+    EditIncident,
     Help,
     ListIncidents,
     Note,
@@ -142,6 +144,16 @@ class SlashCommand:
             case Note(incident=ref, text=text):
                 await s.act(incidents.add_note, incident_ref=ref, text=text, actor=actor)
                 return replies.noted(ref), False
+            case EditIncident(incident=ref, severity=severity, title=title, commander=who):
+                edited = await s.act(
+                    incidents.edit_incident,
+                    incident_ref=ref,
+                    actor=actor,
+                    title=title,
+                    severity=severity,
+                    commander=actor.id if who == ME else who,
+                )
+                return replies.incident_edited(edited), False
         raise AssertionError(f"unhandled command {cmd!r}")
 
 

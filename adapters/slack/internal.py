@@ -120,6 +120,7 @@ def notice_message(notice: Notice) -> Message:
         "reminder": ":alarm_clock:",
         "delivery_dead": ":rotating_light:",
         "draft_decided": ":ballot_box_with_check:",
+        "incident_changed": ":pencil2:",
     }.get(notice.kind, ":information_source:")
     blocks: list[Block] = sections(f"{emoji} {_body(notice.text)}" + (f"\n{who}" if who else ""))
     if notice.kind == "reminder" and notice.reminder_id:

@@ -7,17 +7,53 @@ was typed. Text arguments work without any modal::
     /incident declare sev1 ChatGPT, API and Sora unavailable | ChatGPT, API, Sora=partial_outage
     /incident update INC-1 identified We found the cause | API=partial_outage
     /incident approve k2v9x0q7ab1c v2
+
+The commands themselves (``Declare``, ``Update``, …) are in ``parsed.py``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from adapters.slack.parsed import (
+    ME,
+    Approve,
+    Command,
+    Declare,
+    EditIncident,
+    Help,
+    ListIncidents,
+    Note,
+    Reject,
+    ShowStatus,
+    Timeline,
+    Update,
+)
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity, parse_component_changes
+
+__all__ = [
+    "ME",
+    "SUBCOMMANDS",
+    "Approve",
+    "Command",
+    "Declare",
+    "EditIncident",
+    "Help",
+    "ListIncidents",
+    "Note",
+    "Reject",
+    "ShowStatus",
+    "Timeline",
+    "Update",
+    "UsageError",
+    "help_text",
+    "incident_ref",
+    "parse",
+]
 
 
 class UsageError(Exception):
@@ -36,76 +72,6 @@ class UsageError(Exception):
     def render(self, command: str = "/incident") -> str:
         """The message followed by the right usage (or the list of subcommands)."""
         return f"{self.message}\n{help_text(command, self.topic)}"
-
-
-# --- the commands --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Help:
-    topic: str | None = None
-
-
-@dataclass(frozen=True)
-class Declare:
-    """``title`` None: open the modal (prefilled with ``severity`` when given)."""
-
-    title: str | None = None
-    severity: Severity | None = None
-    components: dict[str, ComponentStatus | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Update:
-    """``status`` None and not ``keep_status``/``postmortem``: open the modal."""
-
-    incident: str | None = None
-    status: Status | None = None
-    keep_status: bool = False
-    postmortem: bool = False
-    body: str | None = None
-    reason: str | None = None
-    components: dict[str, ComponentStatus] = field(default_factory=dict)
-
-    @property
-    def wants_modal(self) -> bool:
-        return self.status is None and not self.keep_status and not self.postmortem
-
-
-@dataclass(frozen=True)
-class ShowStatus:
-    incident: str | None = None
-
-
-@dataclass(frozen=True)
-class ListIncidents:
-    open_only: bool = False
-
-
-@dataclass(frozen=True)
-class Approve:
-    draft_id: str
-    version: int | None = None
-
-
-@dataclass(frozen=True)
-class Reject:
-    draft_id: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Timeline:
-    incident: str
-
-
-@dataclass(frozen=True)
-class Note:
-    incident: str
-    text: str
-
-
-Command = Help | Declare | Update | ShowStatus | ListIncidents | Approve | Reject | Timeline | Note
 
 
 # --- the registry --------------------------------------------------------------------------
@@ -185,6 +151,8 @@ _PUBLIC_ID = re.compile(r"^[a-z0-9]{12}$")
 _DRAFT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _VERSION = re.compile(r"^v?(\d{1,6})$", re.IGNORECASE)
 _SEVERITY = re.compile(r"^sev-?([1-4])$", re.IGNORECASE)
+_ANY_SEVERITY = re.compile(r"^sev-?\d+$", re.IGNORECASE)
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 _STATUS_WORDS: dict[str, Status] = {s.value: s for s in Status} | {
     "monitoring": Status.FIXING,
@@ -236,8 +204,30 @@ def _split_components(text: str) -> tuple[str, list[str]]:
 
 
 def _severity(word: str) -> Severity | None:
+    """``sev1``…``sev4`` → the severity; another word → None (it starts a title); ``sev5`` or
+    ``sev0`` → refused rather than taken as the start of a title."""
     match = _SEVERITY.match(word)
-    return Severity(f"sev{match.group(1)}") if match else None
+    if match:
+        return Severity(f"sev{match.group(1)}")
+    if _ANY_SEVERITY.match(word):
+        raise UsageError(f"unknown severity {_quote(word)}; write sev1, sev2, sev3 or sev4")
+    return None
+
+
+def _commander(word: str) -> str:
+    """Who takes over: ``me``, a Slack mention (``<@U…>``, ``<@U…|name>``) or an actor id."""
+    if word.lower() == ME:
+        return ME
+    match = _USER_MENTION.match(word)
+    if match:
+        return f"slack:{match.group(1)}"
+    if word.startswith("@"):
+        # Slack sends a typed @name as plain text: it does not say who that is.
+        raise UsageError(
+            f"{_quote(word)} does not say which member that is; write `me` to take the "
+            "incident over, or their member ID as slack:U… (profile → ⋮ → Copy member ID)"
+        )
+    return word
 
 
 # --- the subcommands, in the order the help lists them ------------------------------------
@@ -407,6 +397,47 @@ def _note(rest: str) -> Command:
     if not text.strip():
         raise UsageError("note needs its text after the incident")
     return Note(incident=ref, text=text.strip())
+
+
+@subcommand(
+    "edit",
+    usage="edit INCIDENT [sev1-4] [TITLE]",
+    summary=(
+        "change an incident's severity and/or title (the status page shows a new title with "
+        "the next published update)"
+    ),
+    examples=(
+        "edit INC-1 sev1",
+        "edit INC-1 ChatGPT down in the EU",
+        "edit INC-1 sev2 Slow logins",
+    ),
+)
+def _edit(rest: str) -> Command:
+    first, remainder = _split_word(rest)
+    ref = _need_ref(first, "edit")
+    word, after = _split_word(remainder)
+    severity = _severity(word)
+    title = (after if severity else remainder).strip()
+    if severity is None and not title:
+        raise UsageError("edit needs a new severity (sev1-4), a new title, or both")
+    return EditIncident(incident=ref, severity=severity, title=title or None)
+
+
+@subcommand(
+    "handoff",
+    usage="handoff INCIDENT me|slack:U…",
+    summary="hand the incident over to a new commander (me: take it over yourself)",
+    examples=("handoff INC-1 me", "handoff INC-1 slack:U024BE7LH"),
+)
+def _handoff(rest: str) -> Command:
+    first, target = _split_word(rest)
+    ref = _need_ref(first, "handoff")
+    target = target.strip()
+    if not target:
+        raise UsageError("handoff needs who takes over: me, or slack:U…")
+    if len(target.split()) > 1:
+        raise UsageError(f"handoff takes one person; unexpected {_quote(target)}")
+    return EditIncident(incident=ref, commander=_commander(target))
 
 
 @subcommand("help", usage="help [SUBCOMMAND]", summary="this help, or one subcommand's examples")

@@ -27,6 +27,7 @@ from commsbot.services.views import (
     Declared,
     DraftResult,
     IncidentDetail,
+    IncidentEdited,
     IncidentSnapshot,
     Published,
 )
@@ -113,6 +114,21 @@ def rejected(result: DraftResult) -> Message:
         f":x: Rejected draft `{escape(d.id)}` v{d.version} of *{result.incident.incident.ref}*"
         f": {escaped_truncated(d.decision_note or '', 500)}"
     )
+
+
+def incident_edited(result: IncidentEdited) -> Message:
+    """An incident's new title, severity or commander, and when the public sees a new title."""
+    i = result.incident.incident
+    lines = [
+        f":pencil2: Changed *{i.ref}* ({', '.join(result.changed)}): "
+        f"{escaped_truncated(i.title, 200)} · {i.severity.value} · commander {mention(i.commander)}"
+    ]
+    if i.public_title is not None and i.public_title != i.title:
+        lines.append(
+            f"The status page shows “{escaped_truncated(i.public_title, 200)}” until the next "
+            "update is published."
+        )
+    return plain_message("\n".join(lines))
 
 
 def noted(incident_ref: str) -> Message:

@@ -21,6 +21,7 @@ from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
 from commsbot.http.tokens import ApiToken, Scope
 from commsbot.services import drafts, incidents
+from commsbot.services.incidents import MAX_ACTOR
 from commsbot.services.views import timeline_dict
 
 MAX_COMPONENTS = 50
@@ -136,6 +137,23 @@ class NoteRequest(_Body):
     text: Text = Field(max_length=MAX_BODY)
 
 
+class IncidentChangeRequest(_Body):
+    title: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TITLE,
+        description="The new title (internal at once; public with the next published update).",
+    )
+    severity: Severity | None = Field(default=None, description="The new severity.")
+    commander: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_ACTOR,
+        pattern=r"^\S+$",
+        description="The new commander's actor id, as in the approver lists (a handoff).",
+    )
+
+
 Ctx = Annotated[HttpContext, Depends(context)]
 Reader = Annotated[ApiToken, Depends(require(Scope.READ))]
 Writer = Annotated[ApiToken, Depends(require(Scope.WRITE))]
@@ -179,6 +197,27 @@ async def show(ctx: Ctx, token: Reader, ref: IncidentRef) -> dict[str, Any]:
     """Status, components, published updates, pending drafts and the timeline."""
     detail = await asyncio.to_thread(incidents.show_incident, ctx.deps, incident_ref=ref)
     return detail.as_dict()
+
+
+@router.patch("/incidents/{ref}", responses=responses(400, 401, 403, 404, 409))
+async def change(
+    ctx: Ctx, token: Writer, ref: IncidentRef, request: IncidentChangeRequest
+) -> dict[str, Any]:
+    """Change the incident's title, severity or commander (a handoff).
+
+    Internal at once, each change a line on the timeline; the status page keeps the title of
+    the last published update until the next one is approved.
+    """
+    result = await asyncio.to_thread(
+        incidents.edit_incident,
+        ctx.deps,
+        incident_ref=ref,
+        actor=actor_of(token),
+        title=request.title,
+        severity=request.severity,
+        commander=request.commander,
+    )
+    return result.as_dict()
 
 
 @router.post("/incidents/{ref}/notes", status_code=201, responses=responses(400, 401, 403, 404))

@@ -282,3 +282,58 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(stack: Stack) -> No
     error(stack.client.get("/api/v1/nothing"), 404, "not_found")
     error(stack.client.delete("/api/v1/incidents"), 405, "method_not_allowed")
     assert stack.client.post("/api/v2/summary.json").status_code == 405
+
+
+def test_an_incident_is_retitled_raised_and_handed_off_with_a_patch(stack: Stack) -> None:
+    declared = declare(stack)
+    ref = declared["incident"]["ref"]
+    approved = stack.client.post(
+        f"/api/v1/drafts/{declared['draft']['id']}/approve", headers=stack.auth("approver")
+    )
+    assert approved.status_code == 200, approved.text
+
+    changed = stack.client.patch(
+        f"/api/v1/incidents/{ref}",
+        json={"title": "ChatGPT down in the EU", "severity": "sev2", "commander": "sam"},
+        headers=stack.auth("writer"),
+    )
+
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["changed"] == ["retitled", "severity", "handoff"]
+    assert body["incident"]["title"] == "ChatGPT down in the EU"
+    assert body["incident"]["public_title"] == "ChatGPT, API and Sora unavailable"
+    assert (body["incident"]["severity"], body["incident"]["commander"]) == ("sev2", "sam")
+    shown = stack.client.get(f"/api/v1/incidents/{ref}", headers=stack.auth("reader")).json()
+    assert [e["action"] for e in shown["timeline"]][-3:] == ["retitled", "severity", "handoff"]
+    # The public page keeps the approved title.
+    [public] = stack.client.get("/api/v2/incidents.json").json()["incidents"]
+    assert public["name"] == "ChatGPT, API and Sora unavailable"
+
+    before = stack.counts()
+    same = stack.client.patch(
+        f"/api/v1/incidents/{ref}", json={"severity": "sev2"}, headers=stack.auth("writer")
+    )
+    assert "nothing to change: INC-1 already has severity sev2" in error(same, 400, "invalid_input")
+    error(
+        stack.client.patch(
+            f"/api/v1/incidents/{ref}", json={"severity": "sev9"}, headers=stack.auth("writer")
+        ),
+        400,
+        "invalid_input",
+    )
+    error(
+        stack.client.patch(
+            f"/api/v1/incidents/{ref}", json={"commander": "sam"}, headers=stack.auth("reader")
+        ),
+        403,
+        "insufficient_scope",
+    )
+    error(
+        stack.client.patch(
+            "/api/v1/incidents/INC-99", json={"commander": "sam"}, headers=stack.auth("writer")
+        ),
+        404,
+        "not_found",
+    )
+    assert stack.counts() == before

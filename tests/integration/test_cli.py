@@ -234,3 +234,45 @@ def test_help_path_imports_no_database_or_platform_sdk(cli: Cli) -> None:
     )
     assert "Usage: commsbot" in proc.stdout
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_an_incident_is_edited_and_handed_off_from_the_cli(cli: Cli) -> None:
+    (cli.folder / "commsbot.toml").write_text('[approval]\nresponders = ["maya", "sam"]\n')
+    cli.env["COMMSBOT_CONFIG"] = str(cli.folder / "commsbot.toml")
+    declared = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")
+    cli.json("update", "approve", declared["draft"]["id"], "--as", "sam")
+
+    edited = cli.json(
+        "incident", "edit", "INC-1", "--title", "API errors", "--severity", "sev1", "--as", "maya"
+    )
+    assert edited["changed"] == ["retitled", "severity"]
+    assert (edited["incident"]["title"], edited["incident"]["severity"]) == ("API errors", "sev1")
+    assert edited["incident"]["public_title"] == "Slow API"
+    text = cli.run("incident", "handoff", "INC-1", "--to", "sam", "--as", "maya").stdout
+    assert text.startswith("Changed INC-1 (handoff):")
+    assert "The status page shows 'Slow API' until the next update is published." in text
+    shown = cli.json("incident", "show", "INC-1")
+    assert shown["incident"]["commander"] == "sam"
+    assert [(e["actor"], e["action"], e["detail"]) for e in shown["timeline"][-3:]] == [
+        (
+            "maya",
+            "retitled",
+            "'Slow API' → 'API errors'; the status page shows 'Slow API' until the next "
+            "update is published",
+        ),
+        ("maya", "severity", "sev2 → sev1"),
+        ("maya", "handoff", "commander maya → sam"),
+    ]
+
+    refusals = [
+        (("edit", "INC-1", "--severity", "sev5", "--as", "maya"), "unknown severity 'sev5'"),
+        (("edit", "INC-1", "--severity", "sev1", "--as", "maya"), "nothing to change"),
+        (("edit", "INC-1", "--as", "maya"), "nothing to change; give a new title"),
+        (("handoff", "INC-1", "--to", "alex", "--as", "alex"), "alex may not edit an incident"),
+    ]
+    for args, message in refusals:
+        refused = cli.run("incident", *args, "--json", ok=False)
+        assert refused.returncode == 1, args
+        assert message in refused.stderr, refused.stderr
+        assert json.loads(refused.stdout)["error"]["code"] in {"invalid_input", "not_allowed"}
+    assert cli.json("incident", "show", "INC-1") == shown

@@ -195,17 +195,31 @@ def option(name: str, value: Any, *, focused: bool = False) -> dict[str, Any]:
 
 
 def command(
-    sub: str, who: dict[str, Any], *options: dict[str, Any], kind: int = 2
+    sub: str,
+    who: dict[str, Any],
+    *options: dict[str, Any],
+    kind: int = 2,
+    resolved: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``/incident <sub> …`` as Discord sends it (``kind`` 4 for autocomplete)."""
-    data = {
+    data: dict[str, Any] = {
         "id": "1700000000000000001",
         "name": "incident",
         "type": 1,
         "guild_id": str(GUILD_ID),
         "options": [{"type": 1, "name": sub, "options": list(options)}],
     }
+    if resolved:
+        data["resolved"] = resolved
     return _base(kind, who, data)
+
+
+def user_option(name: str, someone: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A USER option picking the member ``someone``, with the ``resolved`` data Discord adds."""
+    user_id = someone["user"]["id"]
+    as_member = {k: v for k, v in someone.items() if k != "user"}
+    resolved = {"users": {user_id: someone["user"]}, "members": {user_id: as_member}}
+    return {"type": 6, "name": name, "value": user_id}, resolved
 
 
 def press(custom_id: str, who: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from tests.adapters.discord.helpers import (
     press,
     run,
     submit,
+    user_option,
 )
 from tests.unit.fakes import make_deps
 
@@ -56,6 +57,8 @@ def test_start_registers_incident_with_every_subcommand_and_its_choices() -> Non
                 "list",
                 "approve",
                 "reject",
+                "edit",
+                "handoff",
                 "timeline",
                 "help",
             }
@@ -342,5 +345,58 @@ def test_status_list_timeline_and_help_answer_privately() -> None:
             assert answer.body["data"]["flags"] == EPHEMERAL
             for name in ("declare", "update", "approve", "reject", "timeline", "help"):
                 assert f"`/incident {name}`" in answer.body["data"]["content"]
+
+    run(scenario)
+
+
+def test_an_incident_is_edited_and_handed_off_from_discord() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        declare_as_maya(deps)
+        async with discord_bot(deps) as bot:
+            edit = command(
+                "edit",
+                MAYA_M,
+                option("incident", "INC-1"),
+                option("title", "ChatGPT down in the EU"),
+                option("severity", "sev2"),
+            )
+            await bot.dispatch(edit)
+            answer = _texts(bot.answers(edit))
+            assert "Changed **INC-1** (retitled, severity)" in answer
+            [incident] = data.incidents.values()
+            assert (incident.title, incident.severity.value) == ("ChatGPT down in the EU", "sev2")
+
+            picked, resolved = user_option("to", SAM_M)
+            handoff = command(
+                "handoff", MAYA_M, option("incident", "INC-1"), picked, resolved=resolved
+            )
+            await bot.dispatch(handoff)
+            assert data.incidents[incident.id].commander == f"discord:{SAM}"
+            assert f"commander <@{SAM}>" in _texts(bot.answers(handoff))
+            takeover = command("handoff", MAYA_M, option("incident", "INC-1"))
+            await bot.dispatch(takeover)  # no one picked: whoever asked takes over
+            assert data.incidents[incident.id].commander == f"discord:{MAYA}"
+            actions = [(e.actor, e.action) for e in data.timeline][-4:]
+            assert actions == [
+                (f"discord:{MAYA}", "retitled"),
+                (f"discord:{MAYA}", "severity"),
+                (f"discord:{MAYA}", "handoff"),
+                (f"discord:{MAYA}", "handoff"),
+            ]
+
+            written = len(data.timeline)
+            refused = command(
+                "edit", ALEX_M, option("incident", "INC-1"), option("severity", "sev1")
+            )
+            await bot.dispatch(refused)
+            assert "may not edit an incident" in _texts(bot.answers(refused))
+            same = command("edit", MAYA_M, option("incident", "INC-1"), option("severity", "sev2"))
+            await bot.dispatch(same)
+            assert "nothing to change: INC-1 already has severity sev2" in _texts(bot.answers(same))
+            bad = command("edit", MAYA_M, option("incident", "INC-1"), option("severity", "sev7"))
+            await bot.dispatch(bad)
+            assert "unknown severity 'sev7'" in _texts(bot.answers(bad))
+            assert len(data.timeline) == written
 
     run(scenario)

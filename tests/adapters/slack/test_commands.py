@@ -181,3 +181,38 @@ def test_response_urls_follow_slack_api_url_and_its_path_prefix() -> None:
     assert response_url_via(hook, api_url="https://egress.acme.example/slack/api/") == (
         "https://egress.acme.example/slack/commands/T0ACME/8223458436195/B6zXnLZqUFEp?x=1"
     )
+
+
+async def test_an_incident_is_edited_and_handed_off_from_slack() -> None:
+    config = settings(approval={"responders": ["slack:U0MAYA", "slack:U0SAM"]})
+    async with world(config) as w:
+        await w.command("declare sev3 Slow logins | Login")
+        [ack] = w.data.drafts.values()
+        await w.command(f"approve {ack.id}", user_id="U0SAM")
+
+        await w.command("edit INC-1 sev1 Logins fail in the EU")
+        answer = w.last_answer()
+        assert "Changed *INC-1* (retitled, severity)" in answer
+        assert "The status page shows “Slow logins” until the next update is published." in answer
+        assert w.slack.responses[-1]["response_type"] == "ephemeral"
+        await w.command("handoff INC-1 me", user_id="U0SAM")
+        [incident] = w.data.incidents.values()
+        assert (incident.title, incident.severity.value) == ("Logins fail in the EU", "sev1")
+        assert incident.commander == "slack:U0SAM"
+        actions = [(e.actor, e.action) for e in w.data.timeline][-3:]
+        assert actions == [
+            ("slack:U0MAYA", "retitled"),
+            ("slack:U0MAYA", "severity"),
+            ("slack:U0SAM", "handoff"),
+        ]
+        written = len(w.data.timeline)
+
+        # Mistyped: the usage comes straight back in the acknowledgment.
+        assert "unknown severity 'sev9'" in (await w.command("edit INC-1 sev9")).body
+        assert "Copy member ID" in (await w.command("handoff INC-1 @maya")).body
+        await w.command("edit INC-1 sev1")
+        assert "nothing to change: INC-1 already has severity sev1" in w.last_answer()
+        await w.command("handoff INC-1 me", user_id="U0ALEX")
+        assert "alex may not edit an incident" in w.last_answer()
+        assert w.data.incidents[incident.id].commander == "slack:U0SAM"
+        assert len(w.data.timeline) == written  # the refusals wrote nothing

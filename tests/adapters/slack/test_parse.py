@@ -7,9 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.slack.parse import (
+    ME,
     SUBCOMMANDS,
     Approve,
     Declare,
+    EditIncident,
     Help,
     ListIncidents,
     Note,
@@ -73,6 +75,22 @@ from commsbot.domain.model import ComponentStatus, Severity
             "note INC-3 DNS &lt;kube-dns&gt; errors",
             Note(incident="INC-3", text="DNS <kube-dns> errors"),
         ),
+        ("edit INC-3 sev1", EditIncident(incident="INC-3", severity=Severity.SEV1)),
+        ("edit 3 Logins fail", EditIncident(incident="INC-3", title="Logins fail")),
+        (
+            "edit #3 SEV-2 Slow logins in the EU",
+            EditIncident(incident="INC-3", severity=Severity.SEV2, title="Slow logins in the EU"),
+        ),
+        ("handoff INC-3 me", EditIncident(incident="INC-3", commander=ME)),
+        ("handoff INC-3 Me", EditIncident(incident="INC-3", commander=ME)),
+        (
+            "handoff INC-3 slack:U024BE7LH",
+            EditIncident(incident="INC-3", commander="slack:U024BE7LH"),
+        ),
+        (
+            "handoff INC-3 &lt;@U024BE7LH|sam&gt;",
+            EditIncident(incident="INC-3", commander="slack:U024BE7LH"),
+        ),
     ],
 )
 def test_examples(text: str, expected: object) -> None:
@@ -94,6 +112,13 @@ def test_examples(text: str, expected: object) -> None:
         ("timeline", "timeline", "needs an incident"),
         ("list everything", "list", "'open' or nothing"),
         ("help nothing", "help", "no subcommand 'nothing'"),
+        ("edit INC-1", "edit", "needs a new severity (sev1-4), a new title, or both"),
+        ("edit INC-1 sev5", "edit", "unknown severity 'sev5'; write sev1, sev2, sev3 or sev4"),
+        ("edit sev1", "edit", "needs an incident"),
+        ("declare sev0 Outage", "declare", "unknown severity 'sev0'"),
+        ("handoff INC-1", "handoff", "needs who takes over"),
+        ("handoff INC-1 @sam", "handoff", "'@sam' does not say which member that is"),
+        ("handoff INC-1 sam lee", "handoff", "takes one person"),
     ],
 )
 def test_usage_errors_name_the_problem_and_the_right_usage(
