@@ -169,7 +169,7 @@ class NotifierConfig(_Target):
 
     Attributes:
         kinds: only these notices (``approval_requested``, ``draft_decided``,
-            ``delivery_dead``, ``reminder``); unset: all.
+            ``incident_changed``, ``delivery_dead``, ``reminder``); unset: all.
     """
 
     kinds: list[str] | None = None
