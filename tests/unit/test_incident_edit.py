@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -132,8 +133,11 @@ def test_a_new_severity_changes_who_approves_pending_drafts_and_who_is_nudged() 
         approve_draft(deps, draft_id=draft.id, actor=SAM)
     clock.advance(minutes=2)
     published = approve_draft(deps, draft_id=draft.id, actor=LEE)
-    # The next update is promised at sev1's cadence (30 min), not sev3's (2 h).
-    assert published.update.next_update_by == clock.now().replace(minute=48)
+    # A draft keeps the time its text states; drafts written from now on promise sev1's
+    # cadence (30 min), not sev3's (2 h).
+    assert published.update.next_update_by == draft.next_update_by
+    later = propose_update(deps, incident_ref="INC-1", status=Status.IDENTIFIED, actor=MAYA)
+    assert later.draft.next_update_by == clock.now() + timedelta(minutes=30)
 
 
 def test_several_changes_at_once_each_get_their_own_line() -> None:

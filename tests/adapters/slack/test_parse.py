@@ -159,6 +159,11 @@ words = st.sampled_from(
         "progress",
         "reopen",
         "postmortem",
+        "edit",
+        "handoff",
+        "me",
+        "@sam",
+        "sev9",
         "|",
         "=",
         ",",
@@ -196,7 +201,8 @@ def test_anything_typed_parses_or_gets_the_right_usage(text: str) -> None:
             | Approve
             | Reject
             | Timeline
-            | Note,
+            | Note
+            | EditIncident,
         )
         return
     first = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").split()
