@@ -150,6 +150,15 @@ def test_published_incidents_keep_their_public_title_across_the_upgrade(engine: 
                     "p": published,
                 },
             )
+            # Rows that refer to the incident: a downgrade must keep them (and not trip over
+            # them, as a copy-and-drop of the incident table would on SQLite).
+            conn.execute(
+                sa.text(
+                    "INSERT INTO timeline (incident_id, at, actor, action, detail) "
+                    "VALUES (:id, :at, 'maya', 'declared', 'sev1')"
+                ),
+                {"id": f"inc{number:09d}", "at": at},
+            )
     upgrade(engine)
     with engine.connect() as conn:
         rows = conn.execute(
@@ -159,3 +168,7 @@ def test_published_incidents_keep_their_public_title_across_the_upgrade(engine: 
     assert [tuple(r) for r in rows] == [(1, "Outage 1", "sev1"), (2, None, None)]
     downgrade(engine, "0006_draft_authors")
     assert "public_title" not in {c["name"] for c in sa.inspect(engine).get_columns("incident")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM timeline")).scalar() == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM incident")).scalar() == 2
+    upgrade(engine)
