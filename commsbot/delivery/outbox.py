@@ -16,7 +16,7 @@ from datetime import datetime
 from commsbot.delivery.config import destinations_of
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
 from commsbot.delivery.snapshot import freeze
-from commsbot.domain.model import Draft, DraftState, Incident, Update
+from commsbot.domain.model import Draft, DraftState, Incident, Severity, Update
 from commsbot.services.deps import Deps, new_id
 from commsbot.services.ports import Notice, UnitOfWork
 from commsbot.services.views import IncidentSnapshot

@@ -69,6 +69,8 @@ def incident_json(snap: IncidentSnapshot) -> dict[str, Any]:
             "updated_at": _iso(i.updated_at),
             "resolved_at": _iso(i.resolved_at),
             "published_count": i.published_count,
+            "public_title": i.public_title,
+            "public_severity": i.public_severity.value if i.public_severity else None,
         },
         "components": {name: status.value for name, status in snap.components.items()},
     }
@@ -88,6 +90,8 @@ def incident_from_json(data: dict[str, Any]) -> IncidentSnapshot:
         updated_at=datetime.fromisoformat(raw["updated_at"]),
         resolved_at=_time(raw.get("resolved_at")),
         published_count=int(raw.get("published_count", 0)),
+        public_title=raw.get("public_title"),
+        public_severity=Severity(raw["public_severity"]) if raw.get("public_severity") else None,
     )
     return IncidentSnapshot(
         incident=incident,

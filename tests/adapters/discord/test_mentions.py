@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Severity
@@ -30,12 +31,19 @@ def test_titles_bodies_and_reasons_never_ping_only_the_audience_does() -> None:
         async with discord_bot(deps) as bot:
 
             async def deliver(kind: str) -> None:
+                # As the dispatcher does: a decision names the request it decides.
                 for notice, _ in list(data.outbox.notices.values()):
                     if notice.kind == kind and notice not in delivered:
                         delivered.append(notice)
-                        await bot.notifier.notify(notice)
+                        request = requests.get(notice.draft_id or "")
+                        receipt = await bot.notifier.notify(
+                            replace(notice, request_message_id=request)
+                        )
+                        if kind == "approval_requested" and notice.draft_id:
+                            requests[notice.draft_id] = receipt.message_id
 
             delivered: list[object] = []
+            requests: dict[str, str | None] = {}
             first = declare(
                 deps,
                 title=f"API down {TYPED}",
