@@ -28,6 +28,7 @@ from commsbot.domain.model import (
     clean_text,
 )
 from commsbot.domain.policy import Actor
+from commsbot.domain.text import clean_name
 from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
 from commsbot.services import promises
@@ -319,11 +320,12 @@ def _replan(
 
 
 def _actor_id(raw: str) -> str:
-    cleaned = raw.strip()
     example = "a name, slack:U024BE7LH or discord:80351110224678912, as in the approver lists"
-    if not cleaned:
+    if not raw.strip():
         raise InvalidInput(f"the new commander is empty; name them: {example}")
-    if len(cleaned) > MAX_ACTOR or any(c.isspace() for c in cleaned):
+    # Control characters and the like are refused by name, as in every other text.
+    cleaned = clean_name(raw, what="new commander", limit=MAX_ACTOR)
+    if any(c.isspace() for c in cleaned):
         raise InvalidInput(
             f"{cleaned[:40]!r} is not an actor id (one word, at most {MAX_ACTOR} characters); "
             f"name the new commander as {example}"
