@@ -216,7 +216,10 @@ def test_rows_stored_before_the_rules_are_cleaned_on_the_way_out(tmp_path: Path)
     approve_draft(deps, draft_id=declared.draft.id, actor=SAM)
     # As an older commsbot let them in: a BEL in the title, ESC and U+FFFE in the text.
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE incident SET title = 'API \x07down'"))
+        # (Migration 0007 copies an old published title into public_title, what the page shows.)
+        conn.execute(
+            sa.text("UPDATE incident SET title = 'API \x07down', public_title = 'API \x07down'")
+        )
         conn.execute(sa.text("UPDATE incident_update SET body = 'We are \x1b[31mon it\ufffe'"))
         conn.execute(sa.text("UPDATE component SET name = 'A\x0cPI', description = '\x08'"))
         conn.execute(sa.text("UPDATE incident_component SET component_name = 'A\x0cPI'"))
