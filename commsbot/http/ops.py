@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commsbot.http.context import HttpContext, context
 from commsbot.http.metrics import Metrics
-from commsbot.http.public import is_public
+from commsbot.http.public import PUBLIC_EXACT, is_public
+from commsbot.statuspage import v2
 from commsbot.store.db import head_revision, read_only_engine
 from commsbot.store.health import explain
 
@@ -78,8 +79,20 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
+#: Label values of ``commsbot_http_requests_total``: anything else is counted as ``other``, so
+#: that strangers cannot add series (the public prefixes take any path).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_PUBLIC_ROUTES = frozenset({*PUBLIC_EXACT, "/history/", *v2.PATHS})
+OTHER = "other"
+
+
 class RequestCounter:
-    """Counts every response by method, route template and status (bounded label values)."""
+    """Counts every response by method, route template and status (bounded label values).
+
+    The route is the template of the route that answered (``/api/v1/incidents/{ref}``), a
+    public document's path (``/api/v2/summary.json``, ``/incidents/{incident_id}``), or
+    ``other`` for a path nothing serves; the method is one of HTTP's usual seven or ``other``.
+    """
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
@@ -99,15 +112,22 @@ class RequestCounter:
         try:
             await self.app(scope, receive, counting_send)
         finally:
+            method = scope.get("method", "")
             self.metrics.requests.labels(
-                scope.get("method", ""), _route(scope), str(status[0])
+                method if method in _METHODS else OTHER,
+                route_label(scope, status[0]),
+                str(status[0]),
             ).inc()
 
 
-def _route(scope: Scope) -> str:
+def route_label(scope: Scope, status: int) -> str:
+    """The ``route`` label of a request answered with ``status``: a template, or ``other``."""
     path: str = scope.get("path", "")
     if is_public(path):
-        return "/incidents/{id}" if path.startswith("/incidents/") else path
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    return template if isinstance(template, str) else "(unmatched)"
+        if status == 404:
+            return OTHER
+        if path.startswith("/incidents/"):
+            return "/incidents/{incident_id}"
+        return path if path in _PUBLIC_ROUTES else OTHER
+    template = getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) and template else OTHER

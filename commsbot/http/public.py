@@ -17,12 +17,12 @@ _HTML_POLICY = (
     b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 _PUBLIC_PREFIXES = ("/api/v2/", "/incidents/")
-_PUBLIC_EXACT = frozenset({"/", "/index.html", "/history", "/history.atom", "/history.rss"})
+PUBLIC_EXACT = frozenset({"/", "/index.html", "/history", "/history.atom", "/history.rss"})
 
 
 def is_public(path: str) -> bool:
     """Whether ``path`` belongs to the public page (and never to the API behind)."""
-    return path in _PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES) or path == "/history/"
+    return path in PUBLIC_EXACT or path.startswith(_PUBLIC_PREFIXES) or path == "/history/"
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

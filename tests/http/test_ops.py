@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+import string
+import subprocess
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +17,7 @@ from commsbot.services.drafts import approve_draft
 from commsbot.store.db import make_engine
 from tests.http.conftest import Stack, TestClient
 from tests.http.test_api import declare
+from tests.http.tools import binary
 
 
 def metrics(stack: Stack) -> dict[str, Any]:
@@ -99,3 +103,86 @@ def test_delivery_and_reminder_figures_appear_when_their_tables_exist(stack: Sta
     assert ("commsbot_deliveries" in families) == ("delivery" in tables)
     assert ("commsbot_delivery_retries" in families) == ("delivery" in tables)
     assert ("commsbot_reminders_fired" in families) == ("reminder" in tables)
+
+
+def series(stack: Stack) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    return {
+        (s.name, tuple(sorted(s.labels.items())))
+        for family in metrics(stack).values()
+        for s in family.samples
+    }
+
+
+def test_random_paths_and_methods_do_not_grow_the_metrics(stack: Stack) -> None:
+    """Strangers reach the public prefix: a label per path would let them inflate /metrics."""
+    rng = random.Random(7)
+    prefixes = ("/api/v2/", "/api/v1/", "/incidents/", "/")
+    methods = ("GET", "POST", "BREW", "XCUSTOM")
+
+    def junk() -> str:
+        return "".join(rng.choices(string.ascii_letters + string.digits, k=24))
+
+    for prefix in prefixes:  # every kind of request once, so its series exists
+        for method in methods:
+            stack.client.request(method, prefix + junk())
+    series(stack)  # and the scrape's own
+    before = series(stack)
+    size = len(stack.client.get("/metrics").content)
+
+    for i in range(2000):
+        name = junk()
+        method = (*methods[:3], f"X{name[:6].upper()}")[i // 4 % 4]
+        stack.client.request(method, prefixes[i % 4] + name)
+
+    after = series(stack)
+    assert after == before
+    assert len(stack.client.get("/metrics").content) < size + 1024
+    routes = {
+        s.labels["route"]
+        for s in metrics(stack)["commsbot_http_requests"].samples
+        if s.name.endswith("_total")
+    }
+    assert "other" in routes
+    assert all(r == "other" or "{" in r or "nope" not in r for r in routes), routes
+    methods = {
+        s.labels["method"]
+        for s in metrics(stack)["commsbot_http_requests"].samples
+        if s.name.endswith("_total")
+    }
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+
+
+def test_known_routes_are_counted_by_their_template(stack: Stack) -> None:
+    made = declare(stack)
+    approve_draft(stack.deps, draft_id=made["draft"]["id"], actor=Actor("sam"))
+    stack.ctx.pages.refresh()
+    ref = made["incident"]["ref"]
+    stack.client.get(f"/api/v1/incidents/{ref}", headers=stack.auth("reader"))
+    stack.client.get(f"/incidents/{made['incident']['id']}")
+    stack.client.get("/api/v1/incidents/INC-404", headers=stack.auth("reader"))
+
+    requests = {
+        (s.labels["method"], s.labels["route"], s.labels["status"]): s.value
+        for s in metrics(stack)["commsbot_http_requests"].samples
+        if s.name.endswith("_total")
+    }
+
+    assert requests[("GET", "/api/v1/incidents/{ref}", "200")] == 1
+    assert requests[("GET", "/api/v1/incidents/{ref}", "404")] == 1
+    assert requests[("GET", "/incidents/{incident_id}", "200")] == 1
+
+
+def test_promtool_accepts_the_metrics(stack: Stack) -> None:
+    promtool = binary("promtool", package="prometheus", purpose="lint /metrics with promtool")
+    made = declare(stack)
+    approve_draft(stack.deps, draft_id=made["draft"]["id"], actor=Actor("sam"))
+    stack.client.get("/api/v2/summary.json")
+    stack.client.get("/no/such/path")
+    body = stack.client.get("/metrics").content
+
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=body, capture_output=True, timeout=60
+    )
+
+    assert checked.returncode == 0, checked.stderr.decode() + checked.stdout.decode()
+    assert checked.stdout.decode().strip() == "", checked.stdout.decode()
