@@ -46,19 +46,27 @@ _DESCRIPTION = (
 
 
 class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413 before any route reads them."""
+    """Refuses request bodies over ``limit`` bytes with 413 before any route reads them.
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    ``per_path`` sets another limit for some exact paths (Alertmanager's bodies grow with the
+    number of alerts, and a refusal there loses the notification for good).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int, per_path: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.limit)
         for key, value in scope.get("headers", ()):
-            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._too_large(send)
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._too_large(send, limit)
                 return
         chunks: list[bytes] = []
         total = 0
@@ -68,8 +76,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             total += len(chunk)
-            if total > self.limit:
-                await self._too_large(send)
+            if total > limit:
+                await self._too_large(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -86,9 +94,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
         response = errors.error_response(
-            413, "payload_too_large", f"the request body is over {self.limit} bytes"
+            413, "payload_too_large", f"the request body is over {limit} bytes"
         )
         await send(
             {
@@ -140,7 +148,11 @@ def create_app(
             raise ValueError(f"cannot mount at {prefix!r}: the status page and API own it")
         app.mount(prefix, sub)
     # Last added runs first: count everything, then the page from memory, then the rest.
-    app.add_middleware(BodyLimit, limit=context.config.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=context.config.max_body_bytes,
+        per_path={alertmanager.PATH: context.config.alertmanager.max_body_bytes},
+    )
     app.add_middleware(
         PublicPagesMiddleware, pages=context.pages, max_age=context.config.public_max_age
     )

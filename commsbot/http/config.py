@@ -18,9 +18,11 @@ class AlertmanagerConfig(BaseModel):
         severity_label: the alert label that carries the severity.
         severities: that label's value → commsbot severity.
         default_severity: for alerts without (or with an unknown) severity label.
-        title: the public incident title; ``{components}`` becomes "ChatGPT and API". Alert
-            names and summaries stay internal (they go to the timeline), as they are written
-            for engineers.
+        title: the public incident title; ``{components}`` becomes "ChatGPT and API" (as many
+            names as fit in 200 characters: "API, Web and 6 more"). Alert names and summaries
+            stay internal (they go to the timeline), as they are written for engineers.
+        max_body_bytes: the largest notification accepted (it grows with the number of alerts;
+            Alertmanager's ``max_alerts`` bounds it at the source).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,6 +43,7 @@ class AlertmanagerConfig(BaseModel):
     )
     default_severity: Severity = Severity.SEV2
     title: str = Field(default="Service disruption affecting {components}", max_length=150)
+    max_body_bytes: int = Field(default=16 * 1_048_576, ge=1024, le=256 * 1_048_576)
 
     @field_validator("title")
     @classmethod

@@ -15,8 +15,6 @@ from commsbot.statuspage.snapshot import PublicPages
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from commsbot.http.alert_groups import AlertGroupStore
-
 
 @dataclass(frozen=True)
 class HttpContext:
@@ -24,10 +22,9 @@ class HttpContext:
 
     Attributes:
         deps: the use cases' dependencies (the same the CLI uses).
-        engine: the database, for health checks, metrics, tokens and alert groups.
+        engine: the database, for health checks, metrics and tokens.
         pages: the public status page, rendered once per change.
         tokens: the API tokens.
-        alert_groups: what the Alertmanager receiver has already acted on.
         config: the ``[http]`` section.
     """
 
@@ -35,7 +32,6 @@ class HttpContext:
     engine: Engine
     pages: PublicPages
     tokens: TokenStore
-    alert_groups: AlertGroupStore
     config: HttpConfig
 
 

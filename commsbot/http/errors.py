@@ -122,5 +122,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "No such incident or draft",
         409: "stale_draft, already_decided, concurrent_change, invalid_transition, guard_failed",
         413: "Request body too large",
+        415: "The body is not JSON (send Content-Type: application/json)",
+        503: "Try again later (Retry-After); nothing was written",
     }
     return {s: {"model": ErrorBody, "description": words[s]} for s in statuses}

@@ -19,7 +19,6 @@ import uvicorn
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
-from commsbot.http.alert_groups import AlertGroupStore
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
 from commsbot.http.tokens import TokenStore
@@ -50,7 +49,6 @@ def build_context(wired: App) -> HttpContext:
         engine=engine,
         pages=pages,
         tokens=TokenStore(engine=engine, clock=deps.clock),
-        alert_groups=AlertGroupStore(engine=engine, clock=deps.clock),
         config=deps.settings.http,
     )
 

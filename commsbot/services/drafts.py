@@ -25,6 +25,7 @@ from commsbot.services import components as catalogue
 from commsbot.services import promises
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
+from commsbot.services.ports import UnitOfWork
 from commsbot.services.views import DraftResult, Published
 
 
@@ -89,44 +90,78 @@ def propose_update(
         body = clean_text(body, what="update body", limit=MAX_BODY)
     if reason is not None:
         reason = clean_text(reason, what="reason", limit=MAX_REASON)
-    now = deps.clock.now()
     with deps.uow() as uow:
         incident = uow.incidents.get(incident_ref)
-        move_to(incident.status, status, reason=reason, postmortem=postmortem)
-        changes = catalogue.canonical_changes(uow, deps.settings, component_changes or {}, now=now)
-        promise = promises.promise_for(
-            deps, next_update, severity=incident.severity, status=status, now=now
-        )
-        source = (
-            promises.source_of(deps, body, promise)
-            if body
-            else default_body(deps, incident, status, postmortem=postmortem, next_update_by=promise)
-        )
-        draft = Draft(
-            id=deps.ids(),
-            incident_id=incident.id,
-            author=actor.id,
-            body=source,
-            body_source=source,
-            next_update_by=promise,
+        draft = draft_update(
+            deps,
+            uow,
+            incident=incident,
             status=status,
-            base_status=incident.status,
-            component_changes=changes,
-            postmortem=postmortem,
+            actor=actor,
+            body=body,
+            component_changes=component_changes,
             reason=reason,
-            created_at=now,
-            updated_at=now,
+            postmortem=postmortem,
+            next_update=next_update,
         )
-        check_recovery(
-            incident,
-            draft,
-            uow.components.get_many({*incident.components, *draft.component_changes}),
-        )
-        draft.write(deps.renderer.show_time)
-        file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result
+
+
+def draft_update(
+    deps: Deps,
+    uow: UnitOfWork,
+    *,
+    incident: Incident,
+    status: Status,
+    actor: Actor,
+    body: str | None = None,
+    component_changes: Mapping[str, ComponentStatus] | None = None,
+    reason: str | None = None,
+    postmortem: bool = False,
+    next_update: str | None = None,
+) -> Draft:
+    """The steps of :func:`propose_update` inside the caller's unit of work, which commits.
+
+    ``body`` and ``reason`` must already be cleaned. A refusal (``InvalidTransition``,
+    ``GuardFailed``, ``InvalidInput``) is raised before anything is written, but for components
+    first named in ``component_changes`` (none when they are the incident's own).
+    """
+    now = deps.clock.now()
+    move_to(incident.status, status, reason=reason, postmortem=postmortem)
+    changes = catalogue.canonical_changes(uow, deps.settings, component_changes or {}, now=now)
+    promise = promises.promise_for(
+        deps, next_update, severity=incident.severity, status=status, now=now
+    )
+    source = (
+        promises.source_of(deps, body, promise)
+        if body
+        else default_body(deps, incident, status, postmortem=postmortem, next_update_by=promise)
+    )
+    draft = Draft(
+        id=deps.ids(),
+        incident_id=incident.id,
+        author=actor.id,
+        body=source,
+        body_source=source,
+        next_update_by=promise,
+        status=status,
+        base_status=incident.status,
+        component_changes=changes,
+        postmortem=postmortem,
+        reason=reason,
+        created_at=now,
+        updated_at=now,
+    )
+    check_recovery(
+        incident,
+        draft,
+        uow.components.get_many({*incident.components, *draft.component_changes}),
+    )
+    draft.write(deps.renderer.show_time)
+    file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
+    return draft
 
 
 def edit_draft(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from commsbot.delivery import outbox
 from commsbot.delivery.model import DeliveryRecord
@@ -142,67 +143,98 @@ def _declare_once(
     next_update: str | None,
 ) -> Declared:
     now = deps.clock.now()
-    status = Status.INVESTIGATING
-    promise = promises.promise_for(deps, next_update, severity=severity, status=status, now=now)
+    promise = promises.promise_for(
+        deps, next_update, severity=severity, status=Status.INVESTIGATING, now=now
+    )
     with deps.uow() as uow:
-        comps = catalogue.resolve(uow, deps.settings, components, now=now)
-        impacts = {
-            comps[typed].name: impact or default_impact for typed, impact in components.items()
-        }
-        incident = Incident(
-            id=deps.ids(),
-            number=uow.incidents.next_number(),
+        result = open_incident(
+            deps,
+            uow,
             title=title,
             severity=severity,
-            status=Status.INVESTIGATING,
-            components=list(impacts),
-            commander=actor.id,
-            declared_at=now,
-            updated_at=now,
+            components=components,
+            default_impact=default_impact,
+            actor=actor,
+            body=body,
+            promise=promise,
         )
-        source = (
-            promises.source_of(deps, body, promise)
-            if body
-            else deps.renderer.render(
-                status,
-                title=title,
-                severity=severity.value,
-                components=incident.components,
-                started_at=now,
-                now=now,
-                next_update_by=promise,
-            )
-        )
-        draft = Draft(
-            id=deps.ids(),
-            incident_id=incident.id,
-            author=actor.id,
-            body=source,
-            body_source=source,
-            next_update_by=promise,
-            status=status,
-            base_status=status,
-            component_changes=impacts,
-            created_at=now,
-            updated_at=now,
-        )
-        draft.write(deps.renderer.show_time)
-        uow.incidents.add(incident)
-        record(
-            uow,
-            IncidentDeclared(
-                incident_id=incident.id,
-                actor=actor.id,
-                at=now,
-                title=title,
-                severity=severity.value,
-                components=tuple(incident.components),
-            ),
-        )
-        file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
-        result = Declared(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result
+
+
+def open_incident(
+    deps: Deps,
+    uow: UnitOfWork,
+    *,
+    title: str,
+    severity: Severity,
+    components: Mapping[str, ComponentStatus | None],
+    default_impact: ComponentStatus,
+    actor: Actor,
+    body: str | None,
+    promise: datetime | None,
+) -> Declared:
+    """The steps of :func:`declare` inside the caller's unit of work, which commits.
+
+    ``title`` and ``body`` must already be cleaned (``clean_text``), the policy checked and the
+    acknowledgment's promised next update (``promise``) decided.
+    """
+    now = deps.clock.now()
+    status = Status.INVESTIGATING
+    comps = catalogue.resolve(uow, deps.settings, components, now=now)
+    impacts = {comps[typed].name: impact or default_impact for typed, impact in components.items()}
+    incident = Incident(
+        id=deps.ids(),
+        number=uow.incidents.next_number(),
+        title=title,
+        severity=severity,
+        status=Status.INVESTIGATING,
+        components=list(impacts),
+        commander=actor.id,
+        declared_at=now,
+        updated_at=now,
+    )
+    source = (
+        promises.source_of(deps, body, promise)
+        if body
+        else deps.renderer.render(
+            status,
+            title=title,
+            severity=severity.value,
+            components=incident.components,
+            started_at=now,
+            now=now,
+            next_update_by=promise,
+        )
+    )
+    draft = Draft(
+        id=deps.ids(),
+        incident_id=incident.id,
+        author=actor.id,
+        body=source,
+        body_source=source,
+        next_update_by=promise,
+        status=status,
+        base_status=status,
+        component_changes=impacts,
+        created_at=now,
+        updated_at=now,
+    )
+    draft.write(deps.renderer.show_time)
+    uow.incidents.add(incident)
+    record(
+        uow,
+        IncidentDeclared(
+            incident_id=incident.id,
+            actor=actor.id,
+            at=now,
+            title=title,
+            severity=severity.value,
+            components=tuple(incident.components),
+        ),
+    )
+    file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
+    return Declared(incident=snapshot(uow, incident), draft=draft)
 
 
 def edit_incident(
@@ -353,12 +385,20 @@ def add_note(deps: Deps, *, incident_ref: str, text: str, actor: Actor) -> Timel
     """Add an internal note to the timeline. Notes are never published."""
     deps.settings.policy().check_respond(actor, "add a note")
     text = clean_text(text, what="note", limit=MAX_BODY)
-    now = deps.clock.now()
     with deps.uow() as uow:
         incident = uow.incidents.get(incident_ref)
-        event = NoteAdded(incident_id=incident.id, actor=actor.id, at=now, text=text)
-        record(uow, event)
+        entry = note(deps, uow, incident=incident, text=text, actor=actor)
         uow.commit()
+    return entry
+
+
+def note(
+    deps: Deps, uow: UnitOfWork, *, incident: Incident, text: str, actor: Actor
+) -> TimelineEntry:
+    """Write a cleaned note on ``incident``'s timeline, inside the caller's unit of work."""
+    now = deps.clock.now()
+    event = NoteAdded(incident_id=incident.id, actor=actor.id, at=now, text=text)
+    record(uow, event)
     return TimelineEntry(
         incident_id=incident.id, at=now, actor=actor.id, action=event.action, detail=text
     )

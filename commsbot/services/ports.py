@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+from commsbot.domain.alerts import AlertGroup
 from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
 from commsbot.services.views import IncidentSnapshot
 
@@ -97,6 +98,30 @@ class Timeline(Protocol):
         ...
 
 
+class AlertGroupRepository(Protocol):
+    """What the Alertmanager receiver did with each alert group (keyed by ``group_key``)."""
+
+    def lock(self, group_key: str) -> AlertGroup | None:
+        """The group, locked until this unit of work ends (None when never seen).
+
+        A concurrent unit of work locking the same group waits for this one to finish.
+        """
+        ...
+
+    def add(self, group: AlertGroup) -> None:
+        """Store a new group at once: a concurrent ``add`` of the same key waits for this unit
+        of work, then fails with ``ConcurrentChange`` (so only one acts on a new group)."""
+        ...
+
+    def save(self, group: AlertGroup) -> None:
+        """Write changes made to a group returned by :meth:`lock` or passed to :meth:`add`."""
+        ...
+
+    def firing_for(self, incident_id: str) -> Sequence[AlertGroup]:
+        """The groups still firing that are bound to ``incident_id``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolls back on exit unless :meth:`commit` was called.
 
@@ -111,6 +136,7 @@ class UnitOfWork(Protocol):
     timeline: Timeline
     reminders: ReminderRepository
     deliveries: DeliveryRepository
+    alert_groups: AlertGroupRepository
 
     def __enter__(self) -> Self: ...
 

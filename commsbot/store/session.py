@@ -41,6 +41,10 @@ _UNIQUE_MESSAGES = {
     "pk_incident_component": (
         f"the incident's components were changed by someone else at the same moment; {_RETRY}"
     ),
+    "pk_alert_group": (
+        "the same Alertmanager notification is being handled by another request at the same "
+        "moment; nothing was written; send it again (Alertmanager does on its own)"
+    ),
 }
 #: SQLite names the columns, not the constraint, in "UNIQUE constraint failed: ...".
 _SQLITE_UNIQUE = {
@@ -48,6 +52,7 @@ _SQLITE_UNIQUE = {
     "incident_update.incident_id, incident_update.seq": "uq_incident_update_incident_id_seq",
     "component.name": "pk_component",
     "incident_component.incident_id, incident_component.component_name": ("pk_incident_component"),
+    "alert_group.key_hash": "pk_alert_group",
 }
 #: PostgreSQL's serialization failure and deadlock: the other transaction won.
 _PG_RACE_STATES = {"40001", "40P01"}

@@ -48,8 +48,10 @@ class AlertGroupRow(SQLModel, table=True):
     """What commsbot did with one Alertmanager alert group (``groupKey``).
 
     Alertmanager re-sends a group's notification until it resolves, and every replica of an HA
-    Alertmanager may send it: this row makes the receiver act once per change. ``state`` is
-    ``claimed`` (a request is acting on it right now), ``firing`` or ``resolved``.
+    Alertmanager may send it: this row makes the receiver act once per change. It is written in
+    the same transaction as the incident, note or draft it leads to (``store/alert_groups.py``).
+    ``state`` is ``firing`` or ``resolved``; ``claimed`` only in rows left by versions that
+    claimed in a transaction of its own (read as unbound).
     """
 
     __tablename__ = "alert_group"
@@ -62,6 +64,6 @@ class AlertGroupRow(SQLModel, table=True):
     incident_id: str | None = Field(default=None, max_length=ID_LENGTH, foreign_key="incident.id")
     #: Fingerprints of the alerts firing at the last notification acted on, sorted.
     fingerprints: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    #: Bumped on every change: conditional updates on it make concurrent receivers take turns.
+    #: Bumped on every change (concurrent receivers take turns on the row lock).
     revision: int = 0
     updated_at: datetime = Field(sa_type=UTCDateTime)

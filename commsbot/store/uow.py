@@ -15,6 +15,7 @@ from commsbot.domain.errors import ConcurrentChange
 from commsbot.reminders.ports import ReminderRepository
 from commsbot.reminders.sql import SqlReminderRepository
 from commsbot.services.ports import (
+    AlertGroupRepository,
     ComponentRepository,
     DraftRepository,
     IncidentRepository,
@@ -22,6 +23,7 @@ from commsbot.services.ports import (
     UnitOfWork,
     UpdateRepository,
 )
+from commsbot.store.alert_groups import SqlAlertGroupRepository
 from commsbot.store.db import read_only_engine
 from commsbot.store.repositories import (
     SqlComponentRepository,
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
     timeline: Timeline
     reminders: ReminderRepository
     deliveries: DeliveryRepository
+    alert_groups: AlertGroupRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -74,6 +77,7 @@ class SqlUnitOfWork:
         self.timeline = SqlTimeline(session)
         self.reminders = SqlReminderRepository(session)
         self.deliveries = SqlDeliveryRepository(session)
+        self.alert_groups = SqlAlertGroupRepository(session)
         return self
 
     def __exit__(

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from commsbot.http.alert_groups import AlertGroupStore
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
 from commsbot.http.tokens import Scope, TokenStore
@@ -89,7 +88,6 @@ def make_context(database_url: str, settings: Settings, clock: FakeClock) -> Htt
             marker=sql_marker(engine, today=lambda: clock.now().astimezone(zone).date()),
         ),
         tokens=TokenStore(engine=engine, clock=clock),
-        alert_groups=AlertGroupStore(engine=engine, clock=clock),
         config=settings.http,
     )
 

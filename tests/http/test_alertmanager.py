@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from commsbot.domain.policy import Actor
-from commsbot.http.alertmanager import AlertmanagerPayload, handle
 from tests.http.conftest import Stack, open_stack
 from tests.statuspage import scenario
 
@@ -209,16 +207,3 @@ def test_labels_map_to_components_and_severities_by_configuration(mapped: Stack)
     assert incident["title"] == "Trouble with API and ChatGPT"
     assert incident["severity"] == "sev3"  # p9 is unknown: the default
     assert list(incident["components"]) == ["API", "ChatGPT"]
-
-
-def test_simultaneous_copies_of_one_notification_open_one_incident(stack: Stack) -> None:
-    body = AlertmanagerPayload.model_validate(payload("Down", alert("Down", "API")))
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(
-            pool.map(lambda _: handle(stack.ctx, body, Actor("alertmanager")).outcome, range(4))
-        )
-
-    assert outcomes.count("declared") == 1
-    assert set(outcomes) <= {"declared", "in_progress", "unchanged"}
-    assert stack.counts()["incident"] == 1

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from commsbot.domain.alerts import AlertGroup, AlertGroupState
 from commsbot.domain.errors import ConcurrentChange, NotFound
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
@@ -42,6 +43,7 @@ class MemoryData:
     timeline: list[TimelineEntry] = field(default_factory=list)
     reminders: dict[str, Reminder] = field(default_factory=dict)
     outbox: OutboxData = field(default_factory=OutboxData)
+    alert_groups: dict[str, AlertGroup] = field(default_factory=dict)
 
 
 class _Incidents:
@@ -156,6 +158,29 @@ class _Timeline:
         return [e for e in self.data.timeline if e.incident_id == incident_id]
 
 
+class _AlertGroups:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def lock(self, group_key: str) -> AlertGroup | None:
+        return self.data.alert_groups.get(group_key)
+
+    def add(self, group: AlertGroup) -> None:
+        if group.group_key in self.data.alert_groups:
+            raise ConcurrentChange(f"alert group {group.group_key!r} was added meanwhile")
+        self.data.alert_groups[group.group_key] = group
+
+    def save(self, group: AlertGroup) -> None:
+        self.data.alert_groups[group.group_key] = group
+
+    def firing_for(self, incident_id: str) -> Sequence[AlertGroup]:
+        return [
+            g
+            for g in self.data.alert_groups.values()
+            if g.incident_id == incident_id and g.state is AlertGroupState.FIRING
+        ]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared data; commit swaps it in, exit without commit drops it."""
 
@@ -172,6 +197,7 @@ class FakeUnitOfWork:
         self.timeline = _Timeline(self.data)
         self.reminders = FakeReminderRepository(self.data.reminders)
         self.deliveries = FakeDeliveryRepository(self.data.outbox)
+        self.alert_groups = _AlertGroups(self.data)
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
 
@@ -194,6 +220,7 @@ class FakeUnitOfWork:
         self.shared.timeline = self.data.timeline
         self.shared.reminders = self.data.reminders
         self.shared.outbox = self.data.outbox
+        self.shared.alert_groups = self.data.alert_groups
         self.committed = True
 
 
