@@ -7,13 +7,21 @@ from __future__ import annotations
 
 
 class CommsbotError(Exception):
-    """Base of every refusal commsbot makes on purpose. ``code`` is stable, for machines."""
+    """Base of every refusal commsbot makes on purpose. ``code`` is stable, for machines.
+
+    Args:
+        message: for the person who asked, complete on its own.
+        field: the name of the input the refusal is about (``title``, ``version``, …), when
+            it is about one; surfaces place the message next to that input from this, never by
+            reading the message.
+    """
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
     def __str__(self) -> str:
         return self.message

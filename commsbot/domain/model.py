@@ -322,6 +322,19 @@ class Update:
         return "postmortem" if self.trigger is Trigger.POSTMORTEM else self.status.statuspage
 
 
+def check_version(version: int | None) -> None:
+    """Refuse a draft version below 1 (versions count from 1), whatever the draft says.
+
+    Raises:
+        InvalidInput: about the version itself (field ``version``), before any draft is read.
+    """
+    if version is not None and version < 1:
+        raise InvalidInput(
+            f"version must be 1 or more (a draft's versions count from 1); {version} was given",
+            field="version",
+        )
+
+
 def check_draft_ready(
     draft: Draft,
     incident: Incident,

@@ -11,14 +11,17 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import MAX_BODY, MAX_REASON, MAX_TITLE, ComponentStatus, Severity
-from commsbot.domain.text import find_forbidden
 from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
+from commsbot.http.fields import ComponentName, Text
+from commsbot.http.routing import JsonBodyRoute
 from commsbot.http.tokens import ApiToken, Scope
 from commsbot.services import drafts, incidents
 from commsbot.services.incidents import MAX_ACTOR
@@ -36,22 +39,6 @@ async def refresh_page(ctx: HttpContext) -> None:
         log.warning("status page refresh after publish failed", exc_info=True)
 
 
-def _printable(value: str) -> str:
-    # The same characters the use cases refuse (commsbot/domain/text.py), refused here already
-    # so that the refusal names the field; the use cases check the rest (empty, invisible).
-    found = find_forbidden(value)
-    if found is not None:
-        index, reason = found
-        raise ValueError(f"contains {reason} at position {index + 1}; remove it")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_printable)]
-ComponentName = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f=]+$"),
-    AfterValidator(_printable),
-]
 IncidentRef = Annotated[
     str,
     Path(
@@ -67,20 +54,41 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-NextUpdate = Annotated[
-    Text | None,
+#: The durations the schema states for ``next_update_by``: 1 minute to 7 days, valid at any
+#: time. The server takes more (local and ISO times) but refuses those once they have passed,
+#: so they are described, not promised by the pattern.
+NEXT_UPDATE_PATTERN = r"^(?:[1-9][0-9]{0,3}m?|[1-9][0-9]?h|1[0-5][0-9]h|16[0-8]h|[1-7]d|1w)$"
+_NEXT_UPDATE_TEXT = Annotated[
+    Text,
     Field(
         min_length=1,
         max_length=64,
         description=(
-            "When the update promises the next one: a duration from now (`45m`, `1h30m`), a "
-            "local time in the configured timezone (`16:30`), or an ISO 8601 time with its "
-            "offset (`2024-12-11T16:30:00-08:00`, `…Z`). Default: now + the severity's "
-            "cadence; none for a recovery or postmortem. The text's `{next_update_by}` states it."
+            "When the update promises the next one: a duration from now (`45m`, `1h30m`, up to "
+            "7 days). Also taken: a local time in the configured timezone (`16:30`) or an ISO "
+            "8601 time with its offset (`2024-12-11T16:30:00-08:00`, `…Z`), refused (400) once "
+            "past or over 7 days ahead. Default: now + the severity's cadence; none for a "
+            "recovery or postmortem. The text's `{next_update_by}` states it."
         ),
-        examples=["45m", "2024-12-11T16:30:00-08:00"],
+        examples=["45m", "1h30m"],
+        json_schema_extra={"pattern": NEXT_UPDATE_PATTERN},
     ),
 ]
+NextUpdate = _NEXT_UPDATE_TEXT | None
+#: A recovery or a postmortem promises no next update: the schema says so for the propose body.
+_NO_PROMISE_WHEN_RECOVERED: JsonDict = {
+    "anyOf": [
+        {"not": {"required": ["next_update_by"]}},
+        {"properties": {"next_update_by": {"type": "null"}}},
+        {
+            "required": ["status"],
+            "properties": {
+                "status": {"enum": ["investigating", "identified", "fixing"]},
+                "postmortem": {"const": False},
+            },
+        },
+    ]
+}
 
 
 class DeclareRequest(_Body):
@@ -98,6 +106,11 @@ class DeclareRequest(_Body):
 
 
 class ProposeRequest(_Body):
+    """A new draft. With ``next_update_by``, the schema asks for a ``status`` that is not
+    ``recovered`` (without one, the incident's own status is used, which may be)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_NO_PROMISE_WHEN_RECOVERED)
+
     status: Status | None = Field(
         default=None, description="The status the update sets (default: unchanged)."
     )
@@ -111,13 +124,30 @@ class ProposeRequest(_Body):
 
 
 class EditRequest(_Body):
-    body: Text | None = Field(default=None, max_length=MAX_BODY)
-    status: Status | None = None
-    components: dict[ComponentName, ComponentStatus] | None = Field(
-        default=None, max_length=MAX_COMPONENTS
+    """What to change; at least one of body, status, components, reason or next_update_by.
+
+    An omitted field (or null) is left as it is; the schema leaves null out, as it changes
+    nothing.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name]}
+                for name in ("body", "status", "components", "reason", "next_update_by")
+            ]
+        },
     )
-    reason: Text | None = Field(default=None, max_length=MAX_REASON)
-    next_update_by: NextUpdate = None
+
+    body: Annotated[Text, Field(max_length=MAX_BODY)] | SkipJsonSchema[None] = None
+    status: Status | SkipJsonSchema[None] = None
+    components: (
+        Annotated[dict[ComponentName, ComponentStatus], Field(max_length=MAX_COMPONENTS)]
+        | SkipJsonSchema[None]
+    ) = None
+    reason: Annotated[Text, Field(max_length=MAX_REASON)] | SkipJsonSchema[None] = None
+    next_update_by: _NEXT_UPDATE_TEXT | SkipJsonSchema[None] = None
     version: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="The version being edited."
     )
@@ -159,7 +189,7 @@ Reader = Annotated[ApiToken, Depends(require(Scope.READ))]
 Writer = Annotated[ApiToken, Depends(require(Scope.WRITE))]
 Approver = Annotated[ApiToken, Depends(require(Scope.APPROVE))]
 
-router = APIRouter(prefix="/api/v1", tags=["incidents"])
+router = APIRouter(prefix="/api/v1", tags=["incidents"], route_class=JsonBodyRoute)
 
 
 @router.get("/incidents", responses=responses(400, 401, 403))

@@ -28,7 +28,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commsbot import __version__
@@ -36,11 +35,12 @@ from commsbot.http import alertmanager, api, errors, ops
 from commsbot.http.context import HttpContext
 from commsbot.http.metrics import Metrics
 from commsbot.http.public import PublicPagesMiddleware, is_public
+from commsbot.http.schema import build_schema
 
 _DESCRIPTION = (
     "commsbot's private API: the CLI's use cases over HTTP, with the same refusals. "
     "Authenticate with `Authorization: Bearer <token>` (`commsbot token create`). Refusals are "
-    '`{"error": {"code", "message"}}`. The public status page (Statuspage v2 JSON under '
+    '`{"error": {"code", "message", "field"}}`. The public status page (Statuspage v2 JSON under '
     "`/api/v2/`, feeds, HTML) is documented in STATUSPAGE.md."
 )
 
@@ -160,29 +160,10 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _schema(app)
+            app.openapi_schema = build_schema(
+                app, components=[c.name for c in context.deps.settings.components]
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _schema(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, without its 422s (malformed requests get 400 here), with 413s."""
-    schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
-    too_large = errors.responses(413)[413]
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            operation.get("responses", {}).pop("422", None)
-            if "requestBody" in operation:  # BodyLimit answers before any route
-                operation["responses"]["413"] = {
-                    "description": too_large["description"],
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
-                    },
-                }
-    for name in ("HTTPValidationError", "ValidationError"):
-        schema.get("components", {}).get("schemas", {}).pop(name, None)
-    return schema

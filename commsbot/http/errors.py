@@ -1,12 +1,16 @@
-"""Every refusal of the HTTP API as ``{"error": {"code", "message"}}``, with its status code.
+"""Every refusal of the HTTP API as ``{"error": {"code", "message", "field"}}``, with its status.
 
 The codes are the CLI's (``invalid_input``, ``not_found``, …) plus the HTTP server's own
-(``missing_token``, ``invalid_token``, ``insufficient_scope``, ``payload_too_large``, …).
+(``missing_token``, ``invalid_token``, ``insufficient_scope``, ``payload_too_large``,
+``unsupported_media_type``, ``method_not_allowed``, …). ``field`` names the input a refusal is
+about (``title``, ``version``), or is null; a form places the message by it, never by parsing
+the message.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from commsbot.domain.errors import CommsbotError
 
@@ -43,6 +48,7 @@ _HTTP_CODES = {
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    field: str | None = None
 
 
 class ErrorBody(BaseModel):
@@ -52,32 +58,118 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    """A refusal made by the HTTP layer itself (authentication, scope)."""
+    """A refusal made by the HTTP layer itself (authentication, scope, media type)."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.field = field
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    field: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+        {"error": {"code": code, "message": message, "field": field}},
+        status_code=status,
+        headers=headers,
     )
 
 
-def _describe_validation(exc: RequestValidationError) -> str:
-    problems = []
+#: Where a request's parts sit in a validation error's ``loc``; not part of the field's name.
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def _problem(err: Mapping[str, Any]) -> str:
+    """One validation error in words a person can act on."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} entries"
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return (
+            f"must be {bound} or more" if kind == "greater_than_equal" else f"must be over {bound}"
+        )
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"must be {bound} or less" if kind == "less_than_equal" else f"must be under {bound}"
+    if kind == "enum":
+        return f"must be one of {ctx.get('expected')}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of this request; remove it"
+    if kind in ("model_type", "model_attributes_type", "dict_type") and not _field_loc(err):
+        return "the body must be a JSON object"
+    if kind == "json_invalid":
+        return f"the body is not valid JSON ({ctx.get('error', 'malformed')})"
+    message = str(err.get("msg", "is not valid"))
+    message = message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]
+
+
+def _field_loc(err: Mapping[str, Any]) -> list[str]:
+    loc = [str(p) for p in err.get("loc", ())]
+    if loc and loc[0] in _LOCATIONS:
+        loc = loc[1:]
+    return [p for p in loc if p != "[key]"]
+
+
+def describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
+    """(message, field) of a malformed request: ``("title: must not be empty", "title")``.
+
+    The field is the top-level input of the first problem; the message lists up to 10.
+    """
+    problems: list[str] = []
+    field: str | None = None
     for err in exc.errors()[:10]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
-        problems.append(f"{where}: {err.get('msg', 'invalid')}")
-    return "the request is malformed: " + "; ".join(problems)
+        where = _field_loc(err)
+        if where and field is None:
+            field = where[0]
+        text = _problem(err)
+        problems.append(f"{'.'.join(where)}: {text}" if where else text)
+    return "; ".join(problems) or "the request is malformed", field
+
+
+#: The methods a 405 may list, in the order they are listed.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at ``request``'s path.
+
+    Asked of the routes themselves, method by method (``BaseRoute.matches``), so included
+    routers and mounts answer for their own routes.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 def install(app: FastAPI) -> None:
@@ -85,23 +177,35 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CommsbotError)
     async def _refused(request: Request, exc: CommsbotError) -> JSONResponse:
-        return error_response(STATUS_BY_CODE.get(exc.code, 400), exc.code, str(exc))
+        status = STATUS_BY_CODE.get(exc.code, 400)
+        return error_response(status, exc.code, str(exc), field=exc.field)
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers, field=exc.field)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(400, "invalid_input", _describe_validation(exc))
+        message, field = describe_validation(exc)
+        return error_response(400, "invalid_input", message, field=field)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = dict(exc.headers or {})
         if exc.status_code == 404:
             message = f"there is nothing at {request.url.path}; see /openapi.json for the API"
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+        if exc.status_code == 405:
+            # Starlette's Allow names one route's methods; a path may have several routes.
+            allowed = ", ".join(allowed_methods(request))
+            headers["Allow"] = allowed
+            message = (
+                f"{request.method} is not allowed at {request.url.path}; use {allowed}"
+                if allowed
+                else f"{request.method} is not allowed at {request.url.path}"
+            )
+        return error_response(exc.status_code, code, message, headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -62,12 +62,16 @@ def resolve(
     configured = {c.name.casefold(): c.name for c in settings.components}
     result: dict[str, Component] = {}
     for typed in typed_names:
-        name = clean_name(typed, what="component name", limit=MAX_NAME, forbidden="=")
+        try:
+            name = clean_name(typed, what="component name", limit=MAX_NAME, forbidden="=")
+        except InvalidInput as refused:
+            raise InvalidInput(refused.message, field="components") from None
         key = name.casefold()
         if configured and key not in configured:
             raise InvalidInput(
                 f"unknown component {name!r}; configured components are: "
-                + ", ".join(c.name for c in settings.components)
+                + ", ".join(c.name for c in settings.components),
+                field="components",
             )
         comp = stored.get(key)
         if comp is None:

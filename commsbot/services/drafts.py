@@ -16,6 +16,7 @@ from commsbot.domain.model import (
     Draft,
     Incident,
     check_recovery,
+    check_version,
     clean_text,
     publish,
 )
@@ -184,6 +185,7 @@ def edit_draft(
     Args:
         next_update: a new promised time, as typed (``45m``, ``16:30``, an ISO time).
     """
+    check_version(version)
     deps.settings.policy().check_respond(actor, "edit a draft")
     if (
         body is None
@@ -267,7 +269,9 @@ def approve_draft(
         AlreadyDecided: it was already published or rejected.
         ConcurrentChange: someone approved at the same instant and won; nothing was written.
         InvalidTransition, GuardFailed: the move is no longer allowed.
+        InvalidInput: ``version`` is below 1.
     """
+    check_version(version)
     now = deps.clock.now()
     with deps.uow() as uow:
         draft = uow.drafts.get(draft_id)

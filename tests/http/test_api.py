@@ -337,3 +337,98 @@ def test_an_incident_is_retitled_raised_and_handed_off_with_a_patch(stack: Stack
         "not_found",
     )
     assert stack.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/v1/incidents"), ("PATCH", "/api/v1/drafts/{draft}")],
+)
+def test_a_body_that_is_not_json_is_415_naming_the_content_type(
+    stack: Stack, method: str, path: str
+) -> None:
+    draft = declare(stack)["draft"]["id"]
+    before = stack.counts()
+
+    # What `curl -d '{…}'` sends without -H 'Content-Type: application/json'.
+    response = stack.client.request(
+        method,
+        path.format(draft=draft),
+        content=json.dumps({"title": "API errors", "body": "New text"}),
+        headers={**stack.auth("writer"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    message = error(response, 415, "unsupported_media_type")
+    assert "Content-Type: application/json" in message
+    assert "application/x-www-form-urlencoded" in message
+    assert stack.counts() == before
+
+
+def test_json_with_a_charset_and_a_bodiless_approve_are_accepted(stack: Stack) -> None:
+    response = stack.client.post(
+        "/api/v1/incidents",
+        content=json.dumps(DECLARE).encode(),
+        headers={**stack.auth("writer"), "Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 201, response.text
+    approved = stack.client.post(
+        f"/api/v1/drafts/{response.json()['draft']['id']}/approve",
+        headers={**stack.auth("approver"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert approved.status_code == 200, approved.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"title": ""}, "title", "title: must not be empty"),
+        ({"title": "   "}, "title", "title: "),
+        ({"title": "ok", "severity": "sev9"}, "severity", "severity: "),
+        ({"title": "ok", "components": {"Nope": None}}, "components", "unknown component 'Nope'"),
+        ({"title": "ok", "surprise": 1}, "surprise", "surprise: "),
+    ],
+)
+def test_a_refused_field_is_named_in_the_error(
+    stack: Stack, body: dict[str, Any], field: str, message: str
+) -> None:
+    response = stack.client.post("/api/v1/incidents", json=body, headers=stack.auth("writer"))
+
+    text = error_with_field(response, 400, "invalid_input", field)
+    assert text.startswith(message), text
+
+
+def error_with_field(response: Any, status: int, code: str, field: str | None) -> str:
+    assert response.status_code == status, response.text
+    found = response.json()["error"]
+    assert found["code"] == code
+    assert found.get("field") == field, found
+    message: str = found["message"]
+    return message
+
+
+def test_a_wrong_method_lists_every_allowed_method(stack: Stack) -> None:
+    response = stack.client.delete("/api/v1/incidents", headers=stack.auth("writer"))
+
+    message = error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, POST"
+    assert "GET, POST" in message
+    drafts = stack.client.put("/api/v1/drafts/abcdefabcdef", headers=stack.auth("writer"))
+    assert drafts.status_code == 405
+    assert drafts.headers["allow"] == "PATCH"
+
+
+@pytest.mark.parametrize("version", [-1, 0])
+def test_a_version_below_one_is_refused_for_what_it_is(stack: Stack, version: int) -> None:
+    draft = declare(stack)["draft"]["id"]
+
+    edited = stack.client.patch(
+        f"/api/v1/drafts/{draft}",
+        json={"body": "New text", "version": version},
+        headers=stack.auth("writer"),
+    )
+    approved = stack.client.post(
+        f"/api/v1/drafts/{draft}/approve", json={"version": version}, headers=stack.auth("approver")
+    )
+
+    for response in (edited, approved):
+        text = error_with_field(response, 400, "invalid_input", "version")
+        assert text == "version: must be 1 or more", text

@@ -1,4 +1,9 @@
-"""schemathesis against /openapi.json, in-process (ASGI): no request makes a server error.
+"""schemathesis against /openapi.json, in-process (ASGI).
+
+No request makes a server error, every answer matches the schema, and the schema states what
+the API enforces: a request the schema calls valid is accepted — it may only be answered 404
+(the incident or draft does not exist) or 409 (the state does not allow it), never another
+4xx.
 
 Bounded: a fixed number of examples per operation and generation mode, no example database.
 """
@@ -24,11 +29,31 @@ from tests.http.conftest import Stack
 from tests.statuspage import scenario
 
 EXAMPLES = 20
+#: What a schema-valid request may be answered besides success: unknown or conflicting state.
+STATE_REFUSALS = {404, 409}
+
+
+@schemathesis.check
+def schema_valid_requests_are_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A positive (schema-valid) request is not refused for its shape or content."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    status = response.status_code
+    if 400 <= status < 500 and status not in STATE_REFUSALS:
+        raise AssertionError(
+            f"{case.operation.label} refused a schema-valid request with {status}: "
+            f"{response.text[:500]}\nbody: {case.body!r}"
+        )
+    return None
+
+
 CHECKS: list[Any] = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    schema_valid_requests_are_accepted,
 ]
 
 

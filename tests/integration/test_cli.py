@@ -276,3 +276,18 @@ def test_an_incident_is_edited_and_handed_off_from_the_cli(cli: Cli) -> None:
         assert message in refused.stderr, refused.stderr
         assert json.loads(refused.stdout)["error"]["code"] in {"invalid_input", "not_allowed"}
     assert cli.json("incident", "show", "INC-1") == shown
+
+
+@pytest.mark.parametrize("version", ["-1", "0"])
+def test_a_version_below_one_gets_a_message_about_the_version(cli: Cli, version: str) -> None:
+    draft = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")["draft"]["id"]
+
+    edited = cli.run(
+        "update", "edit", draft, "--body", "x", "--version", version, "--as", "maya", ok=False
+    )
+    approved = cli.run("update", "approve", draft, "--version", version, "--as", "sam", ok=False)
+
+    for proc in (edited, approved):
+        assert proc.returncode == 1, proc.stderr
+        assert "version must be 1 or more" in proc.stderr, proc.stderr
+        assert "edit" not in proc.stderr.split("version must be 1 or more")[0], proc.stderr
