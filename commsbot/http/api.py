@@ -20,7 +20,7 @@ from commsbot.domain.model import MAX_BODY, MAX_REASON, MAX_TITLE, ComponentStat
 from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
-from commsbot.http.fields import ComponentName, Text
+from commsbot.http.fields import ActorId, ComponentName, Text
 from commsbot.http.routing import JsonBodyRoute
 from commsbot.http.tokens import ApiToken, Scope
 from commsbot.services import drafts, incidents
@@ -168,18 +168,22 @@ class NoteRequest(_Body):
 
 
 class IncidentChangeRequest(_Body):
-    title: Text | None = Field(
+    """What to change; at least one of title, severity or commander (null: left as it is)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in ("title", "severity", "commander")]
+        },
+    )
+
+    title: Annotated[Text, Field(max_length=MAX_TITLE)] | SkipJsonSchema[None] = Field(
         default=None,
-        min_length=1,
-        max_length=MAX_TITLE,
         description="The new title (internal at once; public with the next published update).",
     )
-    severity: Severity | None = Field(default=None, description="The new severity.")
-    commander: Text | None = Field(
+    severity: Severity | SkipJsonSchema[None] = Field(default=None, description="The new severity.")
+    commander: Annotated[ActorId, Field(max_length=MAX_ACTOR)] | SkipJsonSchema[None] = Field(
         default=None,
-        min_length=1,
-        max_length=MAX_ACTOR,
-        pattern=r"^\S+$",
         description="The new commander's actor id, as in the approver lists (a handoff).",
     )
 

@@ -150,6 +150,14 @@ Text = Annotated[
     AfterValidator(_validator(False, "")),
     Field(min_length=1, json_schema_extra=_schema(False, "")),
 ]
+#: Every white-space character (``str.isspace``; none lies above U+3000).
+_SPACES = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+#: An actor id (a new commander): one word, no white space at all.
+ActorId = Annotated[
+    str,
+    AfterValidator(_validator(True, _SPACES)),
+    Field(min_length=1, json_schema_extra=_schema(True, _SPACES)),
+]
 #: A component's name: one line, no ``=`` (the CLI's ``NAME=STATUS``), at most 100 characters.
 ComponentName = Annotated[
     str,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from commsbot.delivery import outbox
 from commsbot.delivery.model import DeliveryRecord
-from commsbot.domain.errors import ConcurrentChange, InvalidInput
+from commsbot.domain.errors import ConcurrentChange, GuardFailed, InvalidInput
 from commsbot.domain.events import (
     CommanderChanged,
     DraftProposed,
@@ -263,7 +263,8 @@ def edit_incident(
 
     Raises:
         NotAllowed: ``actor`` is not a responder.
-        InvalidInput: nothing given, or nothing different from what the incident has.
+        InvalidInput: nothing given.
+        GuardFailed: nothing different from what the incident already has.
         NotFound, ConcurrentChange: nothing was written.
 
     Example:
@@ -317,7 +318,9 @@ def edit_incident(
             )
             incident.commander = commander
         if not events:
-            raise InvalidInput(_unchanged(incident, title, severity, commander))
+            # The request is well formed; the incident's state makes it a no-op (409, as other
+            # refusals that depend on what the incident is).
+            raise GuardFailed(_unchanged(incident, title, severity, commander))
         incident.updated_at = now
         uow.incidents.save(incident)
         _replan(deps, uow, incident=incident, actor=actor, old_severity=old_severity)

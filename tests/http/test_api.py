@@ -314,7 +314,8 @@ def test_an_incident_is_retitled_raised_and_handed_off_with_a_patch(stack: Stack
     same = stack.client.patch(
         f"/api/v1/incidents/{ref}", json={"severity": "sev2"}, headers=stack.auth("writer")
     )
-    assert "nothing to change: INC-1 already has severity sev2" in error(same, 400, "invalid_input")
+    # Well formed, but the incident already has it: a conflict with its state (409).
+    assert "nothing to change: INC-1 already has severity sev2" in error(same, 409, "guard_failed")
     error(
         stack.client.patch(
             f"/api/v1/incidents/{ref}", json={"severity": "sev9"}, headers=stack.auth("writer")

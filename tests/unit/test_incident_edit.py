@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from commsbot.domain.errors import InvalidInput, NotAllowed
+from commsbot.domain.errors import GuardFailed, InvalidInput, NotAllowed
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Severity
 from commsbot.domain.policy import Actor
@@ -160,28 +160,33 @@ def test_several_changes_at_once_each_get_their_own_line() -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "refusal", "message"),
     [
-        ({}, "nothing to change; give a new title, severity or commander"),
+        ({}, InvalidInput, "nothing to change; give a new title, severity or commander"),
         (
             {"title": "Slow logins", "severity": Severity.SEV3},
+            GuardFailed,  # well formed; the incident's state makes it a no-op (409 in the API)
             "nothing to change: INC-1 already has the title 'Slow logins' and severity sev3",
         ),
-        ({"commander": "maya"}, "nothing to change: INC-1 already has commander maya"),
-        ({"commander": "  "}, "the new commander is empty"),
-        ({"commander": "sam and lee"}, "'sam and lee' is not an actor id"),
-        ({"commander": "sam\x07"}, "the new commander contains U+0007 BELL at position 4"),
-        ({"title": "API\x1b[2J down"}, "the incident title contains U+001B"),
-        ({"title": "   "}, "the incident title is empty"),
+        ({"commander": "maya"}, GuardFailed, "nothing to change: INC-1 already has commander maya"),
+        ({"commander": "  "}, InvalidInput, "the new commander is empty"),
+        ({"commander": "sam and lee"}, InvalidInput, "'sam and lee' is not an actor id"),
+        (
+            {"commander": "sam\x07"},
+            InvalidInput,
+            "the new commander contains U+0007 BELL at position 4",
+        ),
+        ({"title": "API\x1b[2J down"}, InvalidInput, "the incident title contains U+001B"),
+        ({"title": "   "}, InvalidInput, "the incident title is empty"),
     ],
 )
 def test_a_change_that_changes_nothing_is_refused_and_writes_nothing(
-    change: dict[str, Any], message: str
+    change: dict[str, Any], refusal: type[Exception], message: str
 ) -> None:
     deps, data, _ = world()
     declared(deps)
     before = (list(data.timeline), dict(data.outbox.notices))
-    with pytest.raises(InvalidInput, match=re.escape(message)):
+    with pytest.raises(refusal, match=re.escape(message)):
         edit_incident(deps, incident_ref="INC-1", actor=MAYA, **change)
     assert (list(data.timeline), dict(data.outbox.notices)) == before
 
