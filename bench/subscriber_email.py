@@ -148,9 +148,7 @@ async def adapter(port: int, messages: list[Any]) -> tuple[float, float]:
     return elapsed
 
 
-async def render_and_send(
-    port: int, subscribers: list[Any], notice: str
-) -> tuple[float, float]:
+async def render_and_send(port: int, subscribers: list[Any], notice: str) -> tuple[float, float]:
     sender = _sender(port)
     renderer = EmailRenderer(IDENTITY)
     start, cpu = time.perf_counter(), time.process_time()

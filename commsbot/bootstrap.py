@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
     from commsbot.configure.check import PlatformCheck
     from commsbot.services.deps import Deps
-    from commsbot.services.ports import Clock
     from commsbot.settings import Settings
+    from commsbot.timing import Clock
 
 
 def platform_commands() -> list[tuple[str, Any]]:
@@ -110,11 +110,12 @@ def prepare(
     Raises:
         ConfigError: the configuration or the database URL is unusable.
     """
-    from commsbot.services.deps import Deps, SystemClock
+    from commsbot.services.deps import Deps
     from commsbot.settings import ConfigError, load_settings
     from commsbot.store.db import make_engine
     from commsbot.store.uow import unit_of_work_factory
     from commsbot.templates import TemplateRenderer
+    from commsbot.timing import SystemClock
 
     settings = settings or load_settings(config_path)
     url = settings.db_url

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from commsbot.domain.model import Draft, TimelineEntry, Update
-from commsbot.services.views import IncidentDetail, IncidentSnapshot
+from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
+from commsbot.services.views import IncidentDetail
 from commsbot.templates import format_date, format_time
 
 

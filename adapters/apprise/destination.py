@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import apprise
 
 from adapters.apprise.config import AppriseOptions
+from commsbot.delivery.ports import DeliveryFailed, Notice, Outbound, Receipt
 from commsbot.delivery.render import (
     notice_plain,
     render_markdown,
@@ -21,7 +22,6 @@ from commsbot.delivery.render import (
     render_short,
     truncate,
 )
-from commsbot.services.ports import DeliveryFailed, Notice, Outbound, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig

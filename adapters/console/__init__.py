@@ -11,10 +11,9 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
+from commsbot.delivery.ports import Notice, Outbound, Receipt
 from commsbot.delivery.render import neutralize
-from commsbot.domain.model import Update
-from commsbot.services.ports import Notice, Outbound, Receipt
-from commsbot.services.views import IncidentSnapshot
+from commsbot.domain.model import IncidentSnapshot, Update
 from commsbot.textviews import incident_line, update_block
 
 if TYPE_CHECKING:

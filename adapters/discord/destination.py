@@ -30,7 +30,7 @@ from adapters.discord.rest import (
     parse_message_ref,
     retry_after_of,
 )
-from commsbot.services.ports import DeliveryFailed, Outbound, Receipt
+from commsbot.delivery.ports import DeliveryFailed, Outbound, Receipt
 
 if TYPE_CHECKING:
     from discord.types.message import Message as MessagePayload

@@ -27,7 +27,7 @@ from adapters.discord.rest import (
     message_ref,
     parse_message_ref,
 )
-from commsbot.services.ports import DeliveryFailed, Notice, Receipt
+from commsbot.delivery.ports import DeliveryFailed, Notice, Receipt
 
 log = logging.getLogger("commsbot.discord")
 

@@ -14,10 +14,10 @@ from datetime import datetime
 import discord
 
 from adapters.discord.rest import MARK, marked
+from commsbot.delivery.ports import Notice, Outbound
 from commsbot.delivery.render import neutralize, status_label
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Draft
-from commsbot.services.ports import Notice, Outbound
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256

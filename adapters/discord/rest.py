@@ -15,8 +15,8 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
+from commsbot.delivery.ports import DeliveryFailed
 from commsbot.discord_config import DEFAULT_API_URL, normalize_api_url
-from commsbot.services.ports import DeliveryFailed
 
 if TYPE_CHECKING:
     from discord.types.message import Message as MessagePayload

@@ -16,15 +16,8 @@ from adapters.discord.render import (
     quiet,
     timestamp,
 )
-from commsbot.domain.model import Draft
-from commsbot.services.views import (
-    Declared,
-    DraftResult,
-    IncidentDetail,
-    IncidentEdited,
-    IncidentSnapshot,
-    Published,
-)
+from commsbot.domain.model import Draft, IncidentSnapshot
+from commsbot.services.views import Declared, DraftResult, IncidentDetail, IncidentEdited, Published
 
 
 def _draft_line(draft: Draft) -> str:

@@ -36,10 +36,6 @@ import aiosmtplib
 import certifi
 from aiosmtplib.email import extract_recipients, extract_sender, flatten_message
 
-from commsbot.delivery.registry import Rate
-from commsbot.delivery.timing import Sleep, TokenBucket
-from commsbot.services.deps import SystemClock
-from commsbot.services.ports import Clock
 from commsbot.subscriptions.config import SmtpConfig, smtp_password
 from commsbot.subscriptions.ports import (
     MailAddressRefused,
@@ -48,6 +44,7 @@ from commsbot.subscriptions.ports import (
     MailTemporaryFailure,
     SendResult,
 )
+from commsbot.timing import Clock, Rate, Sleep, SystemClock, TokenBucket
 
 log = logging.getLogger("commsbot.email")
 

@@ -23,8 +23,7 @@ from adapters.slack.blocks import (
     sections,
 )
 from commsbot.domain.lifecycle import Status, Trigger
-from commsbot.domain.model import ComponentStatus, Update
-from commsbot.services.views import IncidentSnapshot
+from commsbot.domain.model import ComponentStatus, IncidentSnapshot, Update
 from commsbot.templates import format_date, format_time
 
 STATUS_EMOJI = {

@@ -1,4 +1,4 @@
-"""A status channel as a broadcast :class:`~commsbot.services.ports.Destination`.
+"""A status channel as a broadcast :class:`~commsbot.delivery.ports.Destination`.
 
 Per incident, one root message — a live card (title, status, components, latest update, "next
 update by") edited in place on every update — and every update as a reply in its thread, also
@@ -23,7 +23,7 @@ from adapters.slack.client import web_client
 from adapters.slack.config import SlackOptions, SlackSecrets
 from adapters.slack.errors import CALL_ERRORS, delivery_failed, error_code
 from adapters.slack.history import find_messages
-from commsbot.services.ports import Outbound, Receipt
+from commsbot.delivery.ports import Outbound, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig

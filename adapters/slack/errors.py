@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from commsbot.services.ports import DeliveryFailed
+from commsbot.delivery.ports import DeliveryFailed
 
 #: Errors Slack documents as transient.
 _TRANSIENT = frozenset(

@@ -27,8 +27,8 @@ from adapters.slack.blocks import (
     sections,
 )
 from adapters.slack.cards import STATUS_EMOJI, Message
-from commsbot.services.ports import Notice
-from commsbot.services.views import IncidentSnapshot
+from commsbot.delivery.ports import Notice
+from commsbot.domain.model import IncidentSnapshot
 
 APPROVE = "commsbot.approve"
 EDIT = "commsbot.edit"

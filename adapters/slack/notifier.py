@@ -1,4 +1,4 @@
-"""The approvals channel as a :class:`~commsbot.services.ports.Notifier`.
+"""The approvals channel as a :class:`~commsbot.delivery.ports.Notifier`.
 
 - ``approval_requested``: the draft with Approve / Edit / Reject for its version; earlier
   versions' messages lose their buttons ("superseded").
@@ -23,7 +23,7 @@ from adapters.slack.client import web_client
 from adapters.slack.config import SlackOptions, SlackSecrets
 from adapters.slack.errors import CALL_ERRORS, delivery_failed
 from adapters.slack.history import find_messages, settle_message
-from commsbot.services.ports import Notice, Receipt
+from commsbot.delivery.ports import Notice, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import NotifierConfig

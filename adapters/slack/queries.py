@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters.slack.forms import UpdateForm
-from commsbot.domain.model import ComponentStatus, Draft
+from commsbot.domain.model import ComponentStatus, Draft, IncidentSnapshot
 from commsbot.domain.policy import Actor
 from commsbot.services import drafts, incidents
 from commsbot.services.deps import Deps
-from commsbot.services.views import DraftResult, IncidentSnapshot
+from commsbot.services.views import DraftResult
 
 
 def load_draft(deps: Deps, *, draft_id: str) -> tuple[Draft, IncidentSnapshot]:

@@ -22,15 +22,8 @@ from adapters.slack.blocks import (
 )
 from adapters.slack.cards import COMPONENT_EMOJI, Message, status_label, when
 from adapters.slack.internal import status_line
-from commsbot.domain.model import Draft
-from commsbot.services.views import (
-    Declared,
-    DraftResult,
-    IncidentDetail,
-    IncidentEdited,
-    IncidentSnapshot,
-    Published,
-)
+from commsbot.domain.model import Draft, IncidentSnapshot
+from commsbot.services.views import Declared, DraftResult, IncidentDetail, IncidentEdited, Published
 
 
 def plain_message(text: str) -> Message:

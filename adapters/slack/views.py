@@ -15,10 +15,9 @@ from adapters.slack.forms import POSTMORTEM, UpdateForm
 from adapters.slack.surface import Surface
 from commsbot.domain.errors import CommsbotError
 from commsbot.domain.lifecycle import Status
-from commsbot.domain.model import DraftState
+from commsbot.domain.model import DraftState, IncidentSnapshot
 from commsbot.services import incidents
 from commsbot.services.drafts import default_body
-from commsbot.services.views import IncidentSnapshot
 
 
 def fingerprint(text: str | None) -> str:

@@ -33,7 +33,7 @@ from adapters.webhook.payload import (
     update_payload,
 )
 from commsbot import __version__
-from commsbot.services.ports import DeliveryFailed, Notice, Outbound, Receipt
+from commsbot.delivery.ports import DeliveryFailed, Notice, Outbound, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig

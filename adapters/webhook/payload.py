@@ -12,8 +12,8 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from commsbot.delivery.ports import Notice, Outbound
 from commsbot.delivery.render import render_markdown, render_plain, render_short
-from commsbot.services.ports import Notice, Outbound
 from commsbot.services.views import update_dict
 
 #: Bumped only for changes a receiver could trip over (a key removed or its meaning changed).

@@ -2,9 +2,9 @@
 
 Approving an update writes one delivery per configured destination in the approving
 transaction (:mod:`commsbot.delivery.outbox`); the dispatcher (:mod:`commsbot.delivery.dispatcher`)
-hands each to its :class:`~commsbot.services.ports.Destination` until it is sent or dead.
+hands each to its :class:`~commsbot.delivery.ports.Destination` until it is sent or dead.
 Internal notices (approval requests, decisions, dead deliveries, reminders) reach the
-:class:`~commsbot.services.ports.Notifier` s the same way.
+:class:`~commsbot.delivery.ports.Notifier` s the same way.
 
 This file imports nothing, so ``import commsbot.delivery.model`` stays cheap for the CLI.
 """

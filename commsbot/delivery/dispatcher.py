@@ -34,11 +34,10 @@ from typing import Generic, TypeVar
 from commsbot.delivery import work
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord
-from commsbot.delivery.registry import Rate
-from commsbot.delivery.timing import Sleep, TokenBucket, backoff_delay
+from commsbot.delivery.ports import DeliveryFailed, Destination, Notifier, Receipt
 from commsbot.services.deps import Deps
-from commsbot.services.ports import Clock, DeliveryFailed, Destination, Notifier, Receipt
 from commsbot.store.health import OutageLog
+from commsbot.timing import Clock, Rate, Sleep, TokenBucket, backoff_delay
 
 log = logging.getLogger("commsbot.delivery")
 

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from commsbot.delivery.config import destinations_of
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
+from commsbot.delivery.ports import Notice
 from commsbot.delivery.snapshot import freeze
-from commsbot.domain.model import Draft, DraftState, Incident, Severity, Update
+from commsbot.domain.model import Draft, DraftState, Incident, IncidentSnapshot, Severity, Update
 from commsbot.services.deps import Deps, new_id
-from commsbot.services.ports import Notice, UnitOfWork
-from commsbot.services.views import IncidentSnapshot
+from commsbot.services.ports import UnitOfWork
 
 APPROVAL_REQUESTED = "approval_requested"
 DRAFT_DECIDED = "draft_decided"

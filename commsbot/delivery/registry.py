@@ -26,22 +26,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from commsbot.timing import Rate
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
-    from commsbot.services.ports import Destination, Notifier
+    from commsbot.delivery.ports import Destination, Notifier
     from commsbot.settings import Settings
 
 Role = Literal["destination", "notifier"]
-
-
-@dataclass(frozen=True)
-class Rate:
-    """A token bucket: ``per_second`` on average, up to ``burst`` at once."""
-
-    per_second: float
-    burst: int = 1
 
 
 @dataclass(frozen=True)

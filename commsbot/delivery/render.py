@@ -1,6 +1,6 @@
 """Published updates rendered for each kind of surface, within each platform's limits.
 
-Three renderings of one :class:`~commsbot.services.ports.Outbound`:
+Three renderings of one :class:`~commsbot.delivery.ports.Outbound`:
 
 - :func:`render_markdown`: the full update (Discord, webhooks, Apprise targets that take
   Markdown); the author's Markdown formatting is kept.
@@ -23,8 +23,8 @@ import re
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from commsbot.delivery.ports import Notice, Outbound
 from commsbot.domain.lifecycle import Trigger
-from commsbot.services.ports import Notice, Outbound
 from commsbot.templates import format_time
 
 ZWSP = "\u200b"

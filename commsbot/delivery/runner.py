@@ -17,10 +17,10 @@ from typing import Any, TextIO
 from commsbot.delivery import registry
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
 from commsbot.delivery.dispatcher import POLL_SECONDS, Dispatcher
-from commsbot.delivery.registry import AdapterContext, Rate
-from commsbot.delivery.timing import Sleep
+from commsbot.delivery.ports import Destination, Notifier
+from commsbot.delivery.registry import AdapterContext
 from commsbot.services.deps import Deps
-from commsbot.services.ports import Clock, Destination, Notifier
+from commsbot.timing import Clock, Rate, Sleep
 
 log = logging.getLogger("commsbot.delivery")
 

@@ -17,8 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from commsbot.domain.lifecycle import Status, Trigger
-from commsbot.domain.model import ComponentChange, ComponentStatus, Incident, Severity, Update
-from commsbot.services.views import IncidentSnapshot
+from commsbot.domain.model import (
+    ComponentChange,
+    ComponentStatus,
+    Incident,
+    IncidentSnapshot,
+    Severity,
+    Update,
+)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
+from commsbot.delivery.ports import Notice, Receipt
 from commsbot.domain.errors import NotFound
-from commsbot.services.ports import Notice, Receipt
 from commsbot.store.session import StoreSession
 from commsbot.store.tables import UTCDateTime
 from commsbot.store.tables_delivery import DeliveryRow, DeliveryThreadRow, NoticeRow

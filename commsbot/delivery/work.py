@@ -21,11 +21,12 @@ from commsbot.delivery.outbox import (
     enqueue_notice,
     link_for,
 )
+from commsbot.delivery.ports import Notice, Outbound, Receipt
 from commsbot.delivery.snapshot import Frozen, thaw
 from commsbot.domain.model import TimelineEntry
+from commsbot.domain.when import iso
 from commsbot.services.deps import Deps
-from commsbot.services.ports import Notice, Outbound, Receipt, UnitOfWork
-from commsbot.services.views import iso
+from commsbot.services.ports import UnitOfWork
 
 log = logging.getLogger("commsbot.delivery")
 

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from commsbot.domain.errors import AlreadyDecided, GuardFailed, InvalidInput, StaleDraft
 from commsbot.domain.lifecycle import Status, Trigger, move_to, transition
 from commsbot.domain.promise import TimeFormat, mark_promise, state_promise
 from commsbot.domain.text import clean_text as clean_text  # the use cases import it from here
+from commsbot.domain.when import iso
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -550,3 +551,28 @@ def parse_choice(cls: type[_E], value: str, *, what: str) -> _E:
             return member
     choices = ", ".join(m.value for m in cls)
     raise InvalidInput(f"unknown {what} {value!r}; choose one of: {choices}")
+
+
+@dataclass(frozen=True)
+class IncidentSnapshot:
+    """An incident and the current status of each component it affects."""
+
+    incident: Incident
+    components: Mapping[str, ComponentStatus]
+
+    def as_dict(self) -> dict[str, Any]:
+        i = self.incident
+        return {
+            "id": i.id,
+            "number": i.number,
+            "ref": i.ref,
+            "title": i.title,
+            "severity": i.severity.value,
+            "status": i.status.value,
+            "commander": i.commander,
+            "public_title": i.public_title,
+            "components": {name: status.value for name, status in self.components.items()},
+            "declared_at": iso(i.declared_at),
+            "updated_at": iso(i.updated_at),
+            "resolved_at": iso(i.resolved_at),
+        }

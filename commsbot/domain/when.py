@@ -145,3 +145,11 @@ def _next_wall_time(match: re.Match[str], *, now: datetime, zone: ZoneInfo, type
         f"the next update time {typed} ({zone.key}) has already passed today; give a later "
         "time or a duration like 45m"
     )
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and ``Z`` (``2024-12-11T23:16:00.000Z``), or None."""
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -25,9 +25,9 @@ from sqlmodel import Session, col, select
 from commsbot.domain.errors import InvalidInput, NotFound
 from commsbot.domain.text import clean_name
 from commsbot.services.deps import new_id
-from commsbot.services.ports import Clock
 from commsbot.store.db import read_only_engine
 from commsbot.store.tables_http import ApiTokenRow
+from commsbot.timing import Clock
 
 TOKEN_PREFIX = "cbt_"
 _TOKEN = re.compile(r"cbt_[A-Za-z0-9_-]{43}")
@@ -63,7 +63,7 @@ class ApiToken:
     revoked_at: datetime | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        from commsbot.services.views import iso
+        from commsbot.domain.when import iso
 
         return {
             "id": self.id,

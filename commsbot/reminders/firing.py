@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from commsbot.delivery.ports import Notice
 from commsbot.domain.lifecycle import Status, Trigger
 from commsbot.domain.model import Draft, DraftState, Incident, Update
 from commsbot.reminders.events import ReminderFired
@@ -23,7 +24,7 @@ from commsbot.reminders.plan import close
 from commsbot.reminders.ports import Enqueue
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import record
-from commsbot.services.ports import Notice, UnitOfWork
+from commsbot.services.ports import UnitOfWork
 
 log = logging.getLogger("commsbot.reminders")
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from commsbot.delivery.ports import Notice
 from commsbot.domain.model import Draft, Incident, Update
 from commsbot.reminders.model import Reminder, ReminderKind
-from commsbot.services.ports import Notice
 from commsbot.templates import format_date, format_time
 
 NOTICE_KIND = "reminder"

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 from commsbot.reminders.model import Reminder, ReminderKind
 
 if TYPE_CHECKING:
-    from commsbot.services.ports import Notice, UnitOfWork
+    from commsbot.delivery.ports import Notice
+    from commsbot.services.ports import UnitOfWork
 
 
 class ReminderRepository(Protocol):

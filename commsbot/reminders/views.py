@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from commsbot.domain.when import iso
 from commsbot.reminders.model import Reminder, ReminderKind
 from commsbot.reminders.notices import moment
-from commsbot.services.views import iso
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import secrets
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
-from commsbot.services.ports import Clock, UnitOfWork
+from commsbot.services.ports import UnitOfWork
 from commsbot.settings import Settings
 from commsbot.templates import TemplateRenderer
+from commsbot.timing import Clock, SystemClock
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -18,13 +18,6 @@ _ALPHABET = string.ascii_lowercase + string.digits
 def new_id() -> str:
     """12 lowercase letters and digits, as Statuspage ids are."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(12))
-
-
-class SystemClock:
-    """The real clock, in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

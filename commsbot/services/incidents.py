@@ -24,6 +24,7 @@ from commsbot.domain.model import (
     ComponentStatus,
     Draft,
     Incident,
+    IncidentSnapshot,
     Severity,
     TimelineEntry,
     clean_text,
@@ -35,7 +36,7 @@ from commsbot.services import components as catalogue
 from commsbot.services import promises
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
-from commsbot.services.views import Declared, IncidentDetail, IncidentEdited, IncidentSnapshot
+from commsbot.services.views import Declared, IncidentDetail, IncidentEdited
 
 #: Declaring allocates the next incident number; two replicas declaring at once may collide.
 _DECLARE_ATTEMPTS = 3

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
 from commsbot.domain.alerts import AlertGroup
-from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
-from commsbot.services.views import IncidentSnapshot
+from commsbot.domain.model import (
+    Component,
+    Draft,
+    Incident,
+    TimelineEntry,
+    Update,
+)
 
 if TYPE_CHECKING:
-    from commsbot.delivery.repository import DeliveryRepository
+    from commsbot.delivery.ports import DeliveryRepository
     from commsbot.reminders.ports import ReminderRepository
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, UTC-aware."""
-        ...
 
 
 class IncidentRepository(Protocol):
@@ -148,156 +146,3 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
-
-
-# --- Delivery: the broadcast engine's ports -------------------------------------------------
-#
-# The outbox (commsbot/delivery) turns each published update into one row per destination in
-# the approving transaction, then hands each row to its Destination, retrying until it is sent.
-# Internal notices (approval requests, reminders, dead deliveries) go to Notifiers the same way.
-
-
-@dataclass(frozen=True)
-class Outbound:
-    """One delivery of one published update (or correction) to one destination.
-
-    Attributes:
-        delivery_id: the outbox row.
-        key: stable idempotency key (≤ 25 characters: usable as a Discord nonce), the same on
-            every attempt of this delivery.
-        incident: the incident and its components' status as of this update, frozen when the
-            delivery was planned.
-        update: what was approved for this delivery, frozen when it was planned: the update
-            as published (even if corrected since), or for a correction the corrected text.
-        correction_of: for a correction, the platform message id of the delivery it corrects
-            (None when the original never reached this destination).
-        thread_id: what this destination returned as ``thread_id`` for earlier deliveries of
-            the same incident (a Slack root message ts, a Discord thread, …), else None.
-        link: where the full update can be read (the status page's incident page).
-        attempt: 1 on the first try.
-        is_correction: this delivery corrects ``update`` (whose ``body`` is the corrected
-            text); True even when ``correction_of`` is None because the original never
-            reached this destination (then post a marked correction).
-        maybe_sent: an earlier attempt may have been applied (it failed ambiguously, or the
-            process sending it died): look before posting again (e.g. Slack: search recent
-            history for the key in the message metadata).
-    """
-
-    delivery_id: str
-    key: str
-    incident: IncidentSnapshot
-    update: Update
-    link: str
-    attempt: int = 1
-    correction_of: str | None = None
-    thread_id: str | None = None
-    is_correction: bool = False
-    maybe_sent: bool = False
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a destination reports after delivering.
-
-    ``message_id`` is the platform's id for the message (kept for corrections); ``thread_id``,
-    when set, is remembered for later deliveries of the same incident; ``note`` is shown in the
-    ledger (e.g. "posted; not crossposted: publish limit reached").
-    """
-
-    message_id: str | None = None
-    thread_id: str | None = None
-    note: str | None = None
-
-
-class DeliveryFailed(Exception):
-    """A delivery attempt failed.
-
-    Args:
-        message: what went wrong, for the ledger.
-        retryable: whether trying again may succeed (5xx, 429, timeouts) or not (400, 403).
-        retry_after: seconds the platform asked us to wait (429 Retry-After), if any.
-        ambiguous: the request may have been applied (the connection dropped after sending);
-            the next attempt must check before posting again.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retryable: bool = True,
-        retry_after: float | None = None,
-        ambiguous: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.ambiguous = ambiguous
-
-
-class Destination(Protocol):
-    """A public surface updates are broadcast to (Slack channel, Discord channel, webhook, …)."""
-
-    name: str
-
-    async def deliver(self, item: Outbound) -> Receipt:
-        """Post ``item`` (or, for a correction, edit/mark the earlier post); raise DeliveryFailed.
-
-        Must be safe to call again for the same ``item.key`` after an ambiguous failure: use
-        the platform's idempotency mechanism or look before posting again.
-        """
-        ...
-
-
-@dataclass(frozen=True)
-class Notice:
-    """An internal message to the people running an incident (never public).
-
-    Attributes:
-        kind: ``approval_requested``, ``draft_decided``, ``delivery_dead``, ``reminder``, …
-        text: plain text, complete on its own: what happened, never how to type a command.
-            It quotes what people typed (titles, drafts, reasons): surfaces render it
-            neutralised, and never turn anything in it into a mention.
-        hint: how to act on it from the command line (``commsbot update approve …``), for
-            surfaces without buttons (the console, email, webhooks); chat surfaces, whose
-            messages carry the buttons and slash commands for it, leave it out.
-        draft_id / draft_version: set for approval requests (surfaces add Approve/Edit/Reject).
-        reminder_id: set for reminders (surfaces add Snooze/Cancel).
-        audience: actor ids or groups to mention (as in the approver lists): the only people
-            a surface may ping for this notice.
-        key: the delivery's idempotency key (≤ 25 characters, the same on every attempt to
-            this notifier), set by the dispatcher; usable as a Discord nonce.
-        maybe_sent: as for ``Outbound``: an earlier attempt may have been applied.
-        at: when the notice was enqueued (a decision: when it was made), set by the
-            dispatcher; the same on every attempt.
-        request_message_id: for ``draft_decided``, the message id this notifier returned for
-            the draft's latest approval request (None when it has none): the one to mark as
-            decided. Read from the outbox, so it survives restarts.
-    """
-
-    kind: str
-    incident_id: str
-    incident_ref: str
-    text: str
-    draft_id: str | None = None
-    draft_version: int | None = None
-    reminder_id: str | None = None
-    audience: tuple[str, ...] = ()
-    key: str | None = None
-    maybe_sent: bool = False
-    at: datetime | None = None
-    request_message_id: str | None = None
-    hint: str | None = None
-
-    def full_text(self) -> str:
-        """``text`` followed by ``hint``: the notice for surfaces without buttons."""
-        return f"{self.text}\n\n{self.hint}" if self.hint else self.text
-
-
-class Notifier(Protocol):
-    """An internal channel (Slack/Discord incident or approvals channel, the console)."""
-
-    name: str
-
-    async def notify(self, notice: Notice) -> Receipt:
-        """Post ``notice``; raise DeliveryFailed like a Destination."""
-        ...

@@ -4,50 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from commsbot.delivery.model import DeliveryRecord
-from commsbot.domain.model import (
-    ComponentStatus,
-    Draft,
-    Incident,
-    TimelineEntry,
-    Update,
-)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds and ``Z`` (``2024-12-11T23:16:00.000Z``), or None."""
-    if moment is None:
-        return None
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-@dataclass(frozen=True)
-class IncidentSnapshot:
-    """An incident and the current status of each component it affects."""
-
-    incident: Incident
-    components: Mapping[str, ComponentStatus]
-
-    def as_dict(self) -> dict[str, Any]:
-        i = self.incident
-        return {
-            "id": i.id,
-            "number": i.number,
-            "ref": i.ref,
-            "title": i.title,
-            "severity": i.severity.value,
-            "status": i.status.value,
-            "commander": i.commander,
-            "public_title": i.public_title,
-            "components": {name: status.value for name, status in self.components.items()},
-            "declared_at": iso(i.declared_at),
-            "updated_at": iso(i.updated_at),
-            "resolved_at": iso(i.resolved_at),
-        }
+from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
+from commsbot.domain.when import iso
 
 
 def draft_dict(draft: Draft) -> dict[str, Any]:

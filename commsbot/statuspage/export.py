@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from commsbot.delivery.ports import DeliveryFailed, Outbound, Receipt
 from commsbot.domain.errors import InvalidInput
-from commsbot.services.ports import DeliveryFailed, Outbound, Receipt
 from commsbot.statuspage import feeds, html, v2
 from commsbot.statuspage.data import PublicData
 from commsbot.statuspage.snapshot import json_bytes
@@ -130,7 +130,7 @@ def _swap(staging: Path, target: Path) -> None:
 class StaticExportDestination:
     """A broadcast destination that re-exports the static page after each publish.
 
-    Implements :class:`commsbot.services.ports.Destination`. The delivered item itself is not
+    Implements :class:`commsbot.delivery.ports.Destination`. The delivered item itself is not
     used: the whole page is rendered again from the database, which already holds the update.
 
     Args:

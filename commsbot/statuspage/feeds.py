@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from commsbot.domain.text import sanitize_inline
-from commsbot.services.views import iso
+from commsbot.domain.when import iso
 from commsbot.statuspage.data import PublicData, PublicIncident, last_update_label
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

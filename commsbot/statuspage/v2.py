@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from commsbot.domain.model import Component, Impact, Update
-from commsbot.services.views import iso
+from commsbot.domain.when import iso
 from commsbot.statuspage.data import (
     PublicData,
     PublicIncident,

@@ -9,7 +9,7 @@ from typing import Self
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from commsbot.delivery.repository import DeliveryRepository
+from commsbot.delivery.ports import DeliveryRepository
 from commsbot.delivery.store import SqlDeliveryRepository
 from commsbot.domain.errors import ConcurrentChange
 from commsbot.reminders.ports import ReminderRepository

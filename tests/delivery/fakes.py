@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
+from commsbot.delivery.ports import Notice
 from commsbot.domain.errors import NotFound
-from commsbot.services.ports import Notice
 
 
 @dataclass

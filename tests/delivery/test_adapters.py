@@ -16,8 +16,8 @@ from adapters.console import ConsoleDestination, ConsoleNotifier
 from adapters.webhook.destination import WebhookClient, WebhookDestination, WebhookNotifier
 from adapters.webhook.payload import SIGNATURE_HEADER
 from commsbot.delivery import registry
+from commsbot.delivery.ports import DeliveryFailed, Notice
 from commsbot.delivery.registry import AdapterContext
-from commsbot.services.ports import DeliveryFailed, Notice
 from commsbot.settings import parse_settings
 from tests.delivery.loopback import LoopbackServer
 from tests.delivery.test_render import LINK, PST, outbound

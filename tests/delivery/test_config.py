@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from commsbot.delivery import registry
+from commsbot.delivery.ports import Outbound, Receipt
 from commsbot.delivery.registry import AdapterContext
-from commsbot.services.ports import Outbound, Receipt
 from commsbot.settings import ConfigError, Settings, parse_settings
 
 

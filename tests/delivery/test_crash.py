@@ -13,9 +13,9 @@ from pathlib import Path
 
 from commsbot.delivery.model import DeliveryState
 from commsbot.domain.lifecycle import Status
-from commsbot.services.deps import SystemClock
 from commsbot.settings import load_settings
 from commsbot.store.db import make_engine, upgrade
+from commsbot.timing import SystemClock
 from tests.delivery.loopback import LoopbackServer
 from tests.delivery.support import World, make_deps
 

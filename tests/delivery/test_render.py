@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commsbot.delivery.ports import Outbound
 from commsbot.delivery.render import (
     LIMITS,
     ZWSP,
@@ -21,9 +22,7 @@ from commsbot.delivery.render import (
     truncate,
 )
 from commsbot.domain.lifecycle import Status, Trigger
-from commsbot.domain.model import ComponentStatus, Incident, Severity, Update
-from commsbot.services.ports import Outbound
-from commsbot.services.views import IncidentSnapshot
+from commsbot.domain.model import ComponentStatus, Incident, IncidentSnapshot, Severity, Update
 
 PST = ZoneInfo("America/Los_Angeles")
 T0 = datetime(2024, 12, 11, 23, 16, tzinfo=UTC)

@@ -14,11 +14,17 @@ from commsbot.delivery.model import DeliveryKind
 from commsbot.delivery.snapshot import freeze, thaw, update_json
 from commsbot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleDraft
 from commsbot.domain.lifecycle import Status, Trigger
-from commsbot.domain.model import ComponentChange, ComponentStatus, Incident, Severity, Update
+from commsbot.domain.model import (
+    ComponentChange,
+    ComponentStatus,
+    Incident,
+    IncidentSnapshot,
+    Severity,
+    Update,
+)
 from commsbot.domain.policy import Actor
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare
-from commsbot.services.views import IncidentSnapshot
 from commsbot.settings import parse_settings
 from tests.unit.fakes import MemoryData, make_deps
 

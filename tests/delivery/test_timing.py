@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from commsbot.delivery.registry import Rate
-from commsbot.delivery.timing import TokenBucket, backoff_delay
+from commsbot.timing import Rate, TokenBucket, backoff_delay
 from tests.delivery.support import FakeTime
 
 

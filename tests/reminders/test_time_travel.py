@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from commsbot.delivery.ports import Notice
 from commsbot.domain.errors import AlreadyDecided, InvalidInput, NotAllowed, NotFound
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
@@ -28,7 +29,7 @@ from commsbot.reminders.service import (
 )
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare
-from commsbot.services.ports import Notice, UnitOfWork
+from commsbot.services.ports import UnitOfWork
 from commsbot.settings import parse_settings
 from tests.unit.fakes import FakeClock, make_deps
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from commsbot.delivery.ports import DeliveryFailed
 from commsbot.domain.errors import InvalidInput
-from commsbot.services.ports import DeliveryFailed
 from commsbot.statuspage import v2
 from commsbot.statuspage.data import load_public_data
 from commsbot.statuspage.export import MARKER_FILE, StaticExportDestination, write_export

@@ -10,11 +10,11 @@ from typing import Any
 from adapters.discord.client import CommsbotClient
 from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.rest import DiscordRest, use_api_url
+from commsbot.delivery.ports import Notice
 from commsbot.domain.model import Severity
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import declare
-from commsbot.services.ports import Notice
 from commsbot.services.views import Declared
 from commsbot.settings import Settings, parse_settings
 from tests.adapters.discord.fake_discord import APPROVALS_CHANNEL, GUILD_ID, TOKEN, FakeDiscord

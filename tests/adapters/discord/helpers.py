@@ -11,16 +11,16 @@ from typing import Any, TypeVar
 
 from discord.http import Route
 
+from commsbot.delivery.ports import Outbound
 from commsbot.domain.lifecycle import Status, Trigger
 from commsbot.domain.model import (
     ComponentChange,
     ComponentStatus,
     Incident,
+    IncidentSnapshot,
     Severity,
     Update,
 )
-from commsbot.services.ports import Outbound
-from commsbot.services.views import IncidentSnapshot
 from tests.adapters.discord.fake_discord import APP_ID, GUILD_ID, TEXT_CHANNEL, FakeDiscord
 
 T = TypeVar("T")

@@ -9,8 +9,8 @@ import pytest
 from adapters.discord.destination import DiscordDestination
 from adapters.discord.render import STATUS_COLOURS
 from adapters.discord.rest import DiscordRest
+from commsbot.delivery.ports import DeliveryFailed, Receipt
 from commsbot.domain.lifecycle import Status
-from commsbot.services.ports import DeliveryFailed, Receipt
 from tests.adapters.discord.fake_discord import (
     ANNOUNCEMENT_CHANNEL,
     TEXT_CHANNEL,

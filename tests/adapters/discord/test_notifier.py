@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from commsbot.delivery.ports import DeliveryFailed, Notice
 from commsbot.domain.model import DraftState
-from commsbot.services.ports import DeliveryFailed, Notice
 from tests.adapters.discord.bot import SAM_M, declare_as_maya, discord_bot, team_settings
 from tests.adapters.discord.fake_discord import APPROVALS_CHANNEL
 from tests.adapters.discord.helpers import APPROVER_ROLE, SAM, buttons_of, press, run

@@ -25,8 +25,8 @@ from adapters.slack.app import SlackSurface
 from adapters.slack.client import web_client
 from adapters.slack.config import SlackSecrets
 from adapters.slack.notifier import SlackNotifier
+from commsbot.delivery.ports import Notice
 from commsbot.services.deps import Deps
-from commsbot.services.ports import Notice
 from commsbot.settings import Settings, parse_settings
 from tests.adapters.slack.fake_slack import TEAM, FakeSlack, readable
 from tests.unit.fakes import FakeClock, MemoryData, make_deps

@@ -13,12 +13,12 @@ import pytest
 from adapters.slack.client import web_client
 from adapters.slack.config import SlackSecrets
 from adapters.slack.destination import CARD_EVENT, UPDATE_EVENT, SlackDestination
+from commsbot.delivery.ports import DeliveryFailed, Outbound
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.services import drafts, incidents
 from commsbot.services.deps import Deps
-from commsbot.services.ports import DeliveryFailed, Outbound
 from commsbot.services.views import Published
 from tests.adapters.slack.fake_slack import Failure, FakeSlack, readable
 from tests.adapters.slack.scenario import TOKEN, settings

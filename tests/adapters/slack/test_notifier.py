@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
+from commsbot.delivery.ports import DeliveryFailed, Notice
 from commsbot.domain.policy import Actor
 from commsbot.reminders.model import ReminderState
 from commsbot.services import drafts
-from commsbot.services.ports import DeliveryFailed, Notice
 from tests.adapters.slack.fake_slack import Failure, readable
 from tests.adapters.slack.scenario import world
 

@@ -1,6 +1,7 @@
-"""When to try again (exponential backoff with full jitter) and how fast (token buckets).
+"""Time for everything that waits: the clock, backoff with full jitter, token buckets.
 
-Both take the clock and the sleep function as arguments, so tests move time by hand.
+The clock and the sleep function are passed in, so tests move time by hand. Nothing here
+knows about deliveries or subscribers: the broadcast engine and the email adapter share it.
 """
 
 from __future__ import annotations
@@ -8,11 +9,32 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-
-from commsbot.delivery.registry import Rate
-from commsbot.services.ports import Clock
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, UTC-aware."""
+        ...
+
+
+class SystemClock:
+    """The real clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A token bucket: ``per_second`` on average, up to ``burst`` at once."""
+
+    per_second: float
+    burst: int = 1
 
 
 def backoff_delay(
