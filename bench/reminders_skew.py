@@ -119,9 +119,9 @@ def _deps(url: str) -> Any:
 
 
 async def _commsbot(url: str, count: int, window: float) -> list[float]:
-    from commsbot.delivery.outbox import enqueue_notice
-    from commsbot.reminders.firing import Fired
     from commsbot.reminders.scheduler import ReminderScheduler
+    from commsbot.services.outbox import enqueue_notice
+    from commsbot.services.reminder_firing import Fired
 
     await asyncio.to_thread(_seed, url, count, window)
     deps = _deps(url)
@@ -142,8 +142,8 @@ async def _commsbot(url: str, count: int, window: float) -> list[float]:
 
 
 async def _idle(url: str) -> list[float]:
-    from commsbot.delivery.outbox import enqueue_notice
     from commsbot.reminders.scheduler import ReminderScheduler
+    from commsbot.services.outbox import enqueue_notice
 
     await asyncio.to_thread(_seed, url, 0, 1.0)
     scheduler = ReminderScheduler(_deps(url), enqueue=enqueue_notice, poll_seconds=0.1)

@@ -22,9 +22,9 @@ from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.domain.when import iso
 from commsbot.reminders.model import ReminderKind
-from commsbot.reminders.service import list_reminders
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update
 from commsbot.services.incidents import add_note, declare, show_incident
+from commsbot.services.reminders import list_reminders
 from commsbot.services.views import draft_dict, update_dict
 from commsbot.settings import parse_settings
 from commsbot.templates import format_time

@@ -21,10 +21,11 @@ from commsbot.discord_config import DiscordConfig
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import ApprovalPolicy
-from commsbot.domain.text import clean_name, clean_text
+from commsbot.domain.text import clean_text
 from commsbot.http.config import HttpConfig
 from commsbot.reminders.config import RemindersConfig
 from commsbot.slack_config import SlackConfig
+from commsbot.statuspage.config import PageConfig, public_name
 
 DEFAULT_CONFIG_FILE = "commsbot.toml"
 DEFAULT_DATABASE_URL = "sqlite:///commsbot.db"
@@ -74,16 +75,6 @@ def _default_severities() -> dict[Severity, SeverityConfig]:
     }
 
 
-def _public_name(value: str | None) -> str | None:
-    # Shown on the status page and in its feeds: the same rules as any name a person types.
-    if value is None:
-        return None
-    try:
-        return clean_name(value, what="name", limit=100, forbidden="=")
-    except InvalidInput as exc:
-        raise ValueError(str(exc)) from None
-
-
 class ComponentConfig(_Section):
     """A component the public sees (``[[components]]``).
 
@@ -97,7 +88,7 @@ class ComponentConfig(_Section):
     description: str = ""
     group: str | None = None
 
-    _name = field_validator("name", "group")(_public_name)
+    _name = field_validator("name", "group")(public_name)
 
     @field_validator("description")
     @classmethod
@@ -124,20 +115,6 @@ class ApprovalConfig(_Section):
     allow_self_approval: bool = False
     approvers: list[str] = Field(default_factory=list)
     responders: list[str] = Field(default_factory=list)
-
-
-class PageConfig(_Section):
-    """The public status page's identity.
-
-    Attributes:
-        name: the page's title.
-        url: where the public reaches the page; links in every update point there.
-    """
-
-    name: str = "Status"
-    url: str = "http://127.0.0.1:8080"
-
-    _name = field_validator("name")(_public_name)
 
 
 class Settings(_Section):

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
+from commsbot.services.deliveries import Deliveries
 from commsbot.services.views import IncidentDetail
-from commsbot.templates import format_date, format_time
-
-
-def when(moment: datetime | None, zone: ZoneInfo) -> str:
-    if moment is None:
-        return "—"
-    return f"{format_date(moment, zone)} {format_time(moment, zone)}"
+from commsbot.templates import format_moment, format_time
 
 
 def incident_line(snap: IncidentSnapshot, zone: ZoneInfo) -> str:
     i = snap.incident
     return (
         f"{i.ref:<8} {i.status.value:<13} {i.severity.value}  {i.title}"
-        f"  (declared {when(i.declared_at, zone)} by {i.commander})"
+        f"  (declared {format_moment(i.declared_at, zone)} by {i.commander})"
     )
 
 
@@ -38,7 +33,7 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
     edited = f", last changed by {draft.last_editor}" if len(draft.authors) > 1 else ""
     lines = [
         f"draft {draft.id} v{draft.version} ({kind}) by {', '.join(draft.authors)}{edited}, "
-        f"{draft.state.value}, {when(draft.updated_at, zone)}"
+        f"{draft.state.value}, {format_moment(draft.updated_at, zone)}"
     ]
     lines += [f"  | {line}" for line in draft.body.splitlines()]
     lines += [f"  component {n} → {s.value}" for n, s in draft.component_changes.items()]
@@ -53,7 +48,8 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
 
 def update_block(update: Update, zone: ZoneInfo) -> list[str]:
     lines = [
-        f"update #{update.seq} [{update.statuspage_status}] {when(update.published_at, zone)} "
+        f"update #{update.seq} [{update.statuspage_status}] "
+        f"{format_moment(update.published_at, zone)} "
         f"(by {', '.join(update.authors)}, approved by {update.approver})"
     ]
     lines += [f"  | {line}" for line in update.body.splitlines()]
@@ -61,17 +57,17 @@ def update_block(update: Update, zone: ZoneInfo) -> list[str]:
     if update.next_update_by:
         lines.append(f"  next update by {format_time(update.next_update_by, zone)}")
     if update.corrected_at:
-        lines.append(f"  (corrected {when(update.corrected_at, zone)}; id {update.id})")
+        lines.append(f"  (corrected {format_moment(update.corrected_at, zone)}; id {update.id})")
     return lines
 
 
 def timeline_block(entries: Sequence[TimelineEntry], zone: ZoneInfo) -> list[str]:
-    return [f"  {when(e.at, zone)}  {e.actor:<12} {e.action:<9} {e.detail}" for e in entries]
+    return [
+        f"  {format_moment(e.at, zone)}  {e.actor:<12} {e.action:<9} {e.detail}" for e in entries
+    ]
 
 
 def detail_text(detail: IncidentDetail, zone: ZoneInfo) -> str:
-    from commsbot.delivery.ledger import delivery_line  # it uses when() from here
-
     snap = detail.incident
     out = [incident_line(snap, zone), *components_block(snap), "", "Published updates:"]
     for update in detail.updates or []:
@@ -86,3 +82,41 @@ def detail_text(detail: IncidentDetail, zone: ZoneInfo) -> str:
         out.append("  none")
     out += ["", "Timeline:", *timeline_block(detail.timeline, zone)]
     return "\n".join(out)
+
+
+def delivery_line(record: DeliveryRecord, zone: ZoneInfo) -> str:
+    """``→ status-hook  retrying: attempt 3, next try at Dec 11 3:25 PM PST — HTTP 503 …``."""
+    what = "correction " if record.kind is DeliveryKind.CORRECTION else ""
+    head = f"→ {what}{record.target}"
+    state = record.state
+    if state is DeliveryState.SENT:
+        text = f"sent at {format_moment(record.sent_at, zone)}"
+        if record.attempts > 1:
+            text += f" (attempt {record.attempts})"
+        if record.note:
+            text += f"; {record.note}"
+    elif state is DeliveryState.RETRYING:
+        text = (
+            f"retrying: attempt {record.attempts}, next try at "
+            f"{format_moment(record.next_attempt_at, zone)} — {record.last_error}"
+        )
+    elif state is DeliveryState.DEAD:
+        text = (
+            f"DEAD after {record.attempts} attempt{'s' if record.attempts != 1 else ''} — "
+            f"{record.last_error} (re-drive: commsbot delivery retry {record.id})"
+        )
+    elif state is DeliveryState.SENDING:
+        text = f"sending (attempt {record.attempts})"
+    else:
+        text = "pending"
+    return f"{head}  {text}"
+
+
+def list_text(result: Deliveries, zone: ZoneInfo) -> str:
+    """``commsbot delivery list`` for people."""
+    if not result.deliveries:
+        return "No deliveries."
+    return "\n".join(
+        f"{r.id}  {r.kind.value:<10} {format_moment(r.created_at, zone)}  {delivery_line(r, zone)}"
+        for r in result.deliveries
+    )

@@ -289,7 +289,7 @@ class SnoozeButton(ui.DynamicItem[Button], template=f"commsbot:snooze:{REMINDER}
         return cls(match["reminder"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        from commsbot.reminders.service import snooze_reminder
+        from commsbot.services.reminders import snooze_reminder
 
         await _act_on_reminder(
             interaction,
@@ -320,7 +320,7 @@ class CancelReminderButton(ui.DynamicItem[Button], template=f"commsbot:cancel:{R
         return cls(match["reminder"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        from commsbot.reminders.service import cancel_reminder
+        from commsbot.services.reminders import cancel_reminder
 
         await _act_on_reminder(
             interaction, cancel_reminder, verdict="Reminder cancelled", reminder_id=self.reminder_id

@@ -28,8 +28,7 @@ from adapters.slack.views import (
 )
 from commsbot.domain.errors import CommsbotError
 from commsbot.domain.policy import Actor
-from commsbot.reminders import service as reminders
-from commsbot.services import drafts
+from commsbot.services import drafts, reminders
 
 log = logging.getLogger("commsbot.slack")
 

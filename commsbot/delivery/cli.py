@@ -34,9 +34,10 @@ def delivery_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List deliveries, newest first (updates, corrections and notices)."""
-    from commsbot.delivery.ledger import list_deliveries, list_text
     from commsbot.delivery.model import DeliveryState
     from commsbot.domain.model import parse_choice
+    from commsbot.services.deliveries import list_deliveries
+    from commsbot.textviews import list_text
 
     def action(wired: App) -> Any:
         wanted = parse_choice(DeliveryState, state, what="delivery state") if state else None
@@ -52,7 +53,8 @@ def delivery_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-drive a dead delivery: it is tried again, with a fresh deadline."""
-    from commsbot.delivery.ledger import delivery_line, retry_delivery
+    from commsbot.services.deliveries import retry_delivery
+    from commsbot.textviews import delivery_line
 
     run_command(
         as_json,
@@ -80,7 +82,7 @@ def update_correct(
     Once approved, destinations that can edit their post edit it; the others post a marked
     correction. Status and components are not changed by a correction.
     """
-    from commsbot.delivery.corrections import propose_correction
+    from commsbot.services.corrections import propose_correction
 
     run_command(
         as_json,

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from commsbot.delivery import work
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord
 from commsbot.delivery.ports import DeliveryFailed, Destination, Notifier, Receipt
+from commsbot.services import dispatch as work
 from commsbot.services.deps import Deps
 from commsbot.store.health import OutageLog
 from commsbot.timing import Clock, Rate, Sleep, TokenBucket, backoff_delay

@@ -22,8 +22,8 @@ from starlette.types import ASGIApp
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
 from commsbot.http.tokens import TokenStore
+from commsbot.services.statuspage import load_public_data
 from commsbot.settings import ConfigError
-from commsbot.statuspage.data import load_public_data
 from commsbot.statuspage.marker import sql_marker
 from commsbot.statuspage.snapshot import PublicPages
 from commsbot.store.db import make_engine

@@ -58,7 +58,7 @@ def reminder_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List reminders, soonest due first (pending and fired ones unless --all)."""
-    from commsbot.reminders.service import list_reminders
+    from commsbot.services.reminders import list_reminders
 
     human, to_json = _lines("reminders", "No reminders.")
     run_command(
@@ -80,7 +80,7 @@ def reminder_snooze(
 ) -> None:
     """Remind again after DURATION (a reminder that already fired is re-armed)."""
     from commsbot.reminders.model import parse_duration
-    from commsbot.reminders.service import snooze_reminder
+    from commsbot.services.reminders import snooze_reminder
 
     run_command(
         as_json,
@@ -102,7 +102,7 @@ def reminder_cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a reminder: it never fires again."""
-    from commsbot.reminders.service import cancel_reminder
+    from commsbot.services.reminders import cancel_reminder
 
     run_command(
         as_json,
@@ -132,7 +132,7 @@ def followup_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a follow-up; OWNER is reminded on the due date, then each business day, until done."""
-    from commsbot.reminders.service import add_followup
+    from commsbot.services.reminders import add_followup
 
     run_command(
         as_json,
@@ -157,7 +157,7 @@ def followup_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List follow-ups, soonest due first (open ones unless --all)."""
-    from commsbot.reminders.service import list_followups
+    from commsbot.services.reminders import list_followups
 
     human, to_json = _lines("followups", "No follow-ups.")
     run_command(
@@ -175,7 +175,7 @@ def followup_done(
     as_json: JsonOpt = False,
 ) -> None:
     """Mark a follow-up done: its reminders stop."""
-    from commsbot.reminders.service import complete_followup
+    from commsbot.services.reminders import complete_followup
 
     run_command(
         as_json,

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from commsbot.reminders.model import Reminder, ReminderKind
-
-if TYPE_CHECKING:
-    from commsbot.delivery.ports import Notice
-    from commsbot.services.ports import UnitOfWork
 
 
 class ReminderRepository(Protocol):
@@ -48,8 +44,3 @@ class ReminderRepository(Protocol):
     def next_due(self) -> datetime | None:
         """The earliest due time of any pending reminder."""
         ...
-
-
-#: Hands a notice to the outbox inside the caller's transaction (``commsbot.delivery``'s
-#: ``enqueue_notice``); it is written only if that transaction commits.
-Enqueue = Callable[["UnitOfWork", "Notice"], object]

@@ -24,9 +24,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from commsbot.reminders.firing import DEFAULT_BATCH, Fired, Tick, fire_and_look_ahead
-from commsbot.reminders.ports import Enqueue
 from commsbot.services.deps import Deps
+from commsbot.services.reminder_firing import (
+    DEFAULT_BATCH,
+    Enqueue,
+    Fired,
+    Tick,
+    fire_and_look_ahead,
+)
 from commsbot.store.health import OutageLog
 
 log = logging.getLogger("commsbot.reminders")
@@ -178,7 +183,7 @@ async def start_reminders(deps: Deps) -> ReminderScheduler | None:
     """
     if not deps.settings.reminders.enabled:
         return None
-    from commsbot.delivery.outbox import enqueue_notice
+    from commsbot.services.outbox import enqueue_notice
 
     quiet = logging.getLogger("apscheduler")
     if quiet.level == logging.NOTSET:

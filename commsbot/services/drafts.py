@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from commsbot.delivery import corrections, outbox
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.events import DraftEdited, DraftRejected, UpdatePublished
 from commsbot.domain.lifecycle import Status, move_to
@@ -21,9 +20,9 @@ from commsbot.domain.model import (
     publish,
 )
 from commsbot.domain.policy import Actor
-from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
-from commsbot.services import promises
+from commsbot.services import corrections, outbox, promises
+from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.ports import UnitOfWork
@@ -279,45 +278,62 @@ def approve_draft(
         incident = uow.incidents.get(draft.incident_id)
         deps.settings.policy().check_approve(actor, draft, incident)
         if draft.corrects is not None:
-            return corrections.approve_correction(
+            result = corrections.publish_correction(
                 deps, uow, draft=draft, incident=incident, actor=actor, version=version
             )
-        old_status = incident.status
-        comps = uow.components.get_many({*incident.components, *draft.component_changes})
-        update = publish(
-            incident=incident,
-            draft=draft,
-            components=comps,
-            approver=actor.id,
-            update_id=deps.ids(),
-            now=now,
-            show_time=deps.renderer.show_time,
-            version=version,
-        )
-        uow.incidents.save(incident)
-        uow.drafts.save(draft)
-        for change in update.changes:
-            uow.components.save(comps[change.name])
-        uow.updates.add(update)
-        reminders.on_published(deps, uow, incident=incident, update=update)
-        snap = snapshot(uow, incident)
-        planned = outbox.plan_update(deps, uow, snapshot=snap, update=update)
-        outbox.on_draft_decided(
-            deps, uow, incident=incident, draft=draft, update=update, deliveries=len(planned)
-        )
-        record(
-            uow,
-            UpdatePublished(
-                incident_id=incident.id,
-                actor=actor.id,
-                at=now,
-                update=update,
-                old_status=old_status.value,
-            ),
-        )
-        result = Published(incident=snap, update=update)
+        else:
+            result = _publish(
+                deps, uow, draft=draft, incident=incident, actor=actor, version=version, now=now
+            )
         uow.commit()
     return result
+
+
+def _publish(
+    deps: Deps,
+    uow: UnitOfWork,
+    *,
+    draft: Draft,
+    incident: Incident,
+    actor: Actor,
+    version: int | None,
+    now: datetime,
+) -> Published:
+    """The steps of approving an update, inside :func:`approve_draft`'s unit of work."""
+    old_status = incident.status
+    comps = uow.components.get_many({*incident.components, *draft.component_changes})
+    update = publish(
+        incident=incident,
+        draft=draft,
+        components=comps,
+        approver=actor.id,
+        update_id=deps.ids(),
+        now=now,
+        show_time=deps.renderer.show_time,
+        version=version,
+    )
+    uow.incidents.save(incident)
+    uow.drafts.save(draft)
+    for change in update.changes:
+        uow.components.save(comps[change.name])
+    uow.updates.add(update)
+    reminders.on_published(deps, uow, incident=incident, update=update)
+    snap = snapshot(uow, incident)
+    planned = outbox.plan_update(deps, uow, snapshot=snap, update=update)
+    outbox.on_draft_decided(
+        deps, uow, incident=incident, draft=draft, update=update, deliveries=len(planned)
+    )
+    record(
+        uow,
+        UpdatePublished(
+            incident_id=incident.id,
+            actor=actor.id,
+            at=now,
+            update=update,
+            old_status=old_status.value,
+        ),
+    )
+    return Published(incident=snap, update=update)
 
 
 def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> DraftResult:

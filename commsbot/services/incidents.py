@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from commsbot.delivery import outbox
 from commsbot.delivery.model import DeliveryRecord
 from commsbot.domain.errors import ConcurrentChange, GuardFailed, InvalidInput
 from commsbot.domain.events import (
@@ -31,9 +30,9 @@ from commsbot.domain.model import (
 )
 from commsbot.domain.policy import Actor
 from commsbot.domain.text import clean_name
-from commsbot.reminders import plan as reminders
 from commsbot.services import components as catalogue
-from commsbot.services import promises
+from commsbot.services import outbox, promises
+from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
 from commsbot.services.views import Declared, IncidentDetail, IncidentEdited

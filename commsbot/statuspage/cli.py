@@ -31,7 +31,7 @@ def export(
     """
 
     def action(wired: App) -> Any:
-        from commsbot.statuspage.data import load_public_data
+        from commsbot.services.statuspage import load_public_data
         from commsbot.statuspage.export import write_export
 
         count = write_export(load_public_data(wired.deps), directory)

@@ -19,14 +19,12 @@ import hashlib
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Component, Impact, Incident, Update
-from commsbot.services.deps import Deps
-from commsbot.services.ports import UnitOfWork
-from commsbot.settings import PageConfig
+from commsbot.statuspage.config import PageConfig
 
 #: How many incidents ``incidents.json``, the feeds and the history page list.
 RECENT_INCIDENTS = 50
@@ -35,7 +33,7 @@ PAGED_INCIDENTS = 100
 #: Days of history bars per component.
 HISTORY_DAYS = 90
 #: Updates read for the history bars: far more than any team publishes in 90 days.
-_HISTORY_UPDATES = 20_000
+HISTORY_UPDATES = 20_000
 _ALPHABET = string.digits + string.ascii_lowercase
 
 
@@ -154,67 +152,6 @@ class PublicData:
 
     def incident_url(self, incident_id: str) -> str:
         return f"{self.base_url}/incidents/{incident_id}"
-
-
-def load_public_data(deps: Deps) -> PublicData:
-    """Read what the public may see, in one read-only unit of work."""
-    now = deps.clock.now()
-    settings = deps.settings
-    with deps.read() as uow:
-        stored = list(uow.components.all())
-        by_name = {c.name: c for c in stored}
-        if settings.components:
-            # With a catalogue the page lists exactly it; retired components stay stored only
-            # because past incidents name them.
-            shown = tuple(by_name[c.name] for c in settings.components if c.name in by_name)
-        else:
-            shown = tuple(stored)
-        incidents = _public_incidents(uow)
-        start = datetime.combine(
-            now.astimezone(settings.zone).date() - timedelta(days=HISTORY_DAYS - 1),
-            datetime.min.time(),
-            tzinfo=settings.zone,
-        )
-        history = tuple(uow.updates.published_since(start, limit=_HISTORY_UPDATES))
-    return PublicData(
-        page=settings.page,
-        timezone=settings.timezone,
-        components=shown,
-        all_components=by_name,
-        incidents=incidents,
-        history=history,
-        now=now,
-    )
-
-
-def load_incident(deps: Deps, incident_id: str) -> PublicIncident | None:
-    """One public incident by id, or None when it does not exist or was never published."""
-    from commsbot.domain.errors import NotFound
-
-    with deps.read() as uow:
-        try:
-            incident = uow.incidents.get(incident_id)
-        except NotFound:
-            return None
-        if incident.id != incident_id:
-            return None  # "42" or "INC-42" also find it; public URLs use the id only
-        updates = tuple(uow.updates.for_incident(incident.id))
-    return PublicIncident(incident.as_published(), updates) if updates else None
-
-
-def _public_incidents(uow: UnitOfWork) -> tuple[PublicIncident, ...]:
-    # Asking for more than needed: the newest incidents may not be published yet.
-    recent = [i for i in uow.incidents.list(limit=PAGED_INCIDENTS * 2) if i.published_count]
-    unresolved = [i for i in uow.incidents.list(open_only=True, limit=1000) if i.published_count]
-    chosen = {i.id: i for i in recent[:PAGED_INCIDENTS]}
-    for incident in unresolved:
-        chosen.setdefault(incident.id, incident)
-    result = []
-    for incident in sorted(chosen.values(), key=lambda i: -i.number):
-        updates = tuple(uow.updates.for_incident(incident.id))
-        if updates:
-            result.append(PublicIncident(incident.as_published(), updates))
-    return tuple(result)
 
 
 def last_update_label(updates: Sequence[Update], index: int) -> str:

@@ -170,7 +170,7 @@ def make_destination(config: Any, context: Any) -> StaticExportDestination:
         context: the delivery registry's ``AdapterContext`` (its ``settings`` are used).
     """
     from commsbot.services.deps import Deps
-    from commsbot.statuspage.data import load_public_data
+    from commsbot.services.statuspage import load_public_data
     from commsbot.store.db import make_engine
     from commsbot.store.uow import unit_of_work_factory
     from commsbot.templates import TemplateRenderer

@@ -56,6 +56,13 @@ class _Promised(datetime):
     """The draft's promised time inside a template: ``local_time`` writes the placeholder."""
 
 
+def format_moment(moment: datetime | None, zone: ZoneInfo) -> str:
+    """``Dec 11 3:16 PM PST`` in ``zone``; ``—`` for no time at all."""
+    if moment is None:
+        return "—"
+    return f"{format_date(moment, zone)} {format_time(moment, zone)}"
+
+
 def _local_time(moment: datetime, zone: ZoneInfo) -> str:
     return NEXT_UPDATE if isinstance(moment, _Promised) else format_time(moment, zone)
 

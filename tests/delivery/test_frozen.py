@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from commsbot.delivery.corrections import propose_correction
 from commsbot.delivery.model import DeliveryKind
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus
+from commsbot.services.corrections import propose_correction
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update
 from tests.delivery.loopback import LoopbackServer
 from tests.delivery.support import (

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from commsbot.delivery.corrections import propose_correction
 from commsbot.delivery.model import DeliveryKind
 from commsbot.delivery.snapshot import freeze, thaw, update_json
 from commsbot.domain.errors import InvalidInput, NotAllowed, NotFound, StaleDraft
@@ -23,6 +22,7 @@ from commsbot.domain.model import (
     Update,
 )
 from commsbot.domain.policy import Actor
+from commsbot.services.corrections import propose_correction
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare
 from commsbot.settings import parse_settings

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from commsbot.delivery import work
-from commsbot.delivery.ledger import retry_delivery
 from commsbot.delivery.model import DeliveryState
 from commsbot.delivery.runner import build_dispatcher
 from commsbot.domain.errors import AlreadyDecided
 from commsbot.domain.lifecycle import Status
+from commsbot.services import dispatch as work
+from commsbot.services.deliveries import retry_delivery
 from commsbot.store.db import make_engine
 from tests.delivery.loopback import LoopbackServer
 from tests.delivery.support import COMMS, eventually, make_deps, settings_with, webhook, world

@@ -16,8 +16,8 @@ from commsbot.http.context import HttpContext
 from commsbot.http.tokens import Scope, TokenStore
 from commsbot.services.components import sync_catalogue
 from commsbot.services.deps import Deps
+from commsbot.services.statuspage import load_public_data
 from commsbot.settings import Settings
-from commsbot.statuspage.data import load_public_data
 from commsbot.statuspage.marker import sql_marker
 from commsbot.statuspage.snapshot import PublicPages
 from commsbot.store.db import make_engine, upgrade

@@ -149,7 +149,7 @@ def test_a_publish_elsewhere_is_picked_up_by_the_marker_and_only_then(stack: Sta
 
 
 def test_the_watcher_keeps_the_last_page_when_the_database_fails() -> None:
-    from commsbot.statuspage.data import load_public_data
+    from commsbot.services.statuspage import load_public_data
     from tests.statuspage.scenario import fake_world
 
     deps, _, _, _ = fake_world()

@@ -8,17 +8,17 @@ import pytest
 import sqlalchemy as sa
 
 from commsbot.domain.errors import NotFound
-from commsbot.reminders.firing import fire_due, next_due
 from commsbot.reminders.model import ReminderKind, ReminderState
-from commsbot.reminders.plan import close
-from commsbot.reminders.service import (
+from commsbot.services.incidents import show_incident
+from commsbot.services.reminder_firing import fire_due, next_due
+from commsbot.services.reminder_plans import close
+from commsbot.services.reminders import (
     add_followup,
     cancel_reminder,
     list_followups,
     list_reminders,
     snooze_reminder,
 )
-from commsbot.services.incidents import show_incident
 from tests.reminders.store_helpers import MAYA, SAM, T0, declared_and_published, store_deps
 from tests.unit.fakes import FakeClock
 
@@ -129,7 +129,7 @@ def test_follow_ups_are_listed_apart_from_reminders(database_url: str) -> None:
 
 
 def test_fired_notices_go_to_the_outbox_in_the_claiming_transaction(database_url: str) -> None:
-    from commsbot.delivery.outbox import enqueue_notice
+    from commsbot.services.outbox import enqueue_notice
 
     clock = FakeClock(T0)
     deps, engine = store_deps(database_url, clock=clock)

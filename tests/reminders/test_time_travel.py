@@ -17,9 +17,12 @@ from commsbot.domain.errors import AlreadyDecided, InvalidInput, NotAllowed, Not
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
-from commsbot.reminders.firing import fire_due
 from commsbot.reminders.model import ReminderKind, ReminderState
-from commsbot.reminders.service import (
+from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
+from commsbot.services.incidents import declare
+from commsbot.services.ports import UnitOfWork
+from commsbot.services.reminder_firing import fire_due
+from commsbot.services.reminders import (
     add_followup,
     cancel_reminder,
     complete_followup,
@@ -27,9 +30,6 @@ from commsbot.reminders.service import (
     list_reminders,
     snooze_reminder,
 )
-from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
-from commsbot.services.incidents import declare
-from commsbot.services.ports import UnitOfWork
 from commsbot.settings import parse_settings
 from tests.unit.fakes import FakeClock, make_deps
 

@@ -22,7 +22,7 @@ FIRE_AT = T0 + timedelta(hours=1)
 
 
 def _worker(url: str, start: Any, results: Any) -> None:
-    from commsbot.reminders.firing import fire_due
+    from commsbot.services.reminder_firing import fire_due
 
     deps, engine = store_deps(url, clock=FakeClock(FIRE_AT), migrate=False)
     try:

@@ -12,7 +12,7 @@ import pytest
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.policy import Actor
 from commsbot.services.drafts import approve_draft, propose_update
-from commsbot.statuspage.data import load_public_data
+from commsbot.services.statuspage import load_public_data
 from commsbot.statuspage.snapshot import render_snapshot
 from tests.statuspage.scenario import REJECTED, SECRET_DRAFT, SECRET_NOTE, fake_world
 

@@ -32,8 +32,8 @@ from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, propose_update
 from commsbot.services.incidents import declare
+from commsbot.services.statuspage import load_public_data
 from commsbot.settings import parse_settings
-from commsbot.statuspage.data import load_public_data
 from commsbot.statuspage.export import export_files
 from commsbot.statuspage.snapshot import render_snapshot
 from commsbot.store.db import make_engine, upgrade

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from commsbot.services.deps import Deps
+from commsbot.services.statuspage import load_public_data
 from commsbot.statuspage import v2
-from commsbot.statuspage.data import component_id, group_id, load_public_data, public_id
+from commsbot.statuspage.data import component_id, group_id, public_id
 from commsbot.statuspage.snapshot import render_snapshot
 from tests.statuspage import shape
 from tests.statuspage.scenario import (

@@ -15,8 +15,8 @@ from commsbot.domain.policy import Actor
 from commsbot.reminders.model import ReminderKind
 from commsbot.services.drafts import approve_draft, propose_update
 from commsbot.services.incidents import declare, edit_incident
+from commsbot.services.statuspage import load_public_data
 from commsbot.settings import parse_settings
-from commsbot.statuspage.data import load_public_data
 from commsbot.statuspage.v2 import documents
 from tests.unit.fakes import MemoryData, make_deps
 

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commsbot.delivery.corrections import propose_correction
 from commsbot.domain.errors import GuardFailed, InvalidInput
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.domain.when import parse_next_update
 from commsbot.reminders.model import ReminderKind
+from commsbot.services.corrections import propose_correction
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update
 from commsbot.services.incidents import declare, show_incident
 from commsbot.statuspage.v2 import incident_update

@@ -13,9 +13,9 @@ from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.domain.text import clean_text, forbidden_reason, is_invisible, sanitize_text
-from commsbot.reminders.service import add_followup, cancel_reminder, list_reminders
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import add_note, declare
+from commsbot.services.reminders import add_followup, cancel_reminder, list_reminders
 from tests.unit.fakes import MemoryData, make_deps
 
 MAYA, SAM = Actor("maya"), Actor("sam")

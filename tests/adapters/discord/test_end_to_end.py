@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from commsbot.bootstrap import build
 from commsbot.delivery.ports import Notice
-from commsbot.reminders.service import list_reminders
 from commsbot.services.incidents import show_incident
+from commsbot.services.reminders import list_reminders
 from commsbot.settings import Settings
 from tests.adapters.discord.bot import ALEX_M, MAYA_M, SAM_M, discord_bot, team_settings
 from tests.adapters.discord.helpers import SAM, buttons_of, command, option, press, run

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from commsbot.delivery.corrections import propose_correction
 from commsbot.delivery.model import DeliveryKind
 from commsbot.domain.model import Severity
+from commsbot.services.corrections import propose_correction
 from commsbot.services.drafts import approve_draft
 from commsbot.services.incidents import declare
 from tests.adapters.discord.fake_discord import APPROVALS_CHANNEL, TEXT_CHANNEL, TOKEN, FakeDiscord

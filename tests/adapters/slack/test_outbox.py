@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from commsbot.delivery.corrections import propose_correction
+from commsbot.services.corrections import propose_correction
 from commsbot.services.drafts import approve_draft
 from tests.adapters.slack.fake_slack import Failure, FakeSlack, readable
 from tests.adapters.slack.scenario import TOKEN

@@ -9,7 +9,7 @@ PostgreSQL every reminder fires once; on PostgreSQL the batch's rows are also lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -20,13 +20,16 @@ from commsbot.domain.model import Draft, DraftState, Incident, Update
 from commsbot.reminders.events import ReminderFired
 from commsbot.reminders.model import BOT_ACTOR, Reminder, ReminderKind, ReminderState
 from commsbot.reminders.notices import reminder_hint, reminder_notice, reminder_text
-from commsbot.reminders.plan import close
-from commsbot.reminders.ports import Enqueue
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import record
 from commsbot.services.ports import UnitOfWork
+from commsbot.services.reminder_plans import close
 
 log = logging.getLogger("commsbot.reminders")
+
+#: Hands a notice to the outbox inside the caller's transaction (:func:`~.outbox.enqueue_notice`);
+#: it is written only if that transaction commits.
+Enqueue = Callable[[UnitOfWork, Notice], object]
 
 #: Reminders claimed per transaction: short transactions, few round trips.
 DEFAULT_BATCH = 100

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from commsbot.delivery import outbox
 from commsbot.domain.errors import InvalidInput, NotFound
 from commsbot.domain.events import UpdateCorrected
 from commsbot.domain.lifecycle import Status
@@ -27,6 +26,8 @@ from commsbot.domain.model import (
 )
 from commsbot.domain.policy import Actor
 from commsbot.domain.promise import mark_promise
+from commsbot.services import outbox
+from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.ports import UnitOfWork
@@ -126,7 +127,7 @@ def check_correction_edit(
         )
 
 
-def approve_correction(
+def publish_correction(
     deps: Deps,
     uow: UnitOfWork,
     *,
@@ -135,7 +136,8 @@ def approve_correction(
     actor: Actor,
     version: int | None,
 ) -> Published:
-    """Publish a correction in ``uow`` (already checked against the approval policy); commits.
+    """The steps of approving a correction, inside :func:`~.drafts.approve_draft`'s unit of
+    work (the approval policy already checked), which commits.
 
     Saves the incident too: its optimistic lock orders the correction among the incident's
     other broadcasts, so their deliveries keep the order in which they were approved.
@@ -157,7 +159,7 @@ def approve_correction(
     uow.updates.correct(corrected)
     snap = snapshot(uow, incident)
     planned = outbox.plan_correction(deps, uow, snapshot=snap, update=corrected, draft=draft)
-    _reminders_decided(deps, uow, draft)
+    reminders.on_draft_decided(deps, uow, draft=draft)
     outbox.on_draft_decided(
         deps, uow, incident=incident, draft=draft, update=corrected, deliveries=len(planned)
     )
@@ -167,11 +169,4 @@ def approve_correction(
             incident_id=incident.id, actor=actor.id, at=now, update=corrected, draft=draft
         ),
     )
-    uow.commit()
     return Published(incident=snap, update=corrected)
-
-
-def _reminders_decided(deps: Deps, uow: UnitOfWork, draft: Draft) -> None:
-    from commsbot.reminders import plan as reminders
-
-    reminders.on_draft_decided(deps, uow, draft=draft)

@@ -14,18 +14,18 @@ from datetime import datetime
 
 from commsbot.delivery.config import NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
-from commsbot.delivery.outbox import (
+from commsbot.delivery.ports import Notice, Outbound, Receipt
+from commsbot.delivery.snapshot import Frozen, thaw
+from commsbot.domain.model import TimelineEntry
+from commsbot.domain.when import iso
+from commsbot.services.deps import Deps
+from commsbot.services.outbox import (
     APPROVAL_REQUESTED,
     DELIVERY_DEAD,
     DRAFT_DECIDED,
     enqueue_notice,
     link_for,
 )
-from commsbot.delivery.ports import Notice, Outbound, Receipt
-from commsbot.delivery.snapshot import Frozen, thaw
-from commsbot.domain.model import TimelineEntry
-from commsbot.domain.when import iso
-from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
 
 log = logging.getLogger("commsbot.delivery")

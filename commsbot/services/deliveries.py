@@ -1,7 +1,6 @@
 """The delivery ledger: where each delivery stands, and re-driving dead ones.
 
-Use cases behind ``commsbot delivery list`` and ``commsbot delivery retry``, and the lines
-``commsbot incident show`` prints under each published update.
+Use cases behind ``commsbot delivery list`` and ``commsbot delivery retry``.
 """
 
 from __future__ import annotations
@@ -13,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from commsbot.delivery.config import destinations_of, notifiers_of
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
-from commsbot.delivery.work import describe
 from commsbot.domain.errors import AlreadyDecided, InvalidInput
 from commsbot.domain.model import TimelineEntry
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
+from commsbot.services.dispatch import describe
 from commsbot.services.views import delivery_dict
-from commsbot.textviews import when
+from commsbot.templates import format_moment as when
 
 
 @dataclass(frozen=True)
@@ -125,41 +124,3 @@ def _state_text(record: DeliveryRecord, zone: ZoneInfo) -> str:
     if state is DeliveryState.DEAD:
         return f"dead since {when(record.dead_at, zone)}"
     return "pending (not tried yet)"
-
-
-def delivery_line(record: DeliveryRecord, zone: ZoneInfo) -> str:
-    """``→ status-hook  retrying: attempt 3, next try at Dec 11 3:25 PM PST — HTTP 503 …``."""
-    what = "correction " if record.kind is DeliveryKind.CORRECTION else ""
-    head = f"→ {what}{record.target}"
-    state = record.state
-    if state is DeliveryState.SENT:
-        text = f"sent at {when(record.sent_at, zone)}"
-        if record.attempts > 1:
-            text += f" (attempt {record.attempts})"
-        if record.note:
-            text += f"; {record.note}"
-    elif state is DeliveryState.RETRYING:
-        text = (
-            f"retrying: attempt {record.attempts}, next try at "
-            f"{when(record.next_attempt_at, zone)} — {record.last_error}"
-        )
-    elif state is DeliveryState.DEAD:
-        text = (
-            f"DEAD after {record.attempts} attempt{'s' if record.attempts != 1 else ''} — "
-            f"{record.last_error} (re-drive: commsbot delivery retry {record.id})"
-        )
-    elif state is DeliveryState.SENDING:
-        text = f"sending (attempt {record.attempts})"
-    else:
-        text = "pending"
-    return f"{head}  {text}"
-
-
-def list_text(result: Deliveries, zone: ZoneInfo) -> str:
-    """``commsbot delivery list`` for people."""
-    if not result.deliveries:
-        return "No deliveries."
-    return "\n".join(
-        f"{r.id}  {r.kind.value:<10} {when(r.created_at, zone)}  {delivery_line(r, zone)}"
-        for r in result.deliveries
-    )
