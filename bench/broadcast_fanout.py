@@ -32,8 +32,8 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from _report import write_section  # noqa: E402
 
-from commsbot.delivery.runner import build_dispatcher, run_dispatcher  # noqa: E402
 from commsbot.domain.lifecycle import Status  # noqa: E402
+from commsbot.engines.targets import build_dispatcher, run_dispatcher  # noqa: E402
 from commsbot.store.db import make_engine, upgrade  # noqa: E402
 from commsbot.timing import SystemClock  # noqa: E402
 from tests.delivery.support import World, make_deps, settings_with, webhook  # noqa: E402

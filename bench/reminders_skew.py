@@ -119,7 +119,7 @@ def _deps(url: str) -> Any:
 
 
 async def _commsbot(url: str, count: int, window: float) -> list[float]:
-    from commsbot.reminders.scheduler import ReminderScheduler
+    from commsbot.engines.scheduler import ReminderScheduler
     from commsbot.services.outbox import enqueue_notice
     from commsbot.services.reminder_firing import Fired
 
@@ -142,7 +142,7 @@ async def _commsbot(url: str, count: int, window: float) -> list[float]:
 
 
 async def _idle(url: str) -> list[float]:
-    from commsbot.reminders.scheduler import ReminderScheduler
+    from commsbot.engines.scheduler import ReminderScheduler
     from commsbot.services.outbox import enqueue_notice
 
     await asyncio.to_thread(_seed, url, 0, 1.0)

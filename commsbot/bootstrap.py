@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from commsbot.delivery.registry import BUILT_IN_TYPES, TargetTypes
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -58,11 +60,19 @@ def platform_checks(
 
 @dataclass(frozen=True)
 class App:
-    """A wired commsbot: the use cases' dependencies and the database they use."""
+    """A wired commsbot: the use cases' dependencies and the database they use.
+
+    Attributes:
+        deps: the use cases' dependencies.
+        database_url: the database, as configured.
+        engine: the database's connection pool.
+        types: the destination and notifier types (the registry ``type =`` names).
+    """
 
     deps: Deps
     database_url: str
     engine: Engine
+    types: TargetTypes = BUILT_IN_TYPES
 
     @property
     def settings(self) -> Settings:
@@ -74,6 +84,14 @@ class App:
         if os.environ.get("COMMSBOT_DATABASE_URL") or not self.settings.database_url:
             return "COMMSBOT_DATABASE_URL"
         return "database_url in the configuration file"
+
+    def diagnose(self, exc: BaseException) -> str | None:
+        """The database problem behind ``exc`` as one sentence, or None when it is not one
+        (the long-running loops say an outage once, not once per poll)."""
+        from commsbot.store.health import explain
+
+        found = explain(self.database_url, exc)
+        return None if found is None else str(found)
 
 
 def build(
@@ -104,8 +122,12 @@ def prepare(
     *,
     config_path: Path | None = None,
     clock: Clock | None = None,
+    types: TargetTypes = BUILT_IN_TYPES,
 ) -> App:
     """Wire commsbot without touching the database (``commsbot run`` starts before it is up).
+
+    Args:
+        types: the destination and notifier types the configuration may name.
 
     Raises:
         ConfigError: the configuration or the database URL is unusable.
@@ -117,7 +139,7 @@ def prepare(
     from commsbot.templates import TemplateRenderer
     from commsbot.timing import SystemClock
 
-    settings = settings or load_settings(config_path)
+    settings = settings or load_settings(config_path, types=types)
     url = settings.db_url
     try:
         engine = make_engine(url)
@@ -130,7 +152,7 @@ def prepare(
         renderer=TemplateRenderer(zone=settings.zone, folder=settings.templates_dir),
         clock=clock or SystemClock(),
     )
-    return App(deps=deps, database_url=url, engine=engine)
+    return App(deps=deps, database_url=url, engine=engine, types=types)
 
 
 def open_database(app: App, *, migrate: bool = True) -> None:

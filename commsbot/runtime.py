@@ -88,10 +88,10 @@ async def _main(app: App, out: TextIO, *, database_ready: bool) -> None:
         "commsbot running on %s; published updates are printed here (Ctrl-C stops)",
         redact_url(app.database_url),
     )
-    from commsbot.delivery.runner import build_dispatcher, run_dispatcher
+    from commsbot.engines.targets import build_dispatcher, run_dispatcher
 
     # Built now, so that a bad destination stops start-up at once, database or not.
-    dispatcher = build_dispatcher(app.deps, out=out)
+    dispatcher = build_dispatcher(app.deps, out=out, types=app.types, diagnose=app.diagnose)
     from adapters.discord.runner import start_gateway
 
     discord = start_gateway(deps=app.deps, stop=stop)  # None unless DISCORD_BOT_TOKEN is set
@@ -122,9 +122,10 @@ async def _main(app: App, out: TextIO, *, database_ready: bool) -> None:
             delivery = asyncio.create_task(
                 run_dispatcher(dispatcher, stop), name="commsbot-delivery"
             )
-            from commsbot.reminders.scheduler import start_reminders
+            from commsbot.engines.scheduler import start_reminders
 
-            reminders = await start_reminders(app.deps)  # None when [reminders] enabled = false
+            # None when [reminders] enabled = false
+            reminders = await start_reminders(app.deps, diagnose=app.diagnose)
             # Start-up objects (modules, models, templates) live forever: take them out of the
             # collector's generations, or full collections stall the loop ~100 ms now and then.
             gc.freeze()

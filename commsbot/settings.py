@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from commsbot.delivery.config import Destinations, Notifiers
+from commsbot.delivery.registry import BUILT_IN_TYPES, TargetTypes
 from commsbot.discord_config import DiscordConfig
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import ComponentStatus, Severity
@@ -226,9 +227,11 @@ def load_settings(
     *,
     environ: Mapping[str, str] | None = None,
     dotenv: bool = True,
+    types: TargetTypes = BUILT_IN_TYPES,
 ) -> Settings:
     """Read the configuration.
 
+    ``types`` are the destination and notifier types ``type =`` may name.
     The file is ``path``, else ``$COMMSBOT_CONFIG``, else ``./commsbot.toml`` if it exists, else
     none. ``$COMMSBOT_DATABASE_URL`` overrides ``database_url`` and ``$COMMSBOT_HTTP_HOST``
     ``[http] host``. A ``.env`` in the working folder is loaded first (without overriding
@@ -262,13 +265,21 @@ def load_settings(
     if env.get("COMMSBOT_HTTP_HOST") and isinstance(data.get("http", {}), dict):
         # A container listens on 0.0.0.0 whatever the mounted file says (the image sets it).
         data["http"] = {**data.get("http", {}), "host": env["COMMSBOT_HTTP_HOST"]}
-    return parse_settings(data, source=str(source))
+    return parse_settings(data, source=str(source), types=types)
 
 
-def parse_settings(data: Mapping[str, Any], *, source: str = DEFAULT_CONFIG_FILE) -> Settings:
-    """Validate a configuration mapping; raises :class:`ConfigError` listing every problem."""
+def parse_settings(
+    data: Mapping[str, Any],
+    *,
+    source: str = DEFAULT_CONFIG_FILE,
+    types: TargetTypes = BUILT_IN_TYPES,
+) -> Settings:
+    """Validate a configuration mapping; raises :class:`ConfigError` listing every problem.
+
+    ``types`` are the destination and notifier types ``type =`` may name.
+    """
     try:
-        return Settings.model_validate(dict(data))
+        return Settings.model_validate(dict(data), context={"target_types": types})
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
 

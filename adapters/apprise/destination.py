@@ -25,7 +25,7 @@ from commsbot.delivery.render import (
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
-    from commsbot.delivery.registry import AdapterContext
+    from commsbot.engines.targets import AdapterContext
 
 #: Apprise splits or cuts per service; this only bounds what we hand it.
 MAX_BODY = 32_000
@@ -109,7 +109,7 @@ class AppriseNotifier:
 def _sender(
     role: str, config: DestinationConfig | NotifierConfig, context: AdapterContext
 ) -> AppriseSender:
-    from commsbot.delivery.registry import where
+    from commsbot.engines.targets import where
 
     options: AppriseOptions = config.options
     entry = where("destination" if role == "destination" else "notifier", config)

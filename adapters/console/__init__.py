@@ -18,7 +18,7 @@ from commsbot.textviews import incident_line, update_block
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
-    from commsbot.delivery.registry import AdapterContext
+    from commsbot.engines.targets import AdapterContext
 
 RULE = "=" * 72
 

@@ -1,7 +1,8 @@
 """Factories the broadcast engine's registry calls for ``type = "discord"`` entries.
 
 Every Discord destination and notifier with the same token shares one REST client, hence one
-set of rate-limit buckets, as Discord counts them per bot.
+set of rate-limit buckets, as Discord counts them per bot: the client is kept by the
+``AdapterContext`` the composition root makes for one dispatcher (``context.shared``).
 """
 
 from __future__ import annotations
@@ -15,23 +16,13 @@ from commsbot.discord_config import DiscordOptions, DiscordSecrets
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
-    from commsbot.delivery.registry import AdapterContext
-
-_shared: dict[tuple[str, str], DiscordRest] = {}
-
-
-def shared_rest(*, token: str, api_url: str) -> DiscordRest:
-    """The process's REST client for ``token`` (made on first use)."""
-    key = (token, api_url)
-    if key not in _shared:
-        _shared[key] = DiscordRest(token=token, api_url=api_url)
-    return _shared[key]
+    from commsbot.engines.targets import AdapterContext
 
 
 def _rest(
     config: DestinationConfig | NotifierConfig, context: AdapterContext, role: str
 ) -> tuple[DiscordRest, DiscordOptions]:
-    from commsbot.delivery.registry import where
+    from commsbot.engines.targets import where
     from commsbot.settings import ConfigError
 
     options: DiscordOptions = config.options
@@ -41,7 +32,11 @@ def _rest(
         secrets = DiscordSecrets.from_env(context.environ)
     except ValueError as exc:
         raise ConfigError(f"{entry}: {exc}") from None
-    return shared_rest(token=token, api_url=secrets.api_url), options
+    api_url = secrets.api_url
+    rest = context.shared(
+        ("discord-rest", token, api_url), lambda: DiscordRest(token=token, api_url=api_url)
+    )
+    return rest, options
 
 
 def make_destination(config: DestinationConfig, context: AdapterContext) -> DiscordDestination:

@@ -27,7 +27,7 @@ from commsbot.delivery.ports import Outbound, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig
-    from commsbot.delivery.registry import AdapterContext
+    from commsbot.engines.targets import AdapterContext
 
 log = logging.getLogger("commsbot.slack")
 
@@ -225,7 +225,7 @@ def make_destination(config: DestinationConfig, context: AdapterContext) -> Slac
     Raises:
         ConfigError: the token's environment variable is not set.
     """
-    from commsbot.delivery.registry import where
+    from commsbot.engines.targets import where
 
     options = config.options
     assert isinstance(options, SlackOptions)

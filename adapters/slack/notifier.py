@@ -27,7 +27,7 @@ from commsbot.delivery.ports import Notice, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import NotifierConfig
-    from commsbot.delivery.registry import AdapterContext
+    from commsbot.engines.targets import AdapterContext
 
 log = logging.getLogger("commsbot.slack")
 
@@ -176,7 +176,7 @@ def make_notifier(config: NotifierConfig, context: AdapterContext) -> SlackNotif
     Raises:
         ConfigError: the token's environment variable is not set.
     """
-    from commsbot.delivery.registry import where
+    from commsbot.engines.targets import where
 
     options = config.options
     assert isinstance(options, SlackOptions)

@@ -173,9 +173,7 @@ class Surface:
         rather than at the engine's next poll.
         """
         result = await self.call(fn, **kwargs)
-        from commsbot.delivery.runner import wake_dispatcher
-
-        wake_dispatcher()
+        self.deps.waker.wake()
         return result
 
     async def tell(self, where: Where, message: Message, *, in_channel: bool = False) -> None:

@@ -37,7 +37,7 @@ from commsbot.delivery.ports import DeliveryFailed, Notice, Outbound, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
-    from commsbot.delivery.registry import AdapterContext
+    from commsbot.engines.targets import AdapterContext
 
 log = logging.getLogger("commsbot.webhook")
 
@@ -210,7 +210,7 @@ class WebhookNotifier:
 def _client(
     role: str, config: DestinationConfig | NotifierConfig, context: AdapterContext
 ) -> WebhookClient:
-    from commsbot.delivery.registry import where
+    from commsbot.engines.targets import where
 
     options: WebhookOptions = config.options
     entry = where("destination" if role == "destination" else "notifier", config)

@@ -113,7 +113,7 @@ def _config_file(path: Path | None, env: Mapping[str, str]) -> str | None:
 def _check(settings: Settings, env: Mapping[str, str], report: Report) -> None:
     from commsbot.bootstrap import platform_checks
     from commsbot.delivery.config import destinations_of, notifiers_of
-    from commsbot.delivery.registry import AdapterContext, where
+    from commsbot.engines.targets import AdapterContext, where
 
     used: dict[str, list[str]] = {}
     report.problems += _database(settings.db_url)

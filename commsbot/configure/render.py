@@ -24,8 +24,8 @@ from pydantic import BaseModel
 from commsbot import __version__
 from commsbot.configure.docs import field_docs
 from commsbot.configure.variables import GROUPS
-from commsbot.delivery import registry
 from commsbot.delivery.config import DestinationConfig, NotifierConfig, _Target
+from commsbot.delivery.registry import BUILT_IN_TYPES, TargetType
 from commsbot.discord_config import DiscordConfig
 from commsbot.settings import ComponentConfig, Settings
 
@@ -250,7 +250,7 @@ def _entry(
     keys: dict[str, Any] = dict(model.model_fields)
     docs = field_docs(model)
     if issubclass(model, _Target):
-        options = registry.options_model(_kind(example["type"]))
+        options = _kind(example["type"]).options_model()
         keys.update(options.model_fields)
         docs.update(field_docs(options))
     out = [f"#[[{name}]]"]
@@ -275,8 +275,8 @@ def _entry(
     return out
 
 
-def _kind(type_name: str) -> registry.TargetType:
-    kind = registry.find(type_name)
+def _kind(type_name: str) -> TargetType:
+    kind = BUILT_IN_TYPES.find(type_name)
     if kind is None:
         raise KeyError(f"no destination type {type_name!r}")
     return kind

@@ -1,8 +1,9 @@
 """``[[destinations]]`` and ``[[notifiers]]`` in ``commsbot.toml``.
 
-Common keys are checked here; each type's own keys by that type's pydantic model, found through
-:mod:`commsbot.delivery.registry`. Secrets never appear in the file: a type names the
-environment variable that holds one (``secret_env = "COMMSBOT_WEBHOOK_SECRET"``).
+Common keys are checked here; each type's own keys by that type's pydantic model, found in the
+registry of types (:mod:`commsbot.delivery.registry`) given as the validation context's
+``target_types`` (the built-in types when none is given). Secrets never appear in the file: a
+type names the environment variable that holds one (``secret_env = "COMMSBOT_WEBHOOK_SECRET"``).
 
 With no ``[[destinations]]`` the bot broadcasts to one ``console`` destination; with no
 ``[[notifiers]]`` internal notices go to one ``console`` notifier.
@@ -21,19 +22,27 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from commsbot.delivery import registry
-from commsbot.delivery.registry import Role
+from commsbot.delivery.registry import BUILT_IN_TYPES, Role, TargetTypes
 from commsbot.domain.model import Severity
 
 #: Keys that look like a secret written into the file itself.
 _SECRET_WORDS = re.compile(r"(secret|token|password|passwd|api_?key|webhook_url)", re.I)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 DEFAULT_GIVE_UP_HOURS = 24.0
+
+
+def target_types(info: ValidationInfo) -> TargetTypes:
+    """The registry of types this validation uses: the context's ``target_types``, else the
+    built-in one."""
+    context = info.context if isinstance(info.context, dict) else {}
+    found = context.get("target_types")
+    return found if isinstance(found, TargetTypes) else BUILT_IN_TYPES
 
 
 def _refuse(key: str, value: Any, message: str) -> NoReturn:
@@ -90,8 +99,9 @@ class _Target(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _type_and_options(self) -> Self:
+    def _type_and_options(self, info: ValidationInfo) -> Self:
         role = self.role
+        registry = target_types(info)
         kind = registry.find(self.type)
         valid = ", ".join(registry.type_names(role))
         if kind is None or not kind.supports(role):
@@ -107,7 +117,7 @@ class _Target(BaseModel):
                     f"the {self.type} type takes one",
                 )
         # A ValidationError raised here is reported under this entry's keys (destinations.0.url).
-        self._options = registry.options_model(kind).model_validate(extras)
+        self._options = kind.options_model().model_validate(extras)
         lease = self.lease
         if lease <= self.attempt_timeout_seconds:
             _refuse(

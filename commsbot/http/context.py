@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from commsbot.engines.statuspage import PublicPages
 from commsbot.http.config import HttpConfig
 from commsbot.http.tokens import TokenStore
 from commsbot.services.deps import Deps
-from commsbot.statuspage.snapshot import PublicPages
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from commsbot.statuspage.snapshot import Document, PublicPages
+from commsbot.engines.statuspage import PublicPages
+from commsbot.statuspage.snapshot import Document
 
 #: No scripts, no frames, no forms, styles only inline: the page needs nothing else.
 _HTML_POLICY = (

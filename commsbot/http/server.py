@@ -19,13 +19,14 @@ import uvicorn
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
+from commsbot.engines.outage import OutageLog
+from commsbot.engines.statuspage import PublicPages
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
 from commsbot.http.tokens import TokenStore
 from commsbot.services.statuspage import load_public_data
 from commsbot.settings import ConfigError
 from commsbot.statuspage.marker import sql_marker
-from commsbot.statuspage.snapshot import PublicPages
 from commsbot.store.db import make_engine
 
 if TYPE_CHECKING:
@@ -42,7 +43,12 @@ def build_context(wired: App) -> HttpContext:
     pages = PublicPages(
         load=lambda: load_public_data(deps),
         marker=sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date()),
-        database_url=wired.database_url,
+        outage=OutageLog(
+            logging.getLogger("commsbot.statuspage"),
+            what="the status page",
+            url=wired.database_url,
+            diagnose=wired.diagnose,
+        ),
     )
     return HttpContext(
         deps=deps,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,40 @@ def new_id() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
+class Waker:
+    """Wakes this process's dispatcher when a use case has queued something for it.
+
+    One per process, made by the composition root as part of :class:`Deps`. The dispatcher
+    listens while it runs; a surface that ran a use case calls :meth:`wake`, so that what was
+    queued (an approval request, a published update's deliveries) goes out now rather than at
+    the dispatcher's next poll. Approvals made by another process (the CLI) are seen by that
+    poll. Safe to call from any thread (use cases run in worker threads).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` on every :meth:`wake` until the returned function is called."""
+        with self._lock:
+            self._listeners.append(callback)
+
+        def stop_listening() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return stop_listening
+
+    def wake(self) -> None:
+        """Tell every listener (the running dispatcher) to look at the outbox now."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            callback()
+
+
 @dataclass(frozen=True)
 class Deps:
     """The use cases' dependencies.
@@ -32,6 +67,7 @@ class Deps:
         renderer: default wording for drafts.
         clock: the time; tests pass a controllable one.
         ids: makes new public ids.
+        waker: wakes this process's dispatcher after a use case queued something.
     """
 
     uow: Callable[[], UnitOfWork]
@@ -40,6 +76,7 @@ class Deps:
     clock: Clock = field(default_factory=SystemClock)
     ids: Callable[[], str] = new_id
     reader: Callable[[], UnitOfWork] | None = None
+    waker: Waker = field(default_factory=Waker, compare=False)
 
     def read(self) -> UnitOfWork:
         """A unit of work for queries."""

@@ -31,8 +31,8 @@ def export(
     """
 
     def action(wired: App) -> Any:
+        from commsbot.engines.static_export import write_export
         from commsbot.services.statuspage import load_public_data
-        from commsbot.statuspage.export import write_export
 
         count = write_export(load_public_data(wired.deps), directory)
         return {"directory": str(directory.resolve()), "files": count}

@@ -1,6 +1,9 @@
-"""``[page]`` in ``commsbot.toml``: the public status page's identity."""
+"""The status page's keys in ``commsbot.toml``: ``[page]``, and ``type = "static-export"``
+destinations. Light on purpose: read on every CLI start."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -33,3 +36,22 @@ class PageConfig(BaseModel):
     url: str = "http://127.0.0.1:8080"
 
     _name = field_validator("name")(public_name)
+
+
+class StaticExportOptions(BaseModel):
+    """Where a ``type = "static-export"`` destination writes the static status page.
+
+    ::
+
+        [[destinations]]
+        name = "status-export"
+        type = "static-export"
+        directory = "/srv/status"     # rewritten whole after every publish
+
+    Attributes:
+        directory: the folder, rewritten whole (swapped in) after every publish.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    directory: Path

@@ -1,30 +1,22 @@
-"""Every public response, rendered once per change and then served from memory.
+"""Every public response, rendered at once from :class:`PublicData`, ready to serve from memory.
 
 :func:`render_snapshot` turns :class:`PublicData` into a :class:`PublicSnapshot` (path →
-:class:`Document` with its bytes, a gzipped copy and their ETags). :class:`PublicPages` holds the
-current snapshot and replaces it when a cheap change marker moves, so a request never touches the
-database, and a publish by another replica shows up within about a second.
+:class:`Document` with its bytes, a gzipped copy and their ETags). The engine that keeps it
+current is :class:`commsbot.engines.statuspage.PublicPages`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gzip
 import hashlib
 import json
-import logging
-import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from commsbot.statuspage import feeds, html, v2
 from commsbot.statuspage.data import PublicData
-from commsbot.store.health import OutageLog
-
-log = logging.getLogger("commsbot.statuspage")
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
@@ -123,82 +115,3 @@ def render_snapshot(data: PublicData) -> PublicSnapshot:
         not_found=Document.of(html.not_found_page(data, links=html.Links()).encode(), HTML),
         rendered_at=data.now,
     )
-
-
-class PublicPages:
-    """The current :class:`PublicSnapshot`, re-rendered when the data behind it changes.
-
-    Args:
-        load: reads the public data (runs in a worker thread; does I/O).
-        marker: a cheap value that changes whenever the public data may have (one small
-            query); None re-renders on every poll.
-        poll_seconds: how often :meth:`watch` asks ``marker``.
-        database_url: the database ``load`` reads, to say once (not every poll) that it is
-            unusable, and why.
-
-    Example:
-        >>> pages = PublicPages(load=lambda: load_public_data(deps), marker=marker)
-        >>> pages.refresh()            # first render, and right after a publish
-        >>> pages.current.get("/api/v2/summary.json")  # doctest: +SKIP
-    """
-
-    def __init__(
-        self,
-        *,
-        load: Callable[[], PublicData],
-        marker: Callable[[], Hashable] | None = None,
-        poll_seconds: float = 1.0,
-        database_url: str | None = None,
-    ) -> None:
-        self._load = load
-        self._marker = marker
-        self._outage = (
-            None
-            if database_url is None
-            else OutageLog(log, what="the status page", url=database_url)
-        )
-        self.poll_seconds = poll_seconds
-        self._lock = threading.Lock()
-        self._seen: Hashable = object()
-        self.current: PublicSnapshot | None = None
-        #: How many times a snapshot was rendered (for tests and metrics).
-        self.renders = 0
-
-    def refresh(self) -> PublicSnapshot:
-        """Load and render now, whatever the marker says (blocking; call from a thread)."""
-        with self._lock:
-            # Read the marker before the data: a change in between re-renders once more.
-            seen = self._marker() if self._marker else object()
-            return self._render(seen)
-
-    def refresh_if_changed(self) -> bool:
-        """Re-render when the marker moved since the last render; True when it did."""
-        with self._lock:
-            seen = self._marker() if self._marker else object()
-            if self.current is not None and seen == self._seen:
-                return False
-            self._render(seen)
-            return True
-
-    def _render(self, seen: Hashable) -> PublicSnapshot:
-        snapshot = render_snapshot(self._load())
-        self.current = snapshot  # one reference swap: readers see the old or the new, whole
-        self._seen = seen
-        self.renders += 1
-        return snapshot
-
-    async def watch(self, stop: asyncio.Event) -> None:
-        """Poll the marker until ``stop`` is set; a failing database keeps the last snapshot."""
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.refresh_if_changed)
-            except Exception as exc:  # the page must stay up when the database is not
-                if self._outage is None or not self._outage.failed(exc):
-                    log.warning(
-                        "status page refresh failed; serving the last snapshot", exc_info=True
-                    )
-            else:
-                if self._outage is not None:
-                    self._outage.ok()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_seconds)

@@ -1,7 +1,7 @@
 """``python -m tests.delivery.dispatcher_process CONFIG``: only the dispatcher of ``commsbot run``.
 
 The crash test kills this process with SIGKILL and starts it again. It wires delivery exactly
-as ``commsbot run`` does (``bootstrap.build`` + ``commsbot.delivery.runner``), without the other
+as ``commsbot run`` does (``bootstrap.build`` + ``commsbot.engines.targets``), without the other
 surfaces, and polls fast so that the test stays short.
 """
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from commsbot.bootstrap import build
-from commsbot.delivery.runner import build_dispatcher, run_dispatcher
+from commsbot.engines.targets import build_dispatcher, run_dispatcher
 
 
 async def main(config: Path) -> None:

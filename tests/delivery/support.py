@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from commsbot.delivery.dispatcher import Dispatcher
 from commsbot.delivery.model import DeliveryRecord
-from commsbot.delivery.runner import build_dispatcher, run_dispatcher
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Severity
 from commsbot.domain.policy import Actor
+from commsbot.engines.dispatcher import Dispatcher
+from commsbot.engines.targets import build_dispatcher, run_dispatcher
 from commsbot.services.deps import Deps, new_id
 from commsbot.services.drafts import approve_draft, propose_update
 from commsbot.services.incidents import declare

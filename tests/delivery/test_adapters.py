@@ -15,9 +15,8 @@ import commsbot
 from adapters.console import ConsoleDestination, ConsoleNotifier
 from adapters.webhook.destination import WebhookClient, WebhookDestination, WebhookNotifier
 from adapters.webhook.payload import SIGNATURE_HEADER
-from commsbot.delivery import registry
 from commsbot.delivery.ports import DeliveryFailed, Notice
-from commsbot.delivery.registry import AdapterContext
+from commsbot.engines.targets import AdapterContext, build_destination
 from commsbot.settings import parse_settings
 from tests.delivery.loopback import LoopbackServer
 from tests.delivery.test_render import LINK, PST, outbound
@@ -184,7 +183,7 @@ def test_apprise_posts_to_any_apprise_url(server: LoopbackServer) -> None:
         }
     )
     context = AdapterContext(settings=settings, environ={"APPRISE_URLS": url}, out=io.StringIO())
-    dest = registry.build_destination(settings.destinations[0], context)
+    dest = build_destination(settings.destinations[0], context)
 
     asyncio.run(dest.deliver(outbound("We're investigating <!channel>.")))
     (request,) = server.requests("/apprise")
@@ -248,7 +247,8 @@ def test_static_export_is_a_registered_destination_type(tmp_path: object) -> Non
         actor=Actor("maya"),
     )
     published = approve_draft(app.deps, draft_id=d.draft.id, actor=Actor("sam"))
-    dest = registry.build_destination(settings.destinations[0], AdapterContext(settings=settings))
+    context = AdapterContext(settings=settings, deps=app.deps)  # as the dispatcher makes it
+    dest = build_destination(settings.destinations[0], context)
     asyncio.run(dest.deliver(outbound(published.update.body)))  # the export reads the store
     summary = (folder / "site" / "api" / "v2" / "summary.json").read_text(encoding="utf-8")
     assert "API down" in summary

@@ -4,16 +4,16 @@ would be valid; secrets stay out of the file; adding a type is one registration.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from commsbot.delivery import registry
 from commsbot.delivery.ports import Outbound, Receipt
-from commsbot.delivery.registry import AdapterContext
+from commsbot.delivery.registry import BUILT_IN_TYPES, TargetType, TargetTypes
+from commsbot.engines.targets import AdapterContext, build_destination
 from commsbot.settings import ConfigError, Settings, parse_settings
+from commsbot.timing import Rate
 
 
 def refused(data: dict[str, Any]) -> str:
@@ -87,7 +87,7 @@ def test_an_unset_secret_variable_stops_start_up_naming_entry_and_key() -> None:
     context = AdapterContext(settings=settings, environ={}, out=io.StringIO())
 
     with pytest.raises(ConfigError) as caught:
-        registry.build_destination(settings.destinations[0], context)
+        build_destination(settings.destinations[0], context)
     assert "destination 'hook' (type webhook): secret_env = 'HOOK_SECRET'" in str(caught.value)
     assert "not set" in str(caught.value)
 
@@ -110,25 +110,33 @@ def make_pager(config: Any, context: AdapterContext) -> Pager:
 
 
 @pytest.fixture
-def pager_type() -> Iterator[None]:
-    registry.register(
-        "pager",
-        options=f"{__name__}:PagerOptions",
-        destination=f"{__name__}:make_pager",
-        rate=registry.Rate(2.0, burst=1),
+def pager_types() -> TargetTypes:
+    return BUILT_IN_TYPES.with_types(
+        TargetType(
+            "pager",
+            options=f"{__name__}:PagerOptions",
+            destination=f"{__name__}:make_pager",
+            rate=Rate(2.0, burst=1),
+        )
     )
-    yield
-    registry._TYPES.pop("pager")
 
 
-def test_a_new_type_is_one_registration(pager_type: None) -> None:
+def test_a_new_type_is_one_registration(pager_types: TargetTypes) -> None:
     settings: Settings = parse_settings(
-        {"destinations": [{"name": "p", "type": "pager", "channel": "#ops"}]}
+        {"destinations": [{"name": "p", "type": "pager", "channel": "#ops"}]}, types=pager_types
     )
     context = AdapterContext(settings=settings, environ={}, out=io.StringIO())
 
-    made = registry.build_destination(settings.destinations[0], context)
+    made = build_destination(settings.destinations[0], context, pager_types)
     assert isinstance(made, Pager)
     assert made.channel == "#ops"
-    assert "destinations.0.channel" in refused({"destinations": [{"name": "p", "type": "pager"}]})
-    assert "not a notifier type" in refused({"notifiers": [{"name": "p", "type": "pager"}]})
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"destinations": [{"name": "p", "type": "pager"}]}, types=pager_types)
+    assert "destinations.0.channel" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"notifiers": [{"name": "p", "type": "pager"}]}, types=pager_types)
+    assert "not a notifier type" in str(caught.value)
+    # The registry is a value: the built-in one never learnt the test's type.
+    assert "not a destination type" in refused(
+        {"destinations": [{"name": "p", "type": "pager", "channel": "#ops"}]}
+    )

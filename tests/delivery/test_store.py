@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from commsbot.delivery.model import DeliveryState
-from commsbot.delivery.runner import build_dispatcher
 from commsbot.domain.errors import AlreadyDecided
 from commsbot.domain.lifecycle import Status
+from commsbot.engines.targets import build_dispatcher
 from commsbot.services import dispatch as work
 from commsbot.services.deliveries import retry_delivery
 from commsbot.store.db import make_engine

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from commsbot.engines.statuspage import PublicPages
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
 from commsbot.http.tokens import Scope, TokenStore
@@ -19,7 +20,6 @@ from commsbot.services.deps import Deps
 from commsbot.services.statuspage import load_public_data
 from commsbot.settings import Settings
 from commsbot.statuspage.marker import sql_marker
-from commsbot.statuspage.snapshot import PublicPages
 from commsbot.store.db import make_engine, upgrade
 from commsbot.store.uow import unit_of_work_factory
 from commsbot.templates import TemplateRenderer

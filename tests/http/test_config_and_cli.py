@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from commsbot.engines.static_export import make_destination
+from commsbot.engines.targets import AdapterContext
 from commsbot.settings import ConfigError, parse_settings
-from commsbot.statuspage.export import make_destination
-from commsbot.statuspage.export_options import StaticExportOptions
+from commsbot.statuspage.config import StaticExportOptions
 from tests.http.conftest import make_context
 from tests.statuspage import scenario
 from tests.unit.fakes import FakeClock
@@ -78,7 +79,7 @@ def test_token_create_list_and_revoke_through_the_cli(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_the_destination_factory_exports_from_the_configured_database(
+def test_the_destination_factory_exports_from_the_apps_database(
     database_url: str, tmp_path: Path
 ) -> None:
     settings = scenario.settings(database_url=database_url)
@@ -88,7 +89,9 @@ def test_the_destination_factory_exports_from_the_configured_database(
         name="status-export", options=StaticExportOptions(directory=tmp_path / "site")
     )
 
-    destination = make_destination(config, SimpleNamespace(settings=settings))
+    # The dispatcher's context carries the app's dependencies: the export reads through them.
+    context = AdapterContext(settings=settings, deps=ctx.deps)
+    destination = make_destination(config, context)  # type: ignore[arg-type]
     receipt = asyncio.run(destination.deliver(None))  # type: ignore[arg-type]
     ctx.engine.dispose()
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from commsbot.engines.statuspage import PublicPages
 from commsbot.statuspage import v2
-from commsbot.statuspage.snapshot import PublicPages
 from tests.http.conftest import Stack
 from tests.statuspage import scenario
 from tests.statuspage.scenario import SECRET_DRAFT, SECRET_NOTE

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from commsbot.engines.scheduler import NEXT_DUE_JOB, ReminderScheduler
 from commsbot.reminders.model import Reminder, ReminderKind
-from commsbot.reminders.scheduler import NEXT_DUE_JOB, ReminderScheduler
 from commsbot.services.reminder_firing import Fired, fire_due
 from tests.reminders.store_helpers import T0, declared_and_published, store_deps
 from tests.unit.fakes import FakeClock

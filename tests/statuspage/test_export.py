@@ -14,9 +14,9 @@ import pytest
 
 from commsbot.delivery.ports import DeliveryFailed
 from commsbot.domain.errors import InvalidInput
+from commsbot.engines.static_export import MARKER_FILE, StaticExportDestination, write_export
 from commsbot.services.statuspage import load_public_data
 from commsbot.statuspage import v2
-from commsbot.statuspage.export import MARKER_FILE, StaticExportDestination, write_export
 from commsbot.statuspage.snapshot import render_snapshot
 from tests.statuspage.scenario import fake_world
 

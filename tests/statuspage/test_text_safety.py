@@ -29,12 +29,12 @@ from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Severity
 from commsbot.domain.policy import Actor
+from commsbot.engines.static_export import export_files
 from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, propose_update
 from commsbot.services.incidents import declare
 from commsbot.services.statuspage import load_public_data
 from commsbot.settings import parse_settings
-from commsbot.statuspage.export import export_files
 from commsbot.statuspage.snapshot import render_snapshot
 from commsbot.store.db import make_engine, upgrade
 from commsbot.store.uow import unit_of_work_factory

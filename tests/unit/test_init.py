@@ -17,8 +17,8 @@ from commsbot.cli import app
 from commsbot.configure.docs import field_docs
 from commsbot.configure.render import EXAMPLE_ENTRIES, render_env, render_toml
 from commsbot.configure.variables import VARIABLES
-from commsbot.delivery import registry
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
+from commsbot.delivery.registry import BUILT_IN_TYPES
 from commsbot.settings import Settings, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,8 +119,9 @@ def _expected_keys() -> set[tuple[str, str]]:
 
     walk(Settings, "")
     for section, model in (("destinations", DestinationConfig), ("notifiers", NotifierConfig)):
-        for kind in registry.type_names("notifier" if model is NotifierConfig else "destination"):
-            options = registry.options_model(registry.find(kind))  # type: ignore[arg-type]
+        role = "notifier" if model is NotifierConfig else "destination"
+        for kind in BUILT_IN_TYPES.type_names(role):
+            options = BUILT_IN_TYPES.find(kind).options_model()  # type: ignore[union-attr]
             keys |= {(section, key) for key in options.model_fields}
     return keys
 
@@ -159,8 +160,8 @@ def test_every_setting_is_documented_in_its_model() -> None:
                 walk(inner, f"{where}.{name}")
 
     walk(Settings, "commsbot.toml")
-    for kind in registry.type_names("destination") + registry.type_names("notifier"):
-        walk(registry.options_model(registry.find(kind)), f"type {kind}")  # type: ignore[arg-type]
+    for kind in BUILT_IN_TYPES.type_names("destination") + BUILT_IN_TYPES.type_names("notifier"):
+        walk(BUILT_IN_TYPES.find(kind).options_model(), f"type {kind}")  # type: ignore[union-attr]
     assert missing == [], "add these to the model's `Attributes:` docstring section"
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from adapters.slack.app import SlackSurface
 from adapters.slack.client import web_client
 from commsbot.bootstrap import build
-from commsbot.delivery.runner import build_dispatcher, run_dispatcher
+from commsbot.engines.targets import build_dispatcher, run_dispatcher
 from commsbot.settings import parse_settings
 from tests.adapters.slack.fake_slack import FakeSlack, readable
 from tests.adapters.slack.scenario import SECRET, TOKEN, World

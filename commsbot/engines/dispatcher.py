@@ -34,9 +34,9 @@ from typing import Generic, TypeVar
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord
 from commsbot.delivery.ports import DeliveryFailed, Destination, Notifier, Receipt
-from commsbot.services import dispatch as work
+from commsbot.engines.outage import Diagnose, OutageLog
+from commsbot.services import dispatch
 from commsbot.services.deps import Deps
-from commsbot.store.health import OutageLog
 from commsbot.timing import Clock, Rate, Sleep, TokenBucket, backoff_delay
 
 log = logging.getLogger("commsbot.delivery")
@@ -88,21 +88,21 @@ class _Worker:
 
     name: str
     config: DestinationConfig | NotifierConfig
-    send: Callable[[work.Job], Awaitable[Receipt]]
+    send: Callable[[dispatch.Job], Awaitable[Receipt]]
     buckets: list[TokenBucket] = field(default_factory=list)
     busy: bool = False
 
 
-def _notifier_send(notifier: Notifier) -> Callable[[work.Job], Awaitable[Receipt]]:
-    async def send(job: work.Job) -> Receipt:
+def _notifier_send(notifier: Notifier) -> Callable[[dispatch.Job], Awaitable[Receipt]]:
+    async def send(job: dispatch.Job) -> Receipt:
         assert job.notice is not None
         return await notifier.notify(job.notice)
 
     return send
 
 
-def _destination_send(destination: Destination) -> Callable[[work.Job], Awaitable[Receipt]]:
-    async def send(job: work.Job) -> Receipt:
+def _destination_send(destination: Destination) -> Callable[[dispatch.Job], Awaitable[Receipt]]:
+    async def send(job: dispatch.Job) -> Receipt:
         assert job.outbound is not None
         return await destination.deliver(job.outbound)
 
@@ -115,10 +115,14 @@ class Dispatcher:
     Args:
         deps: the use cases' dependencies (units of work, settings, clock).
         destinations / notifiers: name → (the target, its configuration entry).
+        type_rates: type → the documented limit of one target of that type (used when an
+            entry sets no ``rate_per_second`` of its own).
         platform_rates: type → a limit shared by every target of that type.
         clock / sleep / rng: injectable time and randomness (tests).
         owner: this dispatcher's name on the leases it takes (default: host, pid, random).
-        poll_seconds: how often to read the outbox when nothing wakes it sooner.
+        poll_seconds: how often to read the outbox when nothing wakes it sooner
+            (``deps.waker`` wakes it while it runs).
+        diagnose: names a database outage behind an exception (said once, not per poll).
 
     Example:
         >>> dispatcher = Dispatcher(deps, destinations={"console": (console, cfg)})
@@ -131,26 +135,31 @@ class Dispatcher:
         *,
         destinations: Mapping[str, tuple[Destination, DestinationConfig]],
         notifiers: Mapping[str, tuple[Notifier, NotifierConfig]] | None = None,
+        type_rates: Mapping[str, Rate] | None = None,
         platform_rates: Mapping[str, Rate] | None = None,
         clock: Clock | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         owner: str | None = None,
         poll_seconds: float = POLL_SECONDS,
+        diagnose: Diagnose | None = None,
     ) -> None:
         self._deps = deps
-        self._outage = OutageLog(log, what="the outbox", url=deps.settings.db_url)
+        self._outage = OutageLog(
+            log, what="the outbox", url=deps.settings.db_url, diagnose=diagnose or _no_outage
+        )
+        self._type_rates = dict(type_rates or {})
         self._clock = clock or deps.clock
         self._sleep = sleep
         self._rng = rng or random.Random()
         self.owner = owner or f"{socket.gethostname()[:30]}:{_pid()}:{secrets.token_hex(4)}"
         self._poll = poll_seconds
         self._wakeup = asyncio.Event()
-        self._claims: _Batcher[work.Claim, work.Job | None] = _Batcher(
-            lambda claims: work.claim_batch(deps, claims)
+        self._claims: _Batcher[dispatch.Claim, dispatch.Job | None] = _Batcher(
+            lambda claims: dispatch.claim_batch(deps, claims)
         )
-        self._finishes: _Batcher[work.Outcome, bool] = _Batcher(
-            lambda outcomes: work.finish_batch(deps, outcomes)
+        self._finishes: _Batcher[dispatch.Outcome, bool] = _Batcher(
+            lambda outcomes: dispatch.finish_batch(deps, outcomes)
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,14 +185,11 @@ class Dispatcher:
         self,
         name: str,
         config: DestinationConfig | NotifierConfig,
-        send: Callable[[work.Job], Awaitable[Receipt]],
+        send: Callable[[dispatch.Job], Awaitable[Receipt]],
         platform: Mapping[str, TokenBucket],
     ) -> _Worker:
-        from commsbot.delivery import registry
-
         buckets = []
-        kind = registry.find(config.type)
-        default = kind.rate if kind else None
+        default = self._type_rates.get(config.type)
         per_second = config.rate_per_second or (default.per_second if default else None)
         if per_second is not None:
             burst = config.burst or (default.burst if default else 1)
@@ -217,6 +223,7 @@ class Dispatcher:
         claimed again (as ``maybe_sent``) by this or another dispatcher.
         """
         self._loop = asyncio.get_running_loop()
+        stop_listening = self._deps.waker.listen(self.wake)
         notifier_configs = [w.config for w in self._notifiers.values()]
         assert all(isinstance(c, NotifierConfig) for c in notifier_configs)
         next_orphan_check = self._clock.now()
@@ -226,7 +233,7 @@ class Dispatcher:
                 self._wakeup.clear()
                 try:
                     await asyncio.to_thread(
-                        work.expand_notices,
+                        dispatch.expand_notices,
                         self._deps,
                         notifiers=notifier_configs,  # type: ignore[arg-type]
                         now=now,
@@ -249,6 +256,7 @@ class Dispatcher:
                     timeout = min(timeout, max(left, 0.0))
                 await self._wait(timeout, stop)
         finally:
+            stop_listening()
             await self._shutdown()
 
     async def _dispatch_due(self, now: datetime) -> datetime | None:
@@ -257,7 +265,7 @@ class Dispatcher:
         if not idle_destinations and not idle_notifiers:
             return None
         records, wake_at = await asyncio.to_thread(
-            work.due,
+            dispatch.due,
             self._deps,
             now=self._clock.now(),
             destinations=idle_destinations,
@@ -276,7 +284,7 @@ class Dispatcher:
 
     async def _check_orphans(self, now: datetime) -> None:
         unknown = await asyncio.to_thread(
-            work.expire_orphans,
+            dispatch.expire_orphans,
             self._deps,
             destinations=list(self._destinations),
             notifiers=list(self._notifiers),
@@ -320,7 +328,7 @@ class Dispatcher:
             now = self._clock.now()
             until = now + timedelta(seconds=worker.config.lease)
             job = await self._claims.submit(
-                work.Claim(delivery_id=record.id, owner=self.owner, now=now, until=until)
+                dispatch.Claim(delivery_id=record.id, owner=self.owner, now=now, until=until)
             )
             if job is None:
                 return  # another dispatcher has it, or it is no longer due
@@ -339,14 +347,14 @@ class Dispatcher:
             worker.busy = False
             self.wake()
 
-    async def _send(self, worker: _Worker, job: work.Job) -> work.Outcome:
+    async def _send(self, worker: _Worker, job: dispatch.Job) -> dispatch.Outcome:
         config = worker.config
         record = job.record
         retryable, retry_after, maybe_sent = True, None, False
         try:
             async with asyncio.timeout(config.attempt_timeout_seconds):
                 receipt = await worker.send(job)
-            return work.Outcome(
+            return dispatch.Outcome(
                 record=record, owner=self.owner, at=self._clock.now(), receipt=receipt
             )
         except DeliveryFailed as failed:
@@ -386,7 +394,7 @@ class Dispatcher:
             error,
             f"; next try at {retry_at.isoformat()}" if retry_at else "; dead",
         )
-        return work.Outcome(
+        return dispatch.Outcome(
             record=record,
             owner=self.owner,
             at=now,
@@ -394,6 +402,10 @@ class Dispatcher:
             retry_at=retry_at,
             maybe_sent=maybe_sent,
         )
+
+
+def _no_outage(exc: BaseException) -> str | None:
+    return None
 
 
 def _pid() -> int:

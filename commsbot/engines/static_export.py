@@ -28,13 +28,19 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from commsbot.delivery.ports import DeliveryFailed, Outbound, Receipt
 from commsbot.domain.errors import InvalidInput
+from commsbot.services.statuspage import load_public_data
+from commsbot.settings import ConfigError
 from commsbot.statuspage import feeds, html, v2
 from commsbot.statuspage.data import PublicData
 from commsbot.statuspage.snapshot import json_bytes
+
+if TYPE_CHECKING:
+    from commsbot.delivery.config import DestinationConfig
+    from commsbot.engines.targets import AdapterContext
 
 MARKER_FILE = ".commsbot-export"
 
@@ -161,28 +167,19 @@ class StaticExportDestination:
         return Receipt(note=f"exported {count} files to {self.directory}")
 
 
-def make_destination(config: Any, context: Any) -> StaticExportDestination:
+def make_destination(config: DestinationConfig, context: AdapterContext) -> StaticExportDestination:
     """The broadcast engine's factory for ``type = "static-export"`` destinations.
 
     Args:
         config: the ``[[destinations]]`` entry; ``config.options`` is a
-            :class:`~commsbot.statuspage.export_options.StaticExportOptions`.
-        context: the delivery registry's ``AdapterContext`` (its ``settings`` are used).
+            :class:`~commsbot.statuspage.config.StaticExportOptions`.
+        context: its ``deps`` read the public data (read-only units of work).
     """
-    from commsbot.services.deps import Deps
-    from commsbot.services.statuspage import load_public_data
-    from commsbot.store.db import make_engine
-    from commsbot.store.uow import unit_of_work_factory
-    from commsbot.templates import TemplateRenderer
-
-    settings = context.settings
-    reader = unit_of_work_factory(make_engine(settings.db_url), read_only=True)
-    deps = Deps(
-        uow=reader,
-        reader=reader,
-        settings=settings,
-        renderer=TemplateRenderer(zone=settings.zone),
-    )
+    deps = context.deps
+    if deps is None:
+        raise ConfigError(
+            f"destination {config.name!r} (type static-export): made without a database to read"
+        )
     return StaticExportDestination(
         directory=Path(config.options.directory),
         load=lambda: load_public_data(deps),

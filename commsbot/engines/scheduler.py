@@ -22,8 +22,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
+from commsbot.engines.outage import Diagnose, OutageLog
 from commsbot.services.deps import Deps
 from commsbot.services.reminder_firing import (
     DEFAULT_BATCH,
@@ -32,7 +33,6 @@ from commsbot.services.reminder_firing import (
     Tick,
     fire_and_look_ahead,
 )
-from commsbot.store.health import OutageLog
 
 log = logging.getLogger("commsbot.reminders")
 
@@ -51,6 +51,7 @@ class ReminderScheduler:
         on_fired: called in the loop with what each tick fired, after its commit.
         poll_seconds: the safety tick (default: ``[reminders].poll_seconds``).
         batch: reminders claimed per transaction.
+        diagnose: names a database outage behind an exception (said once, not per tick).
 
     Example:
         >>> scheduler = ReminderScheduler(deps, enqueue=enqueue_notice)  # doctest: +SKIP
@@ -67,6 +68,7 @@ class ReminderScheduler:
         on_fired: Callable[[list[Fired]], None] | None = None,
         poll_seconds: float | None = None,
         batch: int = DEFAULT_BATCH,
+        diagnose: Diagnose | None = None,
     ) -> None:
         self._deps = deps
         self._enqueue = enqueue
@@ -74,7 +76,9 @@ class ReminderScheduler:
         self._poll = poll_seconds or deps.settings.reminders.poll_seconds
         self._batch = batch
         self._lock = asyncio.Lock()
-        self._outage = OutageLog(log, what="reminders", url=deps.settings.db_url)
+        self._outage = OutageLog(
+            log, what="reminders", url=deps.settings.db_url, diagnose=diagnose or _no_outage
+        )
         self._scheduler: Any = None
         self.ticks = 0
 
@@ -162,20 +166,13 @@ class ReminderScheduler:
         )
 
 
-def print_notices(out: TextIO) -> Callable[[list[Fired]], None]:
-    """An ``on_fired`` that prints each notice: the console, when no outbox carries them."""
-
-    def show(fired: list[Fired]) -> None:
-        for item in fired:
-            n = item.notice
-            who = f" @{' @'.join(n.audience)}" if n.audience else ""
-            out.write(f"{'-' * 72}\nREMINDER {n.reminder_id}{who}\n  {n.text}\n")
-        out.flush()
-
-    return show
+def _no_outage(exc: BaseException) -> str | None:
+    return None
 
 
-async def start_reminders(deps: Deps) -> ReminderScheduler | None:
+async def start_reminders(
+    deps: Deps, *, diagnose: Diagnose | None = None
+) -> ReminderScheduler | None:
     """Start firing reminders into the outbox (``commsbot run``); None when disabled.
 
     Notices go to ``commsbot.delivery``'s outbox inside the claiming transaction, so a
@@ -190,6 +187,6 @@ async def start_reminders(deps: Deps) -> ReminderScheduler | None:
         # Its INFO lines ("Running job …", "executed successfully") would print every tick.
         quiet.setLevel(logging.WARNING)
 
-    scheduler = ReminderScheduler(deps, enqueue=enqueue_notice)
+    scheduler = ReminderScheduler(deps, enqueue=enqueue_notice, diagnose=diagnose)
     await scheduler.start()
     return scheduler
