@@ -90,11 +90,10 @@ async def _serve(api_url: str, db: str) -> None:
     from adapters.slack.app import SlackSurface
     from adapters.slack.client import web_client
     from adapters.slack.config import SlackSecrets
-    from commsbot.bootstrap import build
+    from commsbot.bootstrap import build, http_context
     from commsbot.domain.model import Severity
     from commsbot.domain.policy import Actor
     from commsbot.http.app import create_app
-    from commsbot.http.server import build_context
     from commsbot.services import incidents
     from commsbot.settings import parse_settings
 
@@ -125,7 +124,7 @@ async def _serve(api_url: str, db: str) -> None:
     surface = SlackSurface(
         wired.deps, config=settings.slack, client=web_client(secrets), signing_secret=SECRET
     )
-    ours_app = create_app(context=build_context(wired), mounts=surface.http_mounts())
+    ours_app = create_app(context=http_context(wired), mounts=surface.http_mounts())
 
     # Everything built so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise stall the event loop ~100 ms every couple of seconds here

@@ -1,5 +1,5 @@
 """``python -m commsbot`` runs the CLI."""
 
-from commsbot.cli import main
+from commsbot.cli.main import main
 
 main()

@@ -18,10 +18,27 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
-    from commsbot.configure.check import PlatformCheck
+    from commsbot.http.context import HttpContext
     from commsbot.services.deps import Deps
     from commsbot.settings import Settings
     from commsbot.timing import Clock
+
+
+@dataclass(frozen=True)
+class PlatformCheck:
+    """A chat platform as ``commsbot run`` would find it.
+
+    Attributes:
+        name: ``slack`` or ``discord``.
+        starts: it would connect.
+        summary: how (mode, command, API URL), or why not.
+        problems: what would stop start-up.
+    """
+
+    name: str
+    starts: bool
+    summary: str
+    problems: tuple[str, ...] = ()
 
 
 def platform_commands() -> list[tuple[str, Any]]:
@@ -42,7 +59,6 @@ def platform_checks(
     it (``commsbot config check``). Imports only the adapters' configuration modules."""
     from adapters.slack.config import SlackSecrets
     from adapters.slack.config import preflight as slack_preflight
-    from commsbot.configure.check import PlatformCheck
     from commsbot.discord_config import preflight as discord_preflight
 
     slack = slack_preflight(
@@ -153,6 +169,38 @@ def prepare(
         clock=clock or SystemClock(),
     )
     return App(deps=deps, database_url=url, engine=engine, types=types)
+
+
+def http_context(app: App) -> HttpContext:
+    """What the HTTP server's routes need: the use cases' dependencies, the status page kept
+    current from the database, and what ``/readyz`` and ``/metrics`` read (on a connection
+    pool of their own, closed when the server stops)."""
+    import logging
+
+    from commsbot.engines.outage import OutageLog
+    from commsbot.engines.statuspage import PublicPages
+    from commsbot.http.context import HttpContext
+    from commsbot.services.statuspage import load_public_data
+    from commsbot.store.db import make_engine
+    from commsbot.store.operations import SqlOperations
+    from commsbot.store.statuspage import sql_marker
+
+    deps = app.deps
+    engine = make_engine(app.database_url)
+    zone = deps.settings.zone
+    pages = PublicPages(
+        load=lambda: load_public_data(deps),
+        marker=sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date()),
+        outage=OutageLog(
+            logging.getLogger("commsbot.statuspage"),
+            what="the status page",
+            url=app.database_url,
+            diagnose=app.diagnose,
+        ),
+    )
+    return HttpContext(
+        deps=deps, operations=SqlOperations(engine), pages=pages, config=deps.settings.http
+    )
 
 
 def open_database(app: App, *, migrate: bool = True) -> None:

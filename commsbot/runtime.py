@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from commsbot.bootstrap import App, open_database, prepare
+from commsbot.bootstrap import App, http_context, open_database, prepare
 from commsbot.settings import redact_url
 from commsbot.store.health import DatabaseUnavailable
 
@@ -109,7 +109,9 @@ async def _main(app: App, out: TextIO, *, database_ready: bool) -> None:
         # Up before the database: /healthz answers, /readyz says what it waits for. With the
         # database open already, the page is rendered before the first request, as before.
         waits = None if database_ready else opened
-        http = asyncio.create_task(serve_http(app, stop, mounts=mounts, database_ready=waits))
+        http = asyncio.create_task(
+            serve_http(http_context(app), stop, mounts=mounts, database_ready=waits)
+        )
         http.add_done_callback(lambda _: stop.set())  # a failed start stops the bot
     delivery = None
     reminders = None

@@ -23,7 +23,7 @@ from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import ApprovalPolicy
 from commsbot.domain.text import clean_text
-from commsbot.http.config import HttpConfig
+from commsbot.http_config import HttpConfig
 from commsbot.reminders.config import RemindersConfig
 from commsbot.slack_config import SlackConfig
 from commsbot.statuspage.config import PageConfig, public_name

@@ -1,6 +1,6 @@
 """Deliveries as the services see them: states, kinds, records, the keys destinations dedupe by.
 
-Pure: no I/O, no clock. The store maps these to rows (``commsbot/store/tables_delivery.py``).
+Pure: no I/O, no clock. The store maps these to rows (``commsbot/store/tables/deliveries.py``).
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import ApiError, responses
 from commsbot.http.routing import JsonBodyRoute
-from commsbot.http.tokens import ApiToken, Scope
 from commsbot.services.alerts import receive_alerts
+from commsbot.tokens.model import ApiToken, Scope
 
 # No length or character limits on purpose: a real Alertmanager's values are taken as sent and
 # cleaned or shortened by the use case (a refusal would lose the notification for good).

@@ -22,10 +22,10 @@ from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
 from commsbot.http.fields import ActorId, ComponentName, Text
 from commsbot.http.routing import JsonBodyRoute
-from commsbot.http.tokens import ApiToken, Scope
 from commsbot.services import drafts, incidents
 from commsbot.services.incidents import MAX_ACTOR
 from commsbot.services.views import timeline_dict
+from commsbot.tokens.model import ApiToken, Scope
 
 MAX_COMPONENTS = 50
 log = logging.getLogger("commsbot.http")

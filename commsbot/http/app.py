@@ -135,7 +135,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.commsbot = context
-    metrics = Metrics(context.engine)
+    metrics = Metrics(context.operations)
     app.state.metrics = metrics
     errors.install(app)
     app.include_router(api.router)

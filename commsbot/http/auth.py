@@ -17,7 +17,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from commsbot.domain.policy import Actor
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import ApiError
-from commsbot.http.tokens import ApiToken, Scope
+from commsbot.services.tokens import verify_token
+from commsbot.tokens.model import ApiToken, Scope
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -43,7 +44,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[ApiToken]]:
                 "(make one with commsbot token create)",
                 headers={"WWW-Authenticate": _CHALLENGE},
             )
-        token = await asyncio.to_thread(ctx.tokens.verify, credentials.credentials)
+        token = await asyncio.to_thread(verify_token, ctx.deps, credentials.credentials)
         if token is None:
             raise ApiError(
                 401,

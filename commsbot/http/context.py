@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from commsbot.engines.statuspage import PublicPages
-from commsbot.http.config import HttpConfig
-from commsbot.http.tokens import TokenStore
+from commsbot.http_config import HttpConfig
+from commsbot.operations.ports import Operations
 from commsbot.services.deps import Deps
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -21,17 +17,15 @@ class HttpContext:
     """The HTTP server's dependencies.
 
     Attributes:
-        deps: the use cases' dependencies (the same the CLI uses).
-        engine: the database, for health checks, metrics and tokens.
+        deps: the use cases' dependencies (the same the CLI uses; tokens are checked with them).
+        operations: what ``/readyz`` and ``/metrics`` read from the database.
         pages: the public status page, rendered once per change.
-        tokens: the API tokens.
         config: the ``[http]`` section.
     """
 
     deps: Deps
-    engine: Engine
+    operations: Operations
     pages: PublicPages
-    tokens: TokenStore
     config: HttpConfig
 
 

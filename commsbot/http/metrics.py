@@ -14,99 +14,79 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import sqlalchemy as sa
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy.engine import Engine
-from sqlmodel import col
 
-from commsbot.store.db import read_only_engine
-from commsbot.store.tables import IncidentRow, UpdateRow
+from commsbot.operations.ports import Operations, StoreFigures
 
 log = logging.getLogger("commsbot.http")
 
 #: Seconds from declaration to the first published update: 1 min … 2 h.
 FIRST_UPDATE_BUCKETS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0)
-# Through the mapped columns, so that both databases return UTC-aware datetimes.
-_FIRST_UPDATES = sa.select(col(IncidentRow.declared_at), col(UpdateRow.published_at)).join_from(
-    IncidentRow,
-    UpdateRow,
-    sa.and_(col(UpdateRow.incident_id) == col(IncidentRow.id), col(UpdateRow.seq) == 1),
-)
-_DELIVERIES = sa.text(
-    "SELECT target, state, count(*), coalesce(sum(CASE WHEN attempts > 1 THEN attempts - 1 "
-    "ELSE 0 END), 0) FROM delivery GROUP BY target, state"
-)
-_REMINDERS = sa.text("SELECT kind, coalesce(sum(fire_count), 0) FROM reminder GROUP BY kind")
-_OPEN = sa.text("SELECT status, count(*) FROM incident WHERE status <> 'recovered' GROUP BY status")
 
 
 class StoreCollector(Collector):
-    """Reads the database at each scrape (a few aggregate queries)."""
+    """Reads the database's figures at each scrape (a few aggregate queries)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = read_only_engine(engine)
-
-    def _tables(self, connection: sa.Connection) -> set[str]:
-        return set(sa.inspect(connection).get_table_names())
+    def __init__(self, operations: Operations) -> None:
+        self._operations = operations
 
     def collect(self) -> Iterator[Any]:
         try:
-            with self._engine.connect() as connection:
-                yield from self._collect(connection)
+            figures = self._operations.figures()
         except Exception:  # a scrape must answer even when the database does not
             log.warning("metrics: the database could not be read", exc_info=True)
+            return
+        yield from _families(figures)
 
-    def _collect(self, connection: sa.Connection) -> Iterator[Any]:
-        tables = self._tables(connection)
-        open_incidents = GaugeMetricFamily(
-            "commsbot_open_incidents", "Incidents not recovered, by status", labels=["status"]
+
+def _families(figures: StoreFigures) -> Iterator[Any]:
+    open_incidents = GaugeMetricFamily(
+        "commsbot_open_incidents", "Incidents not recovered, by status", labels=["status"]
+    )
+    for status, count in figures.open_incidents:
+        open_incidents.add_metric([status], count)
+    yield open_incidents
+
+    seconds = figures.first_update_seconds
+    buckets = [(str(b), float(sum(1 for s in seconds if s <= b))) for b in FIRST_UPDATE_BUCKETS]
+    buckets.append(("+Inf", float(len(seconds))))
+    histogram = HistogramMetricFamily(
+        "commsbot_time_to_first_update_seconds",
+        "Time from declaring an incident to its first published update",
+    )
+    histogram.add_metric([], buckets, sum_value=sum(seconds))
+    yield histogram
+
+    if figures.deliveries is not None:
+        deliveries = GaugeMetricFamily(
+            "commsbot_deliveries", "Deliveries by target and state", labels=["target", "state"]
         )
-        for status, count in connection.execute(_OPEN):
-            open_incidents.add_metric([status], count)
-        yield open_incidents
-
-        seconds = []
-        for declared, published in connection.execute(_FIRST_UPDATES):
-            seconds.append(max((published - declared).total_seconds(), 0.0))
-        buckets = [(str(b), float(sum(1 for s in seconds if s <= b))) for b in FIRST_UPDATE_BUCKETS]
-        buckets.append(("+Inf", float(len(seconds))))
-        histogram = HistogramMetricFamily(
-            "commsbot_time_to_first_update_seconds",
-            "Time from declaring an incident to its first published update",
+        retries = GaugeMetricFamily(
+            "commsbot_delivery_retries",
+            "Attempts beyond the first, by target and state",
+            labels=["target", "state"],
         )
-        histogram.add_metric([], buckets, sum_value=sum(seconds))
-        yield histogram
+        for target, state, count, extra in figures.deliveries:
+            deliveries.add_metric([target, state], count)
+            retries.add_metric([target, state], extra)
+        yield deliveries
+        yield retries
 
-        if "delivery" in tables:
-            deliveries = GaugeMetricFamily(
-                "commsbot_deliveries", "Deliveries by target and state", labels=["target", "state"]
-            )
-            retries = GaugeMetricFamily(
-                "commsbot_delivery_retries",
-                "Attempts beyond the first, by target and state",
-                labels=["target", "state"],
-            )
-            for target, state, count, extra in connection.execute(_DELIVERIES):
-                deliveries.add_metric([target, state], count)
-                retries.add_metric([target, state], extra)
-            yield deliveries
-            yield retries
-
-        if "reminder" in tables:
-            fired = GaugeMetricFamily(
-                "commsbot_reminders_fired", "Times reminders fired, by kind", labels=["kind"]
-            )
-            for kind, count in connection.execute(_REMINDERS):
-                fired.add_metric([kind], count)
-            yield fired
+    if figures.reminders_fired is not None:
+        fired = GaugeMetricFamily(
+            "commsbot_reminders_fired", "Times reminders fired, by kind", labels=["kind"]
+        )
+        for kind, count in figures.reminders_fired:
+            fired.add_metric([kind], count)
+        yield fired
 
 
 class Metrics:
     """The app's registry and its request counter."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, operations: Operations) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "commsbot_http_requests",
@@ -114,4 +94,4 @@ class Metrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
-        self.registry.register(StoreCollector(engine))
+        self.registry.register(StoreCollector(operations))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,11 +14,8 @@ from commsbot.http.context import HttpContext, context
 from commsbot.http.metrics import Metrics
 from commsbot.http.public import PUBLIC_EXACT, is_public
 from commsbot.statuspage import v2
-from commsbot.store.db import head_revision, read_only_engine
-from commsbot.store.health import explain
 
 router = APIRouter(tags=["operations"])
-_REVISIONS = "SELECT version_num FROM alembic_version"
 Ctx = Annotated[HttpContext, Depends(context)]
 
 
@@ -29,23 +25,8 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _readiness(ctx: HttpContext, heads: str) -> dict[str, str]:
-    checks: dict[str, str] = {}
-    try:
-        with read_only_engine(ctx.engine).connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-            checks["database"] = "ok"
-            # Read directly: Alembic's MigrationContext logs at INFO on every probe.
-            found = [r[0] for r in connection.execute(sa.text(_REVISIONS))]
-        current = "+".join(sorted(found)) or None
-        checks["migrations"] = (
-            "ok" if current == heads else f"database at {current}, this version needs {heads}"
-        )
-    except Exception as exc:  # whatever the driver raises, the answer is "not ready"
-        url = ctx.engine.url.render_as_string(hide_password=False)
-        problem = explain(url, exc)
-        reason = problem.reason if problem else type(exc).__name__
-        checks["database"] = f"unreachable: {reason}"
+def _readiness(ctx: HttpContext) -> dict[str, str]:
+    checks = ctx.operations.readiness()
     checks["statuspage"] = "ok" if ctx.pages.current is not None else "not rendered yet"
     return checks
 
@@ -53,22 +34,12 @@ def _readiness(ctx: HttpContext, heads: str) -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "Not ready; the body says why"}})
 async def readyz(ctx: Ctx) -> JSONResponse:
     """Ready: the database answers, its migrations are current, the status page is rendered."""
-    checks = await asyncio.to_thread(_readiness, ctx, _heads())
+    checks = await asyncio.to_thread(_readiness, ctx)
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status_code=200 if ready else 503,
     )
-
-
-_HEADS: list[str] = []
-
-
-def _heads() -> str:
-    # The migrations shipped with this process never change while it runs: read them once.
-    if not _HEADS:
-        _HEADS.append(head_revision())
-    return _HEADS[0]
 
 
 @router.get("/metrics", response_class=Response)

@@ -1,9 +1,9 @@
 """Running the HTTP server inside ``commsbot run``: uvicorn on the bot's own event loop.
 
-``runtime.py`` starts :func:`serve_http` as one task beside the others and sets ``stop`` to end
-it. The status page is rendered before the first request is accepted, and a watcher re-renders
-it whenever the database says something public changed (this replica's publishes, another
-replica's, the CLI's).
+``runtime.py`` starts :func:`serve_http` as one task beside the others (with the context
+``bootstrap.http_context`` makes) and sets ``stop`` to end it. The status page is rendered
+before the first request is accepted, and a watcher re-renders it whenever the database says
+something public changed (this replica's publishes, another replica's, the CLI's).
 """
 
 from __future__ import annotations
@@ -13,50 +13,16 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import APIRouter
 from starlette.types import ASGIApp
 
-from commsbot.engines.outage import OutageLog
-from commsbot.engines.statuspage import PublicPages
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
-from commsbot.http.tokens import TokenStore
-from commsbot.services.statuspage import load_public_data
 from commsbot.settings import ConfigError
-from commsbot.statuspage.marker import sql_marker
-from commsbot.store.db import make_engine
-
-if TYPE_CHECKING:
-    from commsbot.bootstrap import App
 
 log = logging.getLogger("commsbot.http")
-
-
-def build_context(wired: App) -> HttpContext:
-    """The HTTP server's dependencies for a wired commsbot (its own connection pool)."""
-    deps = wired.deps
-    engine = make_engine(wired.database_url)
-    zone = deps.settings.zone
-    pages = PublicPages(
-        load=lambda: load_public_data(deps),
-        marker=sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date()),
-        outage=OutageLog(
-            logging.getLogger("commsbot.statuspage"),
-            what="the status page",
-            url=wired.database_url,
-            diagnose=wired.diagnose,
-        ),
-    )
-    return HttpContext(
-        deps=deps,
-        engine=engine,
-        pages=pages,
-        tokens=TokenStore(engine=engine, clock=deps.clock),
-        config=deps.settings.http,
-    )
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -101,20 +67,20 @@ async def _watch_pages(ctx: HttpContext, stop: asyncio.Event, ready: asyncio.Eve
 
 
 async def serve_http(
-    wired: App,
+    ctx: HttpContext,
     stop: asyncio.Event,
     *,
     extra_routers: Sequence[APIRouter] = (),
     mounts: Mapping[str, ASGIApp] | None = None,
-    context: HttpContext | None = None,
     started: asyncio.Future[int] | None = None,
     database_ready: asyncio.Event | None = None,
 ) -> None:
     """Serve until ``stop`` is set.
 
     Args:
+        ctx: what the routes need (``commsbot.bootstrap.http_context`` makes it); its
+            operations' connections are closed when the server stops.
         extra_routers / mounts: passed to :func:`~commsbot.http.app.create_app`.
-        context: made with :func:`build_context` when None.
         started: set to the port listened on once requests are accepted (tests use port 0).
         database_ready: set once the database is open and migrated. Until then requests are
             served already (``/healthz``; ``/readyz`` says what is missing; the public pages
@@ -124,8 +90,7 @@ async def serve_http(
     Raises:
         ConfigError: the address is taken or unusable.
     """
-    config = wired.settings.http
-    ctx = context or build_context(wired)
+    config = ctx.config
     sock = bind(config.host, config.port)
     port = int(sock.getsockname()[1])
     if database_ready is None:
@@ -161,4 +126,4 @@ async def serve_http(
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             sock.close()
-            ctx.engine.dispose()
+            ctx.operations.close()

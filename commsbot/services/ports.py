@@ -1,4 +1,8 @@
-"""The ports the use cases need. The store, the clock and the adapters implement them."""
+"""The ports of the incidents' use cases, and the unit of work that bundles every repository.
+
+The store implements them (``commsbot.store``); each feature keeps its own ports beside its
+model (``commsbot.delivery.ports``, ``commsbot.reminders.ports``, ``commsbot.tokens.ports``, …).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from commsbot.domain.model import (
 if TYPE_CHECKING:
     from commsbot.delivery.ports import DeliveryRepository
     from commsbot.reminders.ports import ReminderRepository
+    from commsbot.tokens.ports import TokenRepository
 
 
 class IncidentRepository(Protocol):
@@ -124,17 +129,30 @@ class UnitOfWork(Protocol):
     """One transaction. Rolls back on exit unless :meth:`commit` was called.
 
     A lost optimistic-locking race surfaces as ``ConcurrentChange`` from :meth:`commit` or from
-    any repository call (the store flushes as it goes).
+    any repository call (the store flushes as it goes). Its repositories exist only inside the
+    ``with`` block; each feature's repository port lives in that feature's ``ports.py``.
+    The store implements it (``commsbot.store.uow.SqlUnitOfWork``); the composition root is
+    where the two meet, and mypy checks there that the store fits.
     """
 
-    incidents: IncidentRepository
-    drafts: DraftRepository
-    updates: UpdateRepository
-    components: ComponentRepository
-    timeline: Timeline
-    reminders: ReminderRepository
-    deliveries: DeliveryRepository
-    alert_groups: AlertGroupRepository
+    @property
+    def incidents(self) -> IncidentRepository: ...
+    @property
+    def drafts(self) -> DraftRepository: ...
+    @property
+    def updates(self) -> UpdateRepository: ...
+    @property
+    def components(self) -> ComponentRepository: ...
+    @property
+    def timeline(self) -> Timeline: ...
+    @property
+    def alert_groups(self) -> AlertGroupRepository: ...
+    @property
+    def reminders(self) -> ReminderRepository: ...
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
 
     def __enter__(self) -> Self: ...
 

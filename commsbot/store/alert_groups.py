@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from commsbot.domain.alerts import AlertGroup, AlertGroupState
 from commsbot.store.session import StoreSession
-from commsbot.store.tables_http import AlertGroupRow
+from commsbot.store.tables.alert_groups import AlertGroupRow
 
 
 def key_hash(group_key: str) -> str:

@@ -22,7 +22,7 @@ from commsbot.domain.model import (
     TimelineEntry,
     Update,
 )
-from commsbot.store.tables import (
+from commsbot.store.tables.incidents import (
     ComponentRow,
     DraftRow,
     IncidentComponentRow,

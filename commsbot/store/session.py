@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from commsbot.domain.errors import ConcurrentChange
-from commsbot.store.tables import (
+from commsbot.store.tables.incidents import (
     ComponentRow,
     DraftRow,
     IncidentComponentRow,
@@ -41,6 +41,10 @@ _UNIQUE_MESSAGES = {
     "pk_incident_component": (
         f"the incident's components were changed by someone else at the same moment; {_RETRY}"
     ),
+    "uq_api_token_active_name": (
+        "another token of the same name was created at the same moment; nothing was written; "
+        "choose another name or revoke that one first"
+    ),
     "pk_alert_group": (
         "the same Alertmanager notification is being handled by another request at the same "
         "moment; nothing was written; send it again (Alertmanager does on its own)"
@@ -53,6 +57,7 @@ _SQLITE_UNIQUE = {
     "component.name": "pk_component",
     "incident_component.incident_id, incident_component.component_name": ("pk_incident_component"),
     "alert_group.key_hash": "pk_alert_group",
+    "api_token.name": "uq_api_token_active_name",
 }
 #: PostgreSQL's serialization failure and deadlock: the other transaction won.
 _PG_RACE_STATES = {"40001", "40P01"}

@@ -9,30 +9,20 @@ from typing import Self
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from commsbot.delivery.ports import DeliveryRepository
-from commsbot.delivery.store import SqlDeliveryRepository
 from commsbot.domain.errors import ConcurrentChange
-from commsbot.reminders.ports import ReminderRepository
-from commsbot.reminders.sql import SqlReminderRepository
-from commsbot.services.ports import (
-    AlertGroupRepository,
-    ComponentRepository,
-    DraftRepository,
-    IncidentRepository,
-    Timeline,
-    UnitOfWork,
-    UpdateRepository,
-)
 from commsbot.store.alert_groups import SqlAlertGroupRepository
 from commsbot.store.db import read_only_engine
-from commsbot.store.repositories import (
+from commsbot.store.deliveries import SqlDeliveryRepository
+from commsbot.store.incidents import (
     SqlComponentRepository,
     SqlDraftRepository,
     SqlIncidentRepository,
     SqlTimeline,
     SqlUpdateRepository,
 )
+from commsbot.store.reminders import SqlReminderRepository
 from commsbot.store.session import StoreSession, conflict_message
+from commsbot.store.tokens import SqlTokenRepository
 
 
 class SqlUnitOfWork:
@@ -51,14 +41,15 @@ class SqlUnitOfWork:
     writer instead of waiting for the write lock (status page, feeds, polling).
     """
 
-    incidents: IncidentRepository
-    drafts: DraftRepository
-    updates: UpdateRepository
-    components: ComponentRepository
-    timeline: Timeline
-    reminders: ReminderRepository
-    deliveries: DeliveryRepository
-    alert_groups: AlertGroupRepository
+    incidents: SqlIncidentRepository
+    drafts: SqlDraftRepository
+    updates: SqlUpdateRepository
+    components: SqlComponentRepository
+    timeline: SqlTimeline
+    alert_groups: SqlAlertGroupRepository
+    reminders: SqlReminderRepository
+    deliveries: SqlDeliveryRepository
+    tokens: SqlTokenRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -78,6 +69,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderRepository(session)
         self.deliveries = SqlDeliveryRepository(session)
         self.alert_groups = SqlAlertGroupRepository(session)
+        self.tokens = SqlTokenRepository(session)
         return self
 
     def __exit__(
@@ -114,7 +106,7 @@ class SqlUnitOfWork:
             raise ConcurrentChange(message) from error
 
 
-def unit_of_work_factory(engine: Engine, *, read_only: bool = False) -> Callable[[], UnitOfWork]:
+def unit_of_work_factory(engine: Engine, *, read_only: bool = False) -> Callable[[], SqlUnitOfWork]:
     """What the services take as ``Deps.uow``: each call makes a fresh unit of work.
 
     ``read_only`` makes read-only units of work (see :class:`SqlUnitOfWork`).
@@ -123,7 +115,7 @@ def unit_of_work_factory(engine: Engine, *, read_only: bool = False) -> Callable
         # Made once, not per unit of work: on PostgreSQL each one registers a connect hook.
         engine = read_only_engine(engine)
 
-    def make() -> UnitOfWork:
+    def make() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, read_only=read_only)
 
     return make

@@ -14,15 +14,17 @@ from sqlalchemy.engine import Engine
 from commsbot.engines.statuspage import PublicPages
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
-from commsbot.http.tokens import Scope, TokenStore
 from commsbot.services.components import sync_catalogue
 from commsbot.services.deps import Deps
 from commsbot.services.statuspage import load_public_data
+from commsbot.services.tokens import create_token
 from commsbot.settings import Settings
-from commsbot.statuspage.marker import sql_marker
 from commsbot.store.db import make_engine, upgrade
+from commsbot.store.operations import SqlOperations
+from commsbot.store.statuspage import sql_marker
 from commsbot.store.uow import unit_of_work_factory
 from commsbot.templates import TemplateRenderer
+from commsbot.tokens.model import Scope
 from tests.statuspage import scenario
 from tests.unit.fakes import FakeClock
 
@@ -38,7 +40,7 @@ ACTORS = {"reader": "rita", "writer": "maya", "approver": "sam", "alertmanager":
 @dataclass
 class Stack:
     client: TestClient
-    ctx: HttpContext
+    ctx: StackContext
     engine: Engine
     clock: FakeClock
     tokens: dict[str, str]
@@ -66,7 +68,14 @@ class Stack:
         return found
 
 
-def make_context(database_url: str, settings: Settings, clock: FakeClock) -> HttpContext:
+@dataclass(frozen=True)
+class StackContext(HttpContext):
+    """The HTTP context, and the test's own engine on the same database (for assertions)."""
+
+    engine: Engine
+
+
+def make_context(database_url: str, settings: Settings, clock: FakeClock) -> StackContext:
     engine = make_engine(database_url)
     upgrade(engine)
     deps = Deps(
@@ -80,15 +89,15 @@ def make_context(database_url: str, settings: Settings, clock: FakeClock) -> Htt
         sync_catalogue(uow, settings, now=clock.now())
         uow.commit()
     zone = settings.zone
-    return HttpContext(
+    return StackContext(
         deps=deps,
-        engine=engine,
+        operations=SqlOperations(engine),
         pages=PublicPages(
             load=lambda: load_public_data(deps),
             marker=sql_marker(engine, today=lambda: clock.now().astimezone(zone).date()),
         ),
-        tokens=TokenStore(engine=engine, clock=clock),
         config=settings.http,
+        engine=engine,
     )
 
 
@@ -102,7 +111,7 @@ def open_stack(database_url: str, settings: Settings) -> Iterator[Stack]:
         "alertmanager": Scope.WRITE,
     }
     tokens = {
-        who: ctx.tokens.create(name=who, actor=ACTORS[who], scope=scope)[1]
+        who: create_token(ctx.deps, name=who, actor=ACTORS[who], scope=scope)[1]
         for who, scope in scopes.items()
     }
     ctx.pages.refresh()

@@ -8,7 +8,6 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from commsbot.bootstrap import App
 from commsbot.http.context import HttpContext
 from commsbot.http.server import serve_http
 
@@ -16,7 +15,6 @@ from commsbot.http.server import serve_http
 @contextlib.contextmanager
 def live_server(ctx: HttpContext, database_url: str) -> Iterator[str]:
     """Serve ``ctx`` on 127.0.0.1 (port 0: any free one); yields the base URL."""
-    wired = App(deps=ctx.deps, database_url=database_url, engine=ctx.engine)
     ports: queue.Queue[int | BaseException] = queue.Queue()
     holder: dict[str, object] = {}
 
@@ -24,7 +22,7 @@ def live_server(ctx: HttpContext, database_url: str) -> Iterator[str]:
         stop = asyncio.Event()
         holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
         started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(serve_http(wired, stop, context=ctx, started=started))
+        task = asyncio.create_task(serve_http(ctx, stop, started=started))
         done, _ = await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
         if started in done:
             ports.put(started.result())

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from commsbot.services.tokens import create_token
 from tests.http.conftest import Stack
 
 DECLARE = {
@@ -140,7 +141,7 @@ def test_an_approver_who_edits_a_draft_cannot_approve_it_over_the_api(stack: Sta
     assert (draft["authors"], draft["last_editor"]) == (["maya", "sam"], "sam")
     assert "{next_update_by}" not in draft["body"]
 
-    maya_approver = stack.ctx.tokens.create(name="maya-approve", actor="maya", scope=_approve())[1]
+    maya_approver = create_token(stack.deps, name="maya-approve", actor="maya", scope=_approve())[1]
     approved = client.post(
         f"/api/v1/drafts/{draft_id}/approve",
         json={"version": 3},
@@ -180,7 +181,7 @@ def test_refusals_have_the_cli_codes_and_http_statuses(stack: Stack) -> None:
     draft_id, ref = declared["draft"]["id"], declared["incident"]["ref"]
     client = stack.client
     # maya wrote it and holds an approve token too: four eyes still refuse her.
-    maya_approver = stack.ctx.tokens.create(name="maya-approve", actor="maya", scope=_approve())[1]
+    maya_approver = create_token(stack.deps, name="maya-approve", actor="maya", scope=_approve())[1]
 
     message = error(
         client.post(
@@ -234,7 +235,7 @@ def test_refusals_have_the_cli_codes_and_http_statuses(stack: Stack) -> None:
 
 
 def _approve() -> Any:
-    from commsbot.http.tokens import Scope
+    from commsbot.tokens.model import Scope
 
     return Scope.APPROVE
 

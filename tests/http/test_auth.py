@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from commsbot.services.tokens import create_token, list_tokens, revoke_token
 from tests.http.conftest import Stack
 from tests.http.test_api import DECLARE, declare, error
 
@@ -40,8 +41,8 @@ SMALLER = {"read": [], "write": ["reader"], "approve": ["reader", "writer"]}
 
 
 def test_every_private_endpoint_refuses_missing_wrong_and_small_tokens(stack: Stack) -> None:
-    revoked = stack.ctx.tokens.create(name="gone", actor="sam", scope=_scope("approve"))[1]
-    stack.ctx.tokens.revoke("gone")
+    revoked = create_token(stack.deps, name="gone", actor="sam", scope=_scope("approve"))[1]
+    revoke_token(stack.deps, name_or_id="gone")
     wrong = "cbt_" + "A" * 43
     for method, path, body, needed in requests(stack):
         before = stack.counts()
@@ -80,7 +81,7 @@ def test_tokens_are_stored_hashed_and_revocation_is_immediate(stack: Stack) -> N
     assert secret[:10] in stored  # the listing prefix only
 
     assert stack.client.get("/api/v1/whoami", headers=stack.auth("reader")).status_code == 200
-    stack.ctx.tokens.revoke("reader")
+    revoke_token(stack.deps, name_or_id="reader")
     error(stack.client.get("/api/v1/whoami", headers=stack.auth("reader")), 401, "invalid_token")
 
 
@@ -88,11 +89,11 @@ def test_a_revoked_name_can_be_used_again_but_not_an_active_one(stack: Stack) ->
     from commsbot.domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="already exists"):
-        stack.ctx.tokens.create(name="reader", actor="x", scope=_scope("read"))
-    stack.ctx.tokens.revoke("reader")
-    token, _ = stack.ctx.tokens.create(name="reader", actor="rita2", scope=_scope("read"))
+        create_token(stack.deps, name="reader", actor="x", scope=_scope("read"))
+    revoke_token(stack.deps, name_or_id="reader")
+    token, _ = create_token(stack.deps, name="reader", actor="rita2", scope=_scope("read"))
 
-    names = [(t.name, t.revoked_at is None) for t in stack.ctx.tokens.list(include_revoked=True)]
+    names = [(t.name, t.revoked_at is None) for t in list_tokens(stack.deps, include_revoked=True)]
     assert sorted(names) == sorted(
         [("alertmanager", True), ("approver", True), ("reader", True), ("writer", True),
          ("reader", False)]
@@ -101,6 +102,6 @@ def test_a_revoked_name_can_be_used_again_but_not_an_active_one(stack: Stack) ->
 
 
 def _scope(name: str) -> Any:
-    from commsbot.http.tokens import Scope
+    from commsbot.tokens.model import Scope
 
     return Scope(name)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from commsbot.http.context import HttpContext
-from tests.http.conftest import make_context
+from tests.http.conftest import StackContext, make_context
 from tests.http.live import live_server
 from tests.statuspage import scenario
 from tests.unit.fakes import FakeClock
@@ -61,7 +61,7 @@ def visible_text(dom: str) -> str:
 
 
 @pytest.fixture
-def site(database_url: str) -> Iterator[tuple[HttpContext, scenario.Built]]:
+def site(database_url: str) -> Iterator[tuple[StackContext, scenario.Built]]:
     settings = scenario.settings(http={"port": 0})
     clock = FakeClock(scenario.START)
     ctx = make_context(database_url, settings, clock)

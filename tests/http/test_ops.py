@@ -15,6 +15,7 @@ from commsbot.domain.policy import Actor
 from commsbot.http.app import create_app
 from commsbot.services.drafts import approve_draft
 from commsbot.store.db import make_engine
+from commsbot.store.operations import SqlOperations
 from tests.http.conftest import Stack, TestClient
 from tests.http.test_api import declare
 from tests.http.tools import binary
@@ -52,7 +53,7 @@ def test_readyz_is_503_when_migrations_are_behind(stack: Stack) -> None:
 
 def test_readyz_is_503_when_the_database_is_unreachable(stack: Stack, tmp_path: Any) -> None:
     gone = make_engine(f"sqlite:///{tmp_path}/missing/folder/db.sqlite")
-    ctx = dataclasses.replace(stack.ctx, engine=gone)
+    ctx = dataclasses.replace(stack.ctx, operations=SqlOperations(gone))
     with TestClient(create_app(context=ctx)) as client:
         ready = client.get("/readyz")
         # The public page is still served from memory.

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 
 from commsbot.domain.model import MAX_TITLE
 from commsbot.http.context import HttpContext
-from commsbot.http.tokens import Scope
-from tests.http.conftest import make_context
+from commsbot.services.tokens import create_token
+from commsbot.tokens.model import Scope
+from tests.http.conftest import StackContext, make_context
 from tests.http.live import live_server
 from tests.http.tools import binary
 from tests.statuspage import scenario
@@ -55,7 +56,7 @@ def wait_for(what: str, check: Callable[[], Any], log: Path) -> Any:
 
 
 @pytest.fixture
-def ctx(database_url: str) -> Iterator[HttpContext]:
+def ctx(database_url: str) -> Iterator[StackContext]:
     made = make_context(
         database_url, scenario.settings(components=[], http={"port": 0}), FakeClock()
     )
@@ -155,7 +156,7 @@ def post_alerts(base: str, *, starts: datetime, ends: datetime | None = None) ->
     assert response.status_code == 200, response.text
 
 
-def rows(ctx: HttpContext, query: str) -> list[Any]:
+def rows(ctx: StackContext, query: str) -> list[Any]:
     with ctx.engine.connect() as conn:
         return list(conn.execute(sa.text(query)).all())
 
@@ -163,7 +164,7 @@ def rows(ctx: HttpContext, query: str) -> list[Any]:
 def test_real_alertmanager_opens_one_incident_for_twelve_services_then_drafts_recovery(
     ctx: HttpContext, database_url: str, alertmanager: Callable[[str, str], str], tmp_path: Path
 ) -> None:
-    _, token = ctx.tokens.create(name="alertmanager", actor="alertmanager", scope=Scope.WRITE)
+    _, token = create_token(ctx.deps, name="alertmanager", actor="alertmanager", scope=Scope.WRITE)
     log = tmp_path / "alertmanager.log"
     with live_server(ctx, database_url) as commsbot:
         am = alertmanager(f"{commsbot}/api/v1/alertmanager", token)

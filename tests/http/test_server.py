@@ -11,7 +11,7 @@ import pytest
 from commsbot.http.context import HttpContext
 from commsbot.http.server import bind
 from commsbot.settings import ConfigError
-from tests.http.conftest import make_context
+from tests.http.conftest import StackContext, make_context
 from tests.http.live import live_server
 from tests.statuspage import scenario
 from tests.unit.fakes import FakeClock
@@ -20,7 +20,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def ctx(database_url: str) -> Iterator[HttpContext]:
+def ctx(database_url: str) -> Iterator[StackContext]:
     settings = scenario.settings(http={"port": 0})
     clock = FakeClock(scenario.START)
     made = make_context(database_url, settings, clock)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from commsbot.cli import app
+from commsbot.cli.main import app
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-1111-2222-topsecretbot",

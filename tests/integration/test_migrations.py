@@ -22,6 +22,7 @@ from commsbot.store.db import (
     normalize_url,
     upgrade,
 )
+from commsbot.store.tables import incidents
 from tests.integration.builders import ONLY_SQLITE
 
 TABLES = {"incident", "incident_component", "component", "draft", "incident_update", "timeline"}
@@ -60,7 +61,7 @@ def test_migrated_schema_matches_the_models(migrated: Engine) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
 
-    assert differences == [], "tables.py and the migrations disagree; write a migration"
+    assert differences == [], "store/tables and the migrations disagree; write a migration"
 
 
 def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(migrated: Engine) -> None:
@@ -79,8 +80,8 @@ def test_naming_convention_names_the_constraints_the_store_relies_on(migrated: E
 
     assert "uq_incident_number" in uniques
     assert "uq_incident_update_incident_id_seq" in update_uniques
-    assert sa.inspect(tables.IncidentRow).version_id_col is tables.INCIDENT_VERSION
-    assert sa.inspect(tables.DraftRow).version_id_col is tables.DRAFT_ROW_VERSION
+    assert sa.inspect(incidents.IncidentRow).version_id_col is incidents.INCIDENT_VERSION
+    assert sa.inspect(incidents.DraftRow).version_id_col is incidents.DRAFT_ROW_VERSION
 
 
 @ONLY_SQLITE

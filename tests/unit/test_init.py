@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from commsbot.cli import app
+from commsbot.cli.main import app
 from commsbot.configure.docs import field_docs
 from commsbot.configure.render import EXAMPLE_ENTRIES, render_env, render_toml
 from commsbot.configure.variables import VARIABLES

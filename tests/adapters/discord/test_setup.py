@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.discord.runner import start_gateway
-from commsbot.cli import app
+from commsbot.cli.main import app
 from commsbot.settings import ConfigError, parse_settings
 from tests.unit.fakes import make_deps
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from commsbot.cli import app
+from commsbot.cli.main import app
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.scenario import TOKEN
 

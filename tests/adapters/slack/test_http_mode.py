@@ -10,9 +10,8 @@ import httpx
 
 from adapters.slack.app import SlackSurface
 from adapters.slack.client import web_client
-from commsbot.bootstrap import build
+from commsbot.bootstrap import build, http_context
 from commsbot.http.app import create_app
-from commsbot.http.server import build_context
 from commsbot.settings import parse_settings
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.scenario import SECRET, World, sign
@@ -28,7 +27,7 @@ async def served(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Wo
     w.surface = SlackSurface(
         wired.deps, config=config.slack, client=web_client(w.secrets()), signing_secret=SECRET
     )
-    context = build_context(wired)
+    context = http_context(wired)
     app = create_app(context=context, mounts=w.surface.http_mounts())
     transport = httpx.ASGITransport(app=app)
     try:
@@ -36,7 +35,7 @@ async def served(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Wo
             yield http, w
     finally:
         await w.surface.aclose(5)
-        context.engine.dispose()
+        context.operations.close()
         await slack.stop()
 
 

@@ -1,8 +1,8 @@
 """Initial schema: incidents, components, drafts, published updates, the timeline.
 
 Written by hand from ``alembic revision --autogenerate`` and checked against
-``commsbot/store/tables.py`` (the integration tests compare the migrated schema with the models
-on SQLite and PostgreSQL). Types are plain SQLAlchemy types: ``UTCDateTime`` is
+``commsbot/store/tables/incidents.py`` (the integration tests compare the migrated schema with
+the models on SQLite and PostgreSQL). Types are plain SQLAlchemy types: ``UTCDateTime`` is
 ``DateTime(timezone=True)`` in the database, and a migration must not depend on code that may
 change after it was written.
 

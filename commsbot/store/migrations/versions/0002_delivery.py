@@ -1,8 +1,8 @@
 """The broadcast engine's outbox: deliveries, notices, threads; corrections of updates.
 
 Adds ``draft.corrects`` (a draft that corrects a published update) and
-``incident_update.corrected_at``. Checked against ``commsbot/store/tables_delivery.py`` and
-``tables.py`` by the schema comparison test, on SQLite and PostgreSQL.
+``incident_update.corrected_at``. Checked against ``commsbot/store/tables/deliveries.py`` and
+``tables/incidents.py`` by the schema comparison test, on SQLite and PostgreSQL.
 
 Revision ID: 0002_delivery
 Revises: 0001

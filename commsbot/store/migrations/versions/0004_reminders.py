@@ -1,6 +1,6 @@
 """Reminders: next-update promises, approval nudges, the root-cause analysis, follow-ups.
 
-Checked against ``commsbot/store/tables_reminders.py`` by the schema comparison test, on SQLite
+Checked against ``commsbot/store/tables/reminders.py`` by the schema comparison test, on SQLite
 and PostgreSQL.
 
 Revision ID: 0004_reminders

@@ -2,9 +2,9 @@
 
 An incident's title, severity and commander can now be changed at once (``incident edit``); the
 status page keeps showing the title (and the impact its severity implies) of the last approved
-update until the next one is published. Incidents already published get their current title
-and severity, which is what the page shows today. Checked against ``commsbot/store/tables.py``
-by the schema comparison test, on SQLite and PostgreSQL.
+update until the next one is published. Incidents already published get their current title and
+severity, which is what the page shows today. Checked against
+``commsbot/store/tables/incidents.py`` by the schema comparison test, on SQLite and PostgreSQL.
 
 Revision ID: 0007_incident_public_title
 Revises: 0006_draft_authors

@@ -23,8 +23,8 @@ from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Component, Draft, DraftState, Incident, TimelineEntry, Update
 from commsbot.store import mappers
 from commsbot.store.session import StoreSession
-from commsbot.store.tables import (
-    ID_LENGTH,
+from commsbot.store.tables import ID_LENGTH
+from commsbot.store.tables.incidents import (
     ComponentRow,
     DraftRow,
     IncidentComponentRow,

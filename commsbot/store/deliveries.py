@@ -23,7 +23,7 @@ from commsbot.delivery.ports import Notice, Receipt
 from commsbot.domain.errors import NotFound
 from commsbot.store.session import StoreSession
 from commsbot.store.tables import UTCDateTime
-from commsbot.store.tables_delivery import DeliveryRow, DeliveryThreadRow, NoticeRow
+from commsbot.store.tables.deliveries import DeliveryRow, DeliveryThreadRow, NoticeRow
 
 _T = DeliveryRow.__table__  # type: ignore[attr-defined]
 _OPEN = [s.value for s in DeliveryState if s.open]

@@ -1,7 +1,6 @@
-"""``commsbot delivery list|retry`` and ``commsbot update correct``.
+"""``commsbot delivery list|retry``: the delivery ledger.
 
-Light to import (typer only): ``commsbot --help`` loads this module. The commands reuse the
-main CLI's runner (``commsbot.cli._run``), imported when they run.
+Light to import (typer only): ``commsbot --help`` loads this module.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from commsbot.cli_support import ActorOpt, JsonOpt, actor_option, draft_human, run_command
+from commsbot.cli.support import ActorOpt, JsonOpt, actor_option, run_command
 
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
@@ -64,36 +63,3 @@ def delivery_retry(
             "`commsbot run` sends it at its next look at the outbox."
         ),
     )
-
-
-def update_correct(
-    update: Annotated[
-        str,
-        typer.Argument(
-            metavar="UPDATE", help="The update's id, or INCIDENT#SEQ (INC-1#2: its 2nd update)."
-        ),
-    ],
-    body: Annotated[str, typer.Option(help="The corrected text.")] = "",
-    actor: ActorOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Draft a correction of a published update (approved like any draft).
-
-    Once approved, destinations that can edit their post edit it; the others post a marked
-    correction. Status and components are not changed by a correction.
-    """
-    from commsbot.services.corrections import propose_correction
-
-    run_command(
-        as_json,
-        lambda w: propose_correction(
-            w.deps, update_ref=update, body=body, actor=actor_option(actor)
-        ),
-        draft_human("Correction drafted"),
-    )
-
-
-def register(app: typer.Typer, update_app: typer.Typer) -> None:
-    """Add ``delivery`` to ``app`` and ``correct`` to ``update_app``."""
-    app.add_typer(delivery_app, name="delivery")
-    update_app.command("correct")(update_correct)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commsbot.cli_support import EXIT_CONFIG, EXIT_REFUSED, JsonOpt, fail, state
+from commsbot.cli.support import EXIT_CONFIG, EXIT_REFUSED, JsonOpt, fail, state
 
 config_app = typer.Typer(
     help="Check the configuration without starting anything.", no_args_is_help=True
@@ -107,7 +107,7 @@ def _write_new(path: Path, text: str, mode: int) -> None:
 def config_check(as_json: JsonOpt = False) -> None:
     """Validate commsbot.toml, .env and every variable they name, without starting anything;
     print the effective settings with secrets hidden. Exit 0 when usable, 3 otherwise."""
-    from commsbot.configure.check import check_configuration
+    from commsbot.cli.config_check import check_configuration
 
     report = check_configuration(state["config"])
     if as_json:
@@ -127,7 +127,7 @@ def config_check(as_json: JsonOpt = False) -> None:
 
 
 def _human(report: Any) -> str:
-    from commsbot.configure.check import flatten
+    from commsbot.cli.config_check import flatten
 
     lines = [
         f"Configuration file: {report.config_file or 'none (built-in defaults)'}",

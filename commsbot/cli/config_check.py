@@ -16,6 +16,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from commsbot.bootstrap import PlatformCheck
 from commsbot.configure.variables import VARIABLES, is_secret
 from commsbot.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, redact_url
 from commsbot.slack_config import SlackMode
@@ -23,23 +24,6 @@ from commsbot.slack_config import SlackMode
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
     from commsbot.delivery.registry import Role
-
-
-@dataclass(frozen=True)
-class PlatformCheck:
-    """A chat platform as ``commsbot run`` would find it.
-
-    Attributes:
-        name: ``slack`` or ``discord``.
-        starts: it would connect.
-        summary: how (mode, command, API URL), or why not.
-        problems: what would stop start-up.
-    """
-
-    name: str
-    starts: bool
-    summary: str
-    problems: tuple[str, ...] = ()
 
 
 @dataclass

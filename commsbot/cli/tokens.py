@@ -1,7 +1,7 @@
 """``commsbot token create|list|revoke``: bearer tokens for the HTTP API.
 
-Registered in ``commsbot/cli.py`` with one ``add_typer`` line; imports only Typer at load time,
-so ``commsbot --help`` stays fast.
+Registered in ``commsbot/cli/main.py`` with one ``add_typer`` line; imports only Typer at load
+time, so ``commsbot --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from commsbot.cli_support import JsonOpt, run_command
+from commsbot.cli.support import JsonOpt, run_command
 
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
@@ -18,13 +18,6 @@ if TYPE_CHECKING:
 token_app = typer.Typer(
     help="Bearer tokens for the HTTP API (stored hashed; shown once).", no_args_is_help=True
 )
-
-
-def _store(wired: App) -> Any:
-    from commsbot.http.tokens import TokenStore
-    from commsbot.store.db import make_engine
-
-    return TokenStore(engine=make_engine(wired.database_url), clock=wired.deps.clock)
 
 
 @token_app.command("create")
@@ -49,11 +42,12 @@ def create(
 ) -> None:
     """Make a token. It is printed once: store it in your secret manager now."""
     from commsbot.domain.model import parse_choice
-    from commsbot.http.tokens import Scope
+    from commsbot.services.tokens import create_token
+    from commsbot.tokens.model import Scope
 
     def action(wired: App) -> Any:
         chosen = parse_choice(Scope, scope, what="scope")
-        return _store(wired).create(name=name, actor=actor or name, scope=chosen)
+        return create_token(wired.deps, name=name, actor=actor or name, scope=chosen)
 
     def human(result: Any, wired: App) -> str:
         token, secret = result
@@ -82,6 +76,7 @@ def list_tokens(
     as_json: JsonOpt = False,
 ) -> None:
     """List tokens (names, scopes, actors; never the tokens themselves)."""
+    from commsbot.services.tokens import list_tokens
 
     def human(tokens: Any, wired: App) -> str:
         if not tokens:
@@ -97,7 +92,7 @@ def list_tokens(
 
     run_command(
         as_json,
-        lambda wired: _store(wired).list(include_revoked=include_revoked),
+        lambda wired: list_tokens(wired.deps, include_revoked=include_revoked),
         human,
         lambda tokens: {"tokens": [t.as_dict() for t in tokens]},
     )
@@ -109,10 +104,11 @@ def revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke a token; requests with it are refused from now on."""
+    from commsbot.services.tokens import revoke_token
 
     run_command(
         as_json,
-        lambda wired: _store(wired).revoke(name),
+        lambda wired: revoke_token(wired.deps, name_or_id=name),
         lambda token, wired: f"Revoked token {token.name!r}.",
         lambda token: {"token": token.as_dict()},
     )

@@ -1,7 +1,7 @@
 """What every ``commsbot`` command shares: the options, the runner and its refusals.
 
-Command modules (``commsbot/cli.py`` and each feature's ``cli.py``) import this, never each other,
-so there is one way to print a result, one way to refuse, and no import cycle.
+Command modules (``commsbot/cli/*.py``) import this, never each other, so there is one way to
+print a result, one way to refuse, and no import cycle.
 """
 
 from __future__ import annotations
@@ -25,6 +25,19 @@ EXIT_CONFIG = 3
 #: Set by the root callback from ``--config`` / ``$COMMSBOT_CONFIG``.
 state: dict[str, Path | None] = {"config": None}
 
+ComponentOpt = Annotated[
+    list[str] | None,
+    typer.Option("--component", "-c", metavar="NAME=STATUS", help="Component change (repeatable)."),
+]
+NextUpdateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--next-update",
+        metavar="WHEN",
+        help="When the update promises the next one: 45m, 1h30m, 16:30 (local) or an ISO time "
+        "with offset (default: now + the severity's cadence).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ActorOpt = Annotated[
     str | None,

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from commsbot.domain.errors import NotFound
 from commsbot.reminders.model import Reminder, ReminderKind, ReminderState, Repeat
 from commsbot.store.session import StoreSession
-from commsbot.store.tables_reminders import ReminderRow
+from commsbot.store.tables.reminders import ReminderRow
 
 _ACTIVE = (ReminderState.PENDING.value, ReminderState.FIRED.value)
 _TABLE: sa.Table = ReminderRow.__table__  # type: ignore[attr-defined]

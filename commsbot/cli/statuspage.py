@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from commsbot.cli_support import run_command
+from commsbot.cli.support import run_command
 
 if TYPE_CHECKING:
     from commsbot.bootstrap import App
