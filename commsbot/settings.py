@@ -130,7 +130,8 @@ class Settings(_Section):
         page: the ``[page]`` table.
         components: the public components; with none, they are created on first use.
         severities: per severity (``[severities.sev1]`` …): cadence, default impact,
-            approvers. A partial table overrides the defaults severity by severity.
+            approvers. A table changes only the keys it names; the others, and the severities
+            without a table, keep their defaults.
         approval: the ``[approval]`` table.
         destinations: where published updates go (``[[destinations]]``); with none, the
             console.
@@ -177,12 +178,32 @@ class Settings(_Section):
             raise ValueError("not a folder; create it or remove the setting")
         return value
 
+    @field_validator("severities", mode="before")
+    @classmethod
+    def _over_the_defaults(cls, value: Any) -> Any:
+        # [severities.sev1] with only approvers keeps sev1's cadence and impact: each table
+        # changes the keys it names, over that severity's defaults.
+        if not isinstance(value, Mapping):
+            return value
+        defaults = _default_severities()
+        merged: dict[Any, Any] = {}
+        for key, given in value.items():
+            try:
+                default = defaults[Severity(key)]
+            except ValueError:
+                merged[key] = given  # an unknown severity: refused by the validation
+                continue
+            if isinstance(given, Mapping):
+                given = {**default.model_dump(exclude_none=True), **given}
+            merged[key] = given
+        return merged
+
     @field_validator("severities")
     @classmethod
     def _all_severities(
         cls, value: dict[Severity, SeverityConfig]
     ) -> dict[Severity, SeverityConfig]:
-        # A partial table overrides the defaults severity by severity.
+        # Severities without a table of their own keep their defaults.
         return {**_default_severities(), **value}
 
     @field_validator("components")

@@ -44,7 +44,8 @@ allow_self_approval = true
     assert settings.cadence(Severity.SEV2) is not None
     assert settings.cadence(Severity.SEV2).total_seconds() == 45 * 60
     assert settings.cadence(Severity.SEV1).total_seconds() == 30 * 60  # default kept
-    assert settings.severities[Severity.SEV2].default_impact is ComponentStatus.MAJOR_OUTAGE
+    # Keys the table leaves out keep sev2's defaults.
+    assert settings.severities[Severity.SEV2].default_impact is ComponentStatus.PARTIAL_OUTAGE
     assert settings.policy().approvers_for(Severity.SEV2) == {"slack-group:S0COMMS"}
     assert settings.policy().allow_self_approval
     assert settings.db_url == "sqlite:///x.db"
@@ -107,3 +108,28 @@ def test_http_host_from_the_environment_overrides_the_file(tmp_path: Path) -> No
     assert (settings.http.host, settings.http.port) == ("0.0.0.0", 8081)
     assert load_settings(environ={"COMMSBOT_CONFIG": str(config)}).http.host == "127.0.0.1"
     assert load_settings(environ={**env, "COMMSBOT_HTTP_HOST": ""}).http.host == "127.0.0.1"
+
+
+def test_a_severity_table_changes_only_the_keys_it_names() -> None:
+    settings = parse_settings(
+        {
+            "severities": {
+                "sev1": {"approvers": ["sam"]},
+                "sev3": {"default_impact": "partial_outage"},
+                "sev4": {"cadence_minutes": 240},
+            }
+        }
+    )
+
+    sev1, sev3, sev4 = (
+        settings.severities[s] for s in (Severity.SEV1, Severity.SEV3, Severity.SEV4)
+    )
+    # Writing only approvers keeps sev1's 30-minute cadence and its default impact.
+    assert (sev1.cadence_minutes, sev1.default_impact) == (30, ComponentStatus.MAJOR_OUTAGE)
+    assert settings.policy().approvers_for(Severity.SEV1) == {"sam"}
+    assert (sev3.cadence_minutes, sev3.default_impact) == (120, ComponentStatus.PARTIAL_OUTAGE)
+    assert (sev4.cadence_minutes, sev4.default_impact) == (
+        240,
+        ComponentStatus.DEGRADED_PERFORMANCE,
+    )
+    assert settings.severities[Severity.SEV2] == parse_settings({}).severities[Severity.SEV2]
