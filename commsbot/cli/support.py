@@ -58,13 +58,18 @@ def default_actor() -> str:
         return "cli"
 
 
-def fail(code: int, kind: str, message: str, as_json: bool) -> NoReturn:
+def fail(
+    code: int, kind: str, message: str, as_json: bool, *, field: str | None = None
+) -> NoReturn:
+    """Print the refusal (``error: …`` on stderr; with ``--json`` also
+    ``{"error": {"code", "message", "field"}}`` on stdout, as the HTTP API answers) and exit."""
     first_line = message.splitlines()[0] if message else kind
     typer.echo(f"error: {first_line}", err=True)
     for line in message.splitlines()[1:]:
         typer.echo(f"  {line.strip()}", err=True)
     if as_json:
-        typer.echo(json.dumps({"error": {"code": kind, "message": message}}))
+        error = {"code": kind, "message": message, "field": field}
+        typer.echo(json.dumps({"error": error}))
     raise typer.Exit(code)
 
 
@@ -92,7 +97,7 @@ def run_command(
     except ConfigError as exc:
         fail(EXIT_CONFIG, "config_error", str(exc), as_json)
     except CommsbotError as exc:
-        fail(EXIT_REFUSED, exc.code, str(exc), as_json)
+        fail(EXIT_REFUSED, exc.code, str(exc), as_json, field=exc.field)
     except DatabaseUnavailable as exc:
         fail(EXIT_CONFIG, exc.code, str(exc), as_json)
     except Exception as exc:

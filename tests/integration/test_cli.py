@@ -295,3 +295,21 @@ def test_a_version_below_one_gets_a_message_about_the_version(cli: Cli, version:
         assert proc.returncode == 1, proc.stderr
         assert "version must be 1 or more" in proc.stderr, proc.stderr
         assert "edit" not in proc.stderr.split("version must be 1 or more")[0], proc.stderr
+
+
+def test_a_json_refusal_names_its_field_as_the_api_does(cli: Cli) -> None:
+    draft = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")["draft"]["id"]
+
+    refused = cli.run(
+        "update", "approve", draft, "--version", "0", "--as", "sam", "--json", ok=False
+    )
+    missing = cli.run("incident", "show", "INC-99", "--json", ok=False)
+
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["error"] == {
+        "code": "invalid_input",
+        "message": "version must be 1 or more (a draft's versions count from 1); 0 was given",
+        "field": "version",
+    }
+    # A refusal about no one input says so, as the API's refusals do.
+    assert json.loads(missing.stdout)["error"]["field"] is None
