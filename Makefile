@@ -23,6 +23,7 @@ test: lint typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check commsbot adapters tests bench deploy
 	$(BIN)/ruff format --check commsbot adapters deploy
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict commsbot adapters

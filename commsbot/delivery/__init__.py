@@ -1,10 +1,15 @@
-"""The broadcast engine: a durable outbox, its dispatcher, retries, rate limits and rendering.
+"""The broadcast engine's pure parts: what a delivery is, its configuration, the ports, the
+renderings per surface.
+
+- :mod:`.model`: a delivery row (pending → sending → sent | retrying | dead) and its key.
+- :mod:`.ports`: the outbox's repository, and the Destination / Notifier a delivery goes to.
+- :mod:`.config`: ``[[destinations]]`` and ``[[notifiers]]``; :mod:`.registry`: their types.
+- :mod:`.render`: the renderings of an update per surface; :mod:`.snapshot`: what a delivery
+  sends, frozen when it is planned.
 
 Approving an update writes one delivery per configured destination in the approving
-transaction (:mod:`commsbot.services.outbox`); the dispatcher (:mod:`commsbot.engines.dispatcher`)
-hands each to its :class:`~commsbot.delivery.ports.Destination` until it is sent or dead.
+transaction (:mod:`commsbot.services.outbox`); the dispatcher
+(:mod:`commsbot.engines.dispatcher`) hands each to its Destination until it is sent or dead.
 Internal notices (approval requests, decisions, dead deliveries, reminders) reach the
-:class:`~commsbot.delivery.ports.Notifier` s the same way.
-
-This file imports nothing, so ``import commsbot.delivery.model`` stays cheap for the CLI.
+Notifiers the same way. The SQL is :mod:`commsbot.store.deliveries`.
 """

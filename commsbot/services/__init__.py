@@ -1,1 +1,12 @@
-"""Use cases: each takes the dependencies and a request, and runs in one unit of work."""
+"""Every use case, one module per concept; each takes the dependencies (:class:`.deps.Deps`)
+and a request, and runs in one unit of work from load to commit. Only use cases commit.
+
+- :mod:`.incidents`, :mod:`.drafts`, :mod:`.corrections`, :mod:`.components`,
+  :mod:`.alerts`, :mod:`.reminders`, :mod:`.deliveries`, :mod:`.tokens`: what people (and
+  Alertmanager) do.
+- :mod:`.statuspage`, :mod:`.views`: what is read.
+- :mod:`.dispatch`, :mod:`.reminder_firing`: the engines' transactions.
+- :mod:`.outbox`, :mod:`.reminder_plans`, :mod:`.promises`: steps inside other use cases'
+  transactions (they never commit).
+- :mod:`.ports`: the unit of work and the incidents' repositories; :mod:`.deps`: ``Deps``.
+"""

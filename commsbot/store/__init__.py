@@ -1,19 +1,16 @@
-"""The SQL store: SQLModel tables, mappers to and from the domain, Alembic migrations.
+"""The SQL store: every SQL statement of commsbot lives here, behind the ports.
 
-Nothing outside the store imports it at module import time (the CLI imports it lazily, for
-start-up speed), and this file imports nothing, so ``import commsbot.store`` stays cheap. The
-public entry points live in submodules:
+- :mod:`.tables`: the SQLModel tables, one module per feature; :mod:`.mappers`: rows to and
+  from the domain.
+- One module per feature implements its repository port on the unit of work's session:
+  :mod:`.incidents`, :mod:`.deliveries`, :mod:`.reminders`, :mod:`.alert_groups`,
+  :mod:`.tokens`; :mod:`.operations` (``/readyz``, ``/metrics``) and :mod:`.statuspage` (the
+  page's change marker) read outside units of work.
+- :mod:`.uow`: ``SqlUnitOfWork`` and ``unit_of_work_factory(engine)``; :mod:`.session`: lost
+  races become ``ConcurrentChange``.
+- :mod:`.db`: ``make_engine``, ``upgrade``, revisions; :mod:`.health`: a database that cannot
+  be used, in one sentence; ``migrations/``: Alembic.
 
-- :mod:`commsbot.store.db`: ``make_engine(url)``, ``default_database_url()``,
-  ``upgrade(url_or_engine)``, ``current_revision``, ``head_revision``, ``is_up_to_date``.
-- :mod:`commsbot.store.uow`: ``SqlUnitOfWork(engine)`` and ``unit_of_work_factory(engine)``.
-
-Typical wiring::
-
-    from commsbot.store.db import make_engine, upgrade
-    from commsbot.store.uow import unit_of_work_factory
-
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    uow = unit_of_work_factory(engine)  # Callable[[], UnitOfWork]
+Only the composition root (``commsbot.bootstrap``), the CLI, ``commsbot run`` and tests import
+it; this file imports nothing, so ``import commsbot.store`` stays cheap.
 """
