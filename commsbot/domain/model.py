@@ -262,11 +262,13 @@ class Draft:
             promise = None if target is Status.RECOVERED else default_next_update_by
         source = self.body_source
         if body is not None:
-            cleaned = clean_text(body, what="update body", limit=MAX_BODY)
+            cleaned = clean_text(body, what="update body", limit=MAX_BODY, field="body")
             source = mark_promise(cleaned, [self.next_update_by, promise], show_time=show_time)
         text = self._stated(source, promise, show_time)
         cleaned_reason = (
-            clean_text(reason, what="reason", limit=MAX_REASON) if reason is not None else None
+            clean_text(reason, what="reason", limit=MAX_REASON, field="reason")
+            if reason is not None
+            else None
         )
         said = (self.body, self.status, self.component_changes, self.next_update_by)
         self.body_source = source
@@ -289,7 +291,9 @@ class Draft:
         self.state = DraftState.REJECTED
         self.decided_by = actor
         self.decided_at = now
-        self.decision_note = clean_text(reason, what="rejection reason", limit=MAX_REASON)
+        self.decision_note = clean_text(
+            reason, what="rejection reason", limit=MAX_REASON, field="reason"
+        )
         self.updated_at = now
 
 

@@ -183,12 +183,13 @@ def _describe(ch: str) -> str:
         return f"U+{cp:04X}"
 
 
-def clean_text(text: str, *, what: str, limit: int) -> str:
+def clean_text(text: str, *, what: str, limit: int, field: str | None = None) -> str:
     """``text`` normalised (NFC, ``LF`` line endings, stripped), or InvalidInput saying why not.
 
     Args:
         what: what the text is, for the message ("incident title", "reason", …).
         limit: the most characters allowed, counted after normalising.
+        field: the input the text came from (``title``, ``body``…), carried by the refusal.
 
     Raises:
         InvalidInput: the text has a control character, a noncharacter or an unpaired
@@ -207,16 +208,21 @@ def clean_text(text: str, *, what: str, limit: int) -> str:
             if "(" in reason
             else "remove control characters (line breaks and tabs are fine)"
         )
-        raise InvalidInput(f"the {what} contains {reason} at position {index + 1}; {fix}")
+        raise InvalidInput(
+            f"the {what} contains {reason} at position {index + 1}; {fix}", field=field
+        )
     cleaned = _normalise(text)
     if not cleaned:
-        raise InvalidInput(f"the {what} is empty; {_hint(what)}")
+        raise InvalidInput(f"the {what} is empty; {_hint(what)}", field=field)
     if all(is_invisible(ch) for ch in cleaned):
         shown = ", ".join(dict.fromkeys(_describe(ch) for ch in cleaned[:20]))
-        raise InvalidInput(f"the {what} has only invisible characters ({shown}); {_hint(what)}")
+        raise InvalidInput(
+            f"the {what} has only invisible characters ({shown}); {_hint(what)}", field=field
+        )
     if len(cleaned) > limit:
         raise InvalidInput(
-            f"the {what} is {len(cleaned)} characters long; the most allowed is {limit}"
+            f"the {what} is {len(cleaned)} characters long; the most allowed is {limit}",
+            field=field,
         )
     return cleaned
 

@@ -87,9 +87,9 @@ def propose_update(
     """
     deps.settings.policy().check_respond(actor, "propose an update")
     if body is not None:
-        body = clean_text(body, what="update body", limit=MAX_BODY)
+        body = clean_text(body, what="update body", limit=MAX_BODY, field="body")
     if reason is not None:
-        reason = clean_text(reason, what="reason", limit=MAX_REASON)
+        reason = clean_text(reason, what="reason", limit=MAX_REASON, field="reason")
     with deps.uow() as uow:
         incident = uow.incidents.get(incident_ref)
         draft = draft_update(
@@ -338,7 +338,7 @@ def _publish(
 
 def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> DraftResult:
     """Reject a draft with a reason; its author may also withdraw it this way."""
-    reason = clean_text(reason, what="rejection reason", limit=MAX_REASON)
+    reason = clean_text(reason, what="rejection reason", limit=MAX_REASON, field="reason")
     now = deps.clock.now()
     with deps.uow() as uow:
         draft = uow.drafts.get(draft_id)
@@ -358,3 +358,26 @@ def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> Dra
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
     return result
+
+
+def get_draft(deps: Deps, *, draft_id: str) -> DraftResult:
+    """A draft as it stands, with its incident (to prefill an edit form). Raises NotFound."""
+    with deps.read() as uow:
+        draft = uow.drafts.get(draft_id)
+        return DraftResult(
+            incident=snapshot(uow, uow.incidents.get(draft.incident_id)), draft=draft
+        )
+
+
+def pending_drafts(deps: Deps, *, limit: int = 25) -> list[DraftResult]:
+    """Drafts waiting for approval (at most ``limit``), those of the newest incidents first."""
+    found: list[DraftResult] = []
+    with deps.read() as uow:
+        for incident in uow.incidents.list(open_only=False, limit=limit):
+            waiting = uow.drafts.for_incident(incident.id, pending_only=True)
+            if waiting:
+                snap = snapshot(uow, incident)
+                found += [DraftResult(incident=snap, draft=draft) for draft in waiting]
+            if len(found) >= limit:
+                break
+    return found[:limit]

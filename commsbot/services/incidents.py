@@ -109,9 +109,9 @@ def declare(
         ...         components={"ChatGPT": None}, actor=Actor("alice"))  # doctest: +SKIP
     """
     deps.settings.policy().check_respond(actor, "declare an incident")
-    title = clean_text(title, what="incident title", limit=MAX_TITLE)
+    title = clean_text(title, what="incident title", limit=MAX_TITLE, field="title")
     if body is not None:
-        body = clean_text(body, what="acknowledgment", limit=MAX_BODY)
+        body = clean_text(body, what="acknowledgment", limit=MAX_BODY, field="body")
     default_impact = deps.settings.severities[severity].default_impact
     for attempt in range(_DECLARE_ATTEMPTS):
         try:
@@ -275,7 +275,7 @@ def edit_incident(
     if title is None and severity is None and commander is None:
         raise InvalidInput("nothing to change; give a new title, severity or commander")
     if title is not None:
-        title = clean_text(title, what="incident title", limit=MAX_TITLE)
+        title = clean_text(title, what="incident title", limit=MAX_TITLE, field="title")
     if commander is not None:
         commander = _actor_id(commander)
     now = deps.clock.now()

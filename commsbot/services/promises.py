@@ -34,9 +34,13 @@ def typed_promise(
         return None
     if status is Status.RECOVERED:
         raise InvalidInput(
-            "a recovery (or postmortem) promises no next update; drop the next update time"
+            "a recovery (or postmortem) promises no next update; drop the next update time",
+            field="next_update_by",
         )
-    return parse_next_update(typed, now=now, zone=deps.settings.zone)
+    try:
+        return parse_next_update(typed, now=now, zone=deps.settings.zone)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="next_update_by") from None
 
 
 def promise_for(
