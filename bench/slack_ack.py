@@ -88,8 +88,8 @@ async def _serve(api_url: str, db: str) -> None:
     from starlette.routing import Route
 
     from adapters.slack.app import SlackSurface
-    from adapters.slack.client import web_client
     from adapters.slack.config import SlackSecrets
+    from adapters.slack.webapi import web_client
     from commsbot.bootstrap import build, http_context
     from commsbot.domain.model import Severity
     from commsbot.domain.policy import Actor

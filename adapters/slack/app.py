@@ -1,4 +1,14 @@
-"""The Slack surface: a Bolt ``AsyncApp`` wired to the core, in Socket Mode or HTTP mode.
+"""The Slack surface: a Bolt ``AsyncApp`` with commsbot's listeners, in Socket Mode or HTTP mode.
+
+Each listener parses a payload (:mod:`.parse`, :mod:`.forms`), calls one use case through
+:class:`~adapters.slack.interact.Context` and renders the result (:mod:`.replies`,
+:mod:`.render`): ``/incident`` in :mod:`.commands`, the messages' controls in :mod:`.buttons`,
+the forms in :mod:`.modals`.
+
+HTTP mode serves Slack's signed requests at ``/slack/events`` on the bot's own HTTP server: a
+small Starlette application mounted at ``/slack`` rather than a FastAPI route, since Slack's
+requests need none of FastAPI's machinery, and skipping it keeps a burst of commands
+acknowledged nearly as fast as by a bare Bolt app (``bench/slack_ack.py``).
 
 Example:
     >>> surface = build_surface(deps, config=SlackConfig(), secrets=SlackSecrets.from_env())
@@ -11,21 +21,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import internal, modals
-from adapters.slack.actors import ActorResolver, configured_groups
-from adapters.slack.client import web_client
-from adapters.slack.commands import SlashCommand
-from adapters.slack.config import SlackConfig, SlackSecrets
-from adapters.slack.errors import CALL_ERRORS, describe
-from adapters.slack.interactions import Interactions
-from adapters.slack.submissions import Submissions
-from adapters.slack.surface import AckGate, Surface
+from adapters.slack import forms, render
+from adapters.slack.buttons import Buttons
+from adapters.slack.commands import Commands
+from adapters.slack.config import SlackConfig, SlackSecrets, configured_groups
+from adapters.slack.interact import AckGate, ActorResolver, Context
+from adapters.slack.modals import Modals
+from adapters.slack.webapi import CALL_ERRORS, REFUSED_TOKEN, data_of, describe, web_client
+from adapters.slack.wire import AuthTestResponse
 from commsbot.services.deps import Deps
 from commsbot.settings import ConfigError
 
@@ -34,8 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("commsbot.slack")
 
-#: Slack's answers to a token it will not accept.
-_REFUSED = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+#: Where the HTTP-mode application is mounted, and its one route below it: ``/slack/events``.
+MOUNT = "/slack"
+EVENTS = "/events"
 
 
 class SlackSurface:
@@ -46,6 +57,7 @@ class SlackSurface:
         config: the ``[slack]`` section.
         client: the Web API client the handlers use.
         signing_secret: verifies HTTP-mode requests (not needed in Socket Mode).
+        wake: tells the broadcast engine that a use case queued something to send.
     """
 
     def __init__(
@@ -55,17 +67,18 @@ class SlackSurface:
         config: SlackConfig,
         client: AsyncWebClient,
         signing_secret: str | None,
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.client = client
         resolver = ActorResolver(
-            client=client,
-            groups=configured_groups(deps.settings),
-            ttl=config.group_cache_seconds,
+            client=client, groups=configured_groups(deps.settings), ttl=config.group_cache_seconds
         )
-        self.surface = Surface(deps=deps, config=config, client=client, actors=resolver)
+        self.ctx = Context(
+            deps=deps, config=config, client=client, actors=resolver, wake=wake or _wake_dispatcher
+        )
         self.app = _GatedApp(
-            gate=self.surface.gate,
+            gate=self.ctx.gate,
             client=client,
             signing_secret=signing_secret or "",
             name="commsbot",
@@ -74,34 +87,33 @@ class SlackSurface:
         self._register()
 
     def _register(self) -> None:
-        app, cmd, act = self.app, SlashCommand(self.surface), Interactions(self.surface)
-        sub = Submissions(self.surface)
-        app.command(self.config.command)(cmd.on_command)
-        app.action(internal.APPROVE)(act.on_approve)
-        app.action(internal.EDIT)(act.on_edit)
-        app.action(internal.REJECT)(act.on_reject)
-        app.action(internal.REMINDER_DRAFT)(act.on_reminder_draft)
-        app.action(internal.REMINDER_SNOOZE)(act.on_reminder_snooze)
-        app.action(internal.REMINDER_CANCEL)(act.on_reminder_cancel)
-        app.action(modals.STATUS_CHANGED)(act.on_status_changed)
-        app.action(modals.INCIDENT_PICKED)(act.on_incident_picked)
-        app.view(modals.DECLARE)(sub.on_declare)
-        app.view(modals.UPDATE)(sub.on_update)
-        app.view(modals.EDIT)(sub.on_edit)
-        app.view(modals.REJECT)(sub.on_reject)
+        app, buttons, modals = self.app, Buttons(self.ctx), Modals(self.ctx)
+        app.command(self.config.command)(Commands(self.ctx).on_command)
+        app.action(render.APPROVE)(buttons.on_approve)
+        app.action(render.EDIT)(buttons.on_edit)
+        app.action(render.REJECT)(buttons.on_reject)
+        app.action(render.REMINDER_DRAFT)(buttons.on_reminder_draft)
+        app.action(render.REMINDER_SNOOZE)(buttons.on_reminder_snooze)
+        app.action(render.REMINDER_CANCEL)(buttons.on_reminder_cancel)
+        app.action(forms.STATUS_CHANGED)(modals.on_status_changed)
+        app.action(forms.INCIDENT_PICKED)(modals.on_incident_picked)
+        app.view(forms.DECLARE)(modals.on_declare)
+        app.view(forms.UPDATE)(modals.on_update)
+        app.view(forms.EDIT)(modals.on_edit)
+        app.view(forms.REJECT)(modals.on_reject)
         # The "pick an incident" modal turns into the update form; its own submit does nothing.
-        app.view(modals.PICK)(_ack_only)
+        app.view(forms.PICK)(_ack_only)
 
     async def idle(self, timeout: float = 10.0) -> None:
-        """Wait for the handlers still working after their acknowledgment."""
-        await self.surface.inflight.idle(timeout)
+        """Wait for the listeners still working after their acknowledgment."""
+        await self.ctx.inflight.idle(timeout)
 
     async def aclose(self, timeout: float = 10.0) -> None:
         """Let the work in flight finish (up to ``timeout`` seconds), then release resources."""
         await self.idle(timeout)
-        await self.surface.aclose()
+        await self.ctx.aclose()
 
-    async def check_token(self) -> dict[str, Any] | None:
+    async def check_token(self) -> AuthTestResponse | None:
         """``auth.test``: a rejected token stops start-up; an unreachable Slack does not.
 
         Raises:
@@ -113,7 +125,7 @@ class SlackSurface:
             resp = await self.client.auth_test()
         except SlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
-            if code in _REFUSED:
+            if code in REFUSED_TOKEN:
                 raise ConfigError(
                     f"SLACK_BOT_TOKEN: Slack refused it ({code}); {describe(exc)}"
                 ) from None
@@ -122,13 +134,27 @@ class SlackSurface:
         except Exception as exc:  # Slack being down must not stop the bot: it is for outages
             log.warning("Slack is unreachable (%s); carrying on without it for now", exc)
             return None
-        return dict(resp.data) if isinstance(resp.data, dict) else None
+        return cast(AuthTestResponse, data_of(resp)) if isinstance(resp.data, dict) else None
 
     def http_mounts(self) -> dict[str, Starlette]:
-        """HTTP mode: what to mount on the bot's HTTP server (``/slack`` → ``/slack/events``)."""
-        from adapters.slack.http import MOUNT, slack_asgi
+        """HTTP mode: what to mount on the bot's HTTP server (``/slack`` → ``/slack/events``).
 
-        return {MOUNT: slack_asgi(self.app)}
+        Bolt checks each request's signature and refuses one signed more than five minutes ago
+        (401) before any listener runs.
+        """
+        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        handler = AsyncSlackRequestHandler(self.app)
+
+        async def slack_events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        route = Route(EVENTS, slack_events, methods=["POST"], name="slack_events")
+        return {MOUNT: Starlette(routes=[route])}
 
     async def check_app_token(self, app_token: str) -> None:
         """Socket Mode: a refused ``SLACK_APP_TOKEN`` stops start-up; an unreachable Slack does not.
@@ -142,7 +168,7 @@ class SlackSurface:
             await self.client.apps_connections_open(app_token=app_token)
         except SlackApiError as exc:
             code = exc.response.get("error") if exc.response is not None else None
-            if code in _REFUSED:
+            if code in REFUSED_TOKEN:
                 raise ConfigError(
                     f"SLACK_APP_TOKEN: Slack refused it ({code}); generate an app-level token "
                     "with the connections:write scope (Basic Information → App-Level Tokens)"
@@ -195,6 +221,14 @@ class _GatedApp(AsyncApp):
 
 async def _ack_only(ack: Any) -> None:
     await ack()
+
+
+def _wake_dispatcher() -> None:
+    # POLICY-PENDING(issue 11): the dispatcher's waker comes from the composition root once
+    # arch-core replaces delivery/runner's module global.
+    from commsbot.delivery.runner import wake_dispatcher
+
+    wake_dispatcher()
 
 
 def build_surface(deps: Deps, *, config: SlackConfig, secrets: SlackSecrets) -> SlackSurface:

@@ -58,10 +58,8 @@ def check_command(
 
 
 async def _check(settings: Any) -> list[dict[str, Any]]:
-    from adapters.slack.actors import configured_groups
-    from adapters.slack.client import web_client
-    from adapters.slack.config import SlackSecrets
-    from adapters.slack.errors import CALL_ERRORS, describe
+    from adapters.slack.config import SlackSecrets, configured_groups
+    from adapters.slack.webapi import CALL_ERRORS, describe, web_client
 
     out: list[dict[str, Any]] = []
 

@@ -1,16 +1,30 @@
-"""Slack secrets from the environment (``.env``); the settings models live in the core."""
+"""Slack secrets from the environment (``.env``), the checks before start-up, and the user
+groups the configuration names; the settings models live in the core."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from commsbot.slack_config import SlackConfig, SlackMode, SlackOptions
+
+if TYPE_CHECKING:
+    from commsbot.settings import Settings
 
 __all__ = ["DEFAULT_API_URL", "SlackConfig", "SlackMode", "SlackOptions", "SlackSecrets"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
+GROUP_PREFIX = "slack-group:"
+
+
+def configured_groups(settings: Settings) -> frozenset[str]:
+    """The Slack user-group ids named anywhere in the approval configuration."""
+    entries: list[str] = [*settings.approval.approvers, *settings.approval.responders]
+    for cfg in settings.severities.values():
+        entries += cfg.approvers or []
+    return frozenset(e.removeprefix(GROUP_PREFIX) for e in entries if e.startswith(GROUP_PREFIX))
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,25 @@ Slack has no idempotency key for ``chat.postMessage``: every message carries its
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.cards import Message, changes_status, incident_card, update_reply
-from adapters.slack.client import web_client
 from adapters.slack.config import SlackOptions, SlackSecrets
-from adapters.slack.errors import CALL_ERRORS, delivery_failed, error_code
-from adapters.slack.history import find_messages
+from adapters.slack.render import Message, changes_status, incident_card, update_reply
+from adapters.slack.webapi import (
+    CALL_ERRORS,
+    delivery_failed,
+    error_code,
+    find_messages,
+    payload_of,
+    post_message,
+    update_message,
+    web_client,
+)
+from adapters.slack.wire import EventPayload, Metadata
 from commsbot.delivery.ports import Outbound, Receipt
 
 if TYPE_CHECKING:
@@ -73,8 +81,8 @@ class SlackDestination:
     def _card(self, item: Outbound) -> Message:
         return incident_card(item.incident, item.update, zone=self.zone, url=item.link or None)
 
-    def _card_metadata(self, item: Outbound) -> dict[str, Any]:
-        payload = {"incident_id": item.incident.incident.id, "key": item.key}
+    def _card_metadata(self, item: Outbound) -> Metadata:
+        payload: EventPayload = {"incident_id": item.incident.incident.id, "key": item.key}
         return {"event_type": CARD_EVENT, "event_payload": payload}
 
     async def _root(self, item: Outbound) -> tuple[str, bool]:
@@ -104,11 +112,10 @@ class SlackDestination:
                 oldest=f"{since:.6f}",
             )
             if found:
-                ts = str(found[0]["ts"])
+                ts = found[0]["ts"]
                 await self._update(ts, card, metadata=self._card_metadata(item))
                 # New if an earlier attempt of this very delivery posted it.
-                payload = (found[0].get("metadata") or {}).get("event_payload") or {}
-                return ts, payload.get("key") == item.key
+                return ts, payload_of(found[0]).get("key") == item.key
         ts = await self._post(card, metadata=self._card_metadata(item))
         return ts, True
 
@@ -124,9 +131,9 @@ class SlackDestination:
                 thread_ts=root,
             )
             if found:
-                return str(found[0]["ts"])
+                return found[0]["ts"]
         message = update_reply(item.incident, item.update, zone=self.zone, url=item.link or None)
-        metadata = {
+        metadata: Metadata = {
             "event_type": UPDATE_EVENT,
             "event_payload": {
                 "key": item.key,
@@ -152,7 +159,7 @@ class SlackDestination:
             except SlackApiError as exc:
                 if error_code(exc) != "message_not_found":
                     raise
-        metadata = {
+        metadata: Metadata = {
             "event_type": UPDATE_EVENT,
             "event_payload": {"key": item.key, "update_id": item.update.id, "corrected": True},
         }
@@ -166,7 +173,7 @@ class SlackDestination:
         return Receipt(message_id=ts, thread_id=root)
 
     async def _reply_correction(
-        self, item: Outbound, root: str, message: Message, metadata: dict[str, Any]
+        self, item: Outbound, root: str, message: Message, metadata: Metadata
     ) -> str:
         if _look_first(item):
             found = await find_messages(
@@ -177,7 +184,7 @@ class SlackDestination:
                 thread_ts=root,
             )
             if found:
-                return str(found[0]["ts"])
+                return found[0]["ts"]
         return await self._post(message, metadata=metadata, thread_ts=root)
 
     # --- calls -----------------------------------------------------------------------------
@@ -186,36 +193,27 @@ class SlackDestination:
         self,
         message: Message,
         *,
-        metadata: dict[str, Any],
+        metadata: Metadata,
         thread_ts: str | None = None,
         broadcast: bool = False,
     ) -> str:
-        kwargs: dict[str, Any] = {}
-        if thread_ts:
-            kwargs["thread_ts"] = thread_ts
-            if broadcast:
-                kwargs["reply_broadcast"] = True
-        resp = await self.client.chat_postMessage(
+        return await post_message(
+            self.client,
             channel=self.channel,
-            text=message.text,
-            blocks=message.blocks,
+            message=message,
             metadata=metadata,
-            unfurl_links=False,
-            unfurl_media=False,
-            parse="none",
-            **kwargs,
+            thread_ts=thread_ts,
+            broadcast=broadcast,
         )
-        return str(resp["ts"])
 
-    async def _update(self, ts: str, message: Message, *, metadata: dict[str, Any]) -> None:
-        # The metadata is sent again so that an edit never drops what finds the message.
-        await self.client.chat_update(
+    async def _update(self, ts: str, message: Message, *, metadata: Metadata) -> None:
+        await update_message(
+            self.client,
             channel=self.channel,
             ts=ts,
             text=message.text,
             blocks=message.blocks,
             metadata=metadata,
-            parse="none",
         )
 
 

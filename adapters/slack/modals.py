@@ -1,340 +1,321 @@
-"""The declare, update, edit and reject modals, and the small views around them.
+"""A modal's life: opening the forms, refreshing them while open, and their submissions.
 
-Pure. Components come from the configured catalogue (one select per component, its impact) or,
-with no catalogue, from free text (``ChatGPT, API=partial_outage``). ``private_metadata`` carries
-what the submission needs (where to answer, which draft and version), never held in memory.
+A ``trigger_id`` lives 3 seconds, so the update and edit forms open first with "Loading…" and are
+replaced (``views.update``) once the incident or draft has been read. A submission is read into a
+typed form (:mod:`.forms`), handed to one use case, and answered through
+:meth:`Context.submit <adapters.slack.interact.Context.submit>`: a refusal within 2 seconds shows
+inside the still-open form, next to its field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import dataclasses
 
-from adapters.slack.blocks import MAX_BLOCKS_MODAL, Block, escape, plain, truncate
-from adapters.slack.forms import (
-    DEFAULT_IMPACT,
-    NEXT_UPDATE,
-    NOT_AFFECTED,
-    POSTMORTEM,
-    VALUE,
-    UpdateForm,
-    pack,
-)
-from commsbot.domain.lifecycle import Status, allowed_targets
-from commsbot.domain.model import (
-    MAX_TITLE,
-    ComponentStatus,
-    Severity,
-)
+from slack_bolt.context.ack.async_ack import AsyncAck
 
-DECLARE = "commsbot.declare"
-UPDATE = "commsbot.update"
-EDIT = "commsbot.edit"
-REJECT = "commsbot.reject"
-PICK = "commsbot.pick"
-STATUS_CHANGED = "commsbot.modal.status"
-INCIDENT_PICKED = "commsbot.modal.incident"
-#: Per-component selects while the catalogue fits a modal; free text beyond.
-MAX_SELECT_COMPONENTS = MAX_BLOCKS_MODAL - 10
+from adapters.slack import forms, render, replies
+from adapters.slack.blocks import escape, escaped_truncated, mention
+from adapters.slack.forms import POSTMORTEM, Meta, UpdateForm
+from adapters.slack.interact import Context, Where
+from adapters.slack.render import Message, when
+from adapters.slack.webapi import open_view, settle_message, update_view
+from adapters.slack.wire import Action, BlockActions, ModalView, View, ViewSubmission
+from commsbot.domain.errors import CommsbotError
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import DraftState, IncidentSnapshot
+from commsbot.services import drafts, incidents
+
+# --- opening -------------------------------------------------------------------------------
 
 
-# --- elements ------------------------------------------------------------------------------
+async def _loading(ctx: Context, trigger_id: str, title: str) -> tuple[str, str]:
+    """Open the placeholder modal at once; its (view id, hash)."""
+    opened = await open_view(ctx.client, trigger_id=trigger_id, view=forms.loading_view(title))
+    return opened["id"], opened["hash"]
 
 
-def _option(text: str, value: str) -> dict[str, Any]:
-    return {"text": plain(text, 75), "value": value}
+async def open_update_form(
+    ctx: Context, *, trigger_id: str, incident_ref: str | None, meta: Meta
+) -> None:
+    """``/incident update [INC]`` and the reminders' "Draft update" button."""
+    view_id, view_hash = await _loading(ctx, trigger_id, "Draft an update")
+    await show_update_form(ctx, view_id, view_hash, incident_ref=incident_ref, meta=meta)
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, 2000),
-        "element": element,
-    }
-    block.update(extra)
-    return block
+async def show_update_form(
+    ctx: Context, view_id: str, view_hash: str | None, *, incident_ref: str | None, meta: Meta
+) -> None:
+    """Turn an open modal into the update form of ``incident_ref`` (None: the only open
+    incident, else a choice among them)."""
+    try:
+        if incident_ref is None:
+            snaps = await ctx.call(incidents.list_incidents, open_only=True, limit=100)
+            if len(snaps) == 1:
+                view = _update_form(ctx, snaps[0], meta)
+            else:
+                view = _pick(snaps, meta, command=ctx.command)
+        else:
+            detail = await ctx.call(incidents.show_incident, incident_ref=incident_ref)
+            view = _update_form(ctx, detail.incident, meta)
+    except CommsbotError as exc:
+        view = forms.message_view("Draft an update", escape(str(exc)))
+    await update_view(ctx.client, view_id=view_id, view_hash=view_hash, view=view)
 
 
-def _text(
-    initial: str | None = None,
-    *,
-    multiline: bool = False,
-    max_length: int = 3000,
-    placeholder: str | None = None,
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": VALUE,
-        "multiline": multiline,
-        "max_length": max_length,
-    }
-    if initial:
-        element["initial_value"] = initial[:max_length]
-    if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
-    return element
-
-
-def _select(
-    options: list[dict[str, Any]],
-    initial: str | None = None,
-    *,
-    action_id: str = VALUE,
-    placeholder: str = "Choose…",
-) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": action_id,
-        "placeholder": plain(placeholder, 150),
-        "options": options[:100],
-    }
-    chosen = [o for o in options if o["value"] == initial]
-    if chosen:
-        element["initial_option"] = chosen[0]
-    return element
-
-
-def _modal(
-    callback_id: str,
-    title: str,
-    blocks: list[Block],
-    meta: Mapping[str, Any],
-    submit: str = "Submit",
-) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title, 24),
-        "submit": plain(submit, 24),
-        "close": plain("Cancel", 24),
-        "private_metadata": pack(meta),
-        "blocks": blocks[:MAX_BLOCKS_MODAL],
-    }
-
-
-def loading_view(title: str) -> dict[str, Any]:
-    """Opened at once (``trigger_id`` lives 3 s), replaced when the real form is ready."""
-    return {
-        "type": "modal",
-        "title": plain(title, 24),
-        "close": plain("Cancel", 24),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": ":hourglass: Loading…"}}],
-    }
-
-
-def message_view(title: str, text: str) -> dict[str, Any]:
-    """A modal that only says something (already-escaped mrkdwn)."""
-    return {
-        "type": "modal",
-        "title": plain(title, 24),
-        "close": plain("Close", 24),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, 3000)}}],
-    }
-
-
-def component_blocks(
-    catalogue: Sequence[str] | None,
-    *,
-    current: Mapping[str, ComponentStatus],
-    chosen: Mapping[str, str],
-    declaring: bool,
-    free_text: str | None = None,
-) -> list[Block]:
-    """One impact select per catalogue component, or one free-text field."""
-    if not catalogue or len(catalogue) > MAX_SELECT_COMPONENTS:
-        now = ", ".join(f"{n}={s.value}" for n, s in current.items())
-        hint = "Comma-separated; STATUS: " + ", ".join(s.value for s in ComponentStatus)
-        if now:
-            hint = f"Now: {now}. {hint}"
-        example = "ChatGPT, API=partial_outage" if declaring else "API=operational"
-        return [
-            _input(
-                "components",
-                "Components (NAME or NAME=STATUS)"
-                if declaring
-                else "Component changes (NAME=STATUS)",
-                _text(free_text, placeholder=example, max_length=2000),
-                optional=True,
-                hint=plain(hint, 2000),
-            )
-        ]
-    options = [
-        _option(s.label, s.value) for s in ComponentStatus if s is not ComponentStatus.OPERATIONAL
-    ]
-    if declaring:
-        options = [
-            _option("Affected (severity's default)", DEFAULT_IMPACT),
-            *options,
-            _option("Not affected", NOT_AFFECTED),
-        ]
-    else:
-        options = [
-            _option(ComponentStatus.OPERATIONAL.label, ComponentStatus.OPERATIONAL.value),
-            *options,
-        ]
-    blocks = []
-    for name in catalogue:
-        initial = chosen.get(name) or (current[name].value if name in current else None)
-        blocks.append(
-            _input(
-                f"comp:{name}",
-                name,
-                _select(options, initial, placeholder="Not affected" if declaring else "No change"),
-                optional=True,
-            )
+def _pick(snaps: list[IncidentSnapshot], meta: Meta, *, command: str) -> ModalView:
+    if not snaps:
+        return forms.message_view(
+            "Draft an update",
+            f"No incident is open. `{command} declare` opens one; "
+            f"`{command} update INC-42` drafts an update of a recovered one.",
         )
-    return blocks
+    options = [
+        (sn.incident.id, f"{sn.incident.ref} {sn.incident.status.value}: {sn.incident.title}")
+        for sn in snaps
+    ]
+    return forms.pick_view(options, meta)
 
 
-def next_update_block(initial: str | None, *, hint: str) -> Block:
-    """The optional "Next update" field: a duration, a local time or an ISO time."""
-    return _input(
-        NEXT_UPDATE,
-        "Next update in / by",
-        _text(initial, max_length=64, placeholder="45m, 1h30m or 16:30"),
-        optional=True,
-        hint=plain(hint, 2000),
+def _update_form(
+    ctx: Context, snap: IncidentSnapshot, meta: Meta, *, form: UpdateForm | None = None
+) -> ModalView:
+    """The update form for ``snap``; without ``form``, the current status and its wording."""
+    incident = snap.incident
+    if form is None:
+        choice = POSTMORTEM if incident.status is Status.RECOVERED else incident.status.value
+        form = UpdateForm(choice=choice, body=_template(ctx, snap, choice))
+        # "h" remembers the template text the form was filled with, to tell it from typed text.
+        meta = {**meta, "h": forms.fingerprint(form.body)}
+    heading = (
+        f"*{incident.ref} · {escaped_truncated(incident.title, 200)}* — now "
+        f"{incident.status.label}. The draft waits for a second person's approval."
+    )
+    return forms.update_view(
+        callback_id=forms.UPDATE,
+        heading=heading,
+        choices=forms.status_choices(incident.status),
+        form=form,
+        catalogue=ctx.catalogue,
+        current=snap.components,
+        meta={**meta, "i": incident.id},
     )
 
 
-# --- declare -------------------------------------------------------------------------------
+def _template(ctx: Context, snap: IncidentSnapshot, choice: str) -> str:
+    incident = snap.incident
+    status = incident.status if choice == POSTMORTEM else Status(choice)
+    return drafts.default_body(ctx.deps, incident, status, postmortem=choice == POSTMORTEM)
 
 
-def declare_view(
-    *,
-    catalogue: Sequence[str] | None,
-    severity: Severity | None,
-    title: str | None,
-    meta: Mapping[str, Any],
-) -> dict[str, Any]:
-    sev_options = [_option(s.value.upper(), s.value) for s in Severity]
-    blocks: list[Block] = [
-        _input(
-            "title",
-            "Title (what the public will see)",
-            _text(title, max_length=MAX_TITLE, placeholder="ChatGPT, API and Sora unavailable"),
-        ),
-        _input("severity", "Severity", _select(sev_options, severity.value if severity else None)),
-        *component_blocks(catalogue, current={}, chosen={}, declaring=True),
-        _input(
-            "body",
-            "First message (the acknowledgment)",
-            _text(multiline=True, placeholder="Leave empty for the standard wording"),
-            optional=True,
-            hint=plain(
-                "Empty: the standard acknowledgment naming the components above. "
-                "It is a draft: a second person approves it before it goes out.",
-                2000,
-            ),
-        ),
-        next_update_block(
-            None,
-            hint="When the public is promised the next update. Empty: the severity's cadence "
-            "(sev4: no promise).",
-        ),
-    ]
-    return _modal(DECLARE, "Declare an incident", blocks, meta, submit="Declare")
-
-
-# --- update and edit -----------------------------------------------------------------------
-
-
-def status_choices(current: Status, *, postmortem_only: bool = False) -> list[tuple[str, str]]:
-    """(value, label) of every status an update may set from ``current``."""
-    if postmortem_only:
-        return [(POSTMORTEM, "Postmortem (root-cause analysis)")]
-    out = []
-    for target in allowed_targets(current):
-        label = f"{target.label} (progress update)" if target is current else target.label
-        if current is Status.RECOVERED and target is Status.INVESTIGATING:
-            label = "Investigating (reopen: give a reason)"
-        out.append((target.value, label))
-    if current is Status.RECOVERED:
-        out.append((POSTMORTEM, "Postmortem (root-cause analysis)"))
-    return out
-
-
-def update_view(
-    *,
-    callback_id: str,
-    heading: str,
-    choices: list[tuple[str, str]],
-    form: UpdateForm,
-    catalogue: Sequence[str] | None,
-    current: Mapping[str, ComponentStatus],
-    meta: Mapping[str, Any],
-    promise_hint: str = "Empty: the severity's cadence.",
-) -> dict[str, Any]:
-    """The update form (``callback_id`` UPDATE) or the draft edit form (EDIT).
-
-    ``promise_hint`` says what an empty "Next update" field means (the default, or "keep").
-    """
-    status_select = _select(
-        [_option(label, value) for value, label in choices], form.choice, action_id=STATUS_CHANGED
+async def open_edit_form(
+    ctx: Context, *, trigger_id: str, draft_id: str, version: int, meta: Meta
+) -> None:
+    """The approval message's Edit button: the draft's current version in the update form."""
+    view_id, view_hash = await _loading(ctx, trigger_id, "Edit the draft")
+    try:
+        found = await ctx.call(drafts.get_draft, draft_id=draft_id)
+    except CommsbotError as exc:
+        view = forms.message_view("Edit the draft", escape(str(exc)))
+        await update_view(ctx.client, view_id=view_id, view_hash=view_hash, view=view)
+        return
+    draft, i = found.draft, found.incident.incident
+    if draft.state is not DraftState.PENDING:
+        who = f" by {mention(draft.decided_by)}" if draft.decided_by else ""
+        text = (
+            f"Draft `{escape(draft.id)}` was already {draft.state.value}{who}; "
+            "propose a new update instead."
+        )
+        view = forms.message_view("Edit the draft", text)
+        await update_view(ctx.client, view_id=view_id, view_hash=view_hash, view=view)
+        return
+    note = ""
+    if draft.version != version:
+        note = f" This message showed v{version}; you are editing the current v{draft.version}."
+    heading = (
+        f"*{i.ref} · {escaped_truncated(i.title, 200)}* — draft `{escape(draft.id)}` "
+        f"v{draft.version} by {', '.join(mention(a) for a in draft.authors)}. Saving a change "
+        f"makes a new version that someone other than you must approve.{note}"
     )
-    free = ", ".join(f"{n}={v}" for n, v in form.components.items()) or None
-    blocks: list[Block] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(heading, 3000)}},
-        _input("status", "Status this update sets", status_select, dispatch_action=True),
-        # The block id names the status so that changing it swaps in that status's wording.
-        _input(
-            f"body:{form.choice}",
-            "Text of the update",
-            _text(form.body, multiline=True, max_length=3000),
-            hint=plain(
-                "{next_update_by} is written as the time in Next update when it is approved.",
-                2000,
-            ),
-        ),
-        next_update_block(
-            form.next_update,
-            hint=f"When the public is promised the next update. {promise_hint} A recovery "
-            "promises none.",
-        ),
-        *component_blocks(
-            catalogue, current=current, chosen=form.components, declaring=False, free_text=free
-        ),
-        _input(
-            "reason",
-            "Reason (needed to reopen)",
-            _text(form.reason, max_length=1000),
-            optional=True,
-        ),
-    ]
-    title = "Draft an update" if callback_id == UPDATE else "Edit the draft"
-    return _modal(callback_id, title, blocks, meta, submit="Save draft")
-
-
-# --- pick an incident, reject --------------------------------------------------------------
-
-
-def pick_view(options: list[tuple[str, str]], meta: Mapping[str, Any]) -> dict[str, Any]:
-    """Which open incident to update; choosing one turns this into the update form."""
-    element = _select(
-        [_option(label, value) for value, label in options],
-        action_id=INCIDENT_PICKED,
-        placeholder="Open incidents",
+    promise = (
+        f"Now: {ctx.deps.renderer.show_time(draft.next_update_by)}; empty keeps it."
+        if draft.next_update_by is not None
+        else "Now: none promised; empty keeps it so."
     )
-    blocks = [_input("incident", "Incident", element, dispatch_action=True)]
-    return _modal(PICK, "Draft an update", blocks, meta, submit="Next")
-
-
-def reject_view(*, draft_id: str, version: int, meta: Mapping[str, Any]) -> dict[str, Any]:
-    """Asks why; the draft and the message to mark are in ``meta``."""
-    blocks = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": f"Reject draft `{escape(draft_id)}` v{version}. Its author is told why; "
-                "nothing is published.",
-            },
-        },
-        _input(
-            "reason",
-            "Why? (the author sees this)",
-            _text(multiline=True, max_length=1000, placeholder="say when it started"),
+    view = forms.update_view(
+        callback_id=forms.EDIT,
+        heading=heading,
+        choices=forms.status_choices(i.status, postmortem_only=draft.postmortem),
+        form=UpdateForm(
+            choice=POSTMORTEM if draft.postmortem else draft.status.value,
+            body=draft.body_source,
+            reason=draft.reason,
+            components={n: st.value for n, st in draft.component_changes.items()},
         ),
-    ]
-    return _modal(REJECT, "Reject the draft", blocks, meta, submit="Reject")
+        catalogue=ctx.catalogue,
+        current=found.incident.components,
+        meta={**meta, "d": draft.id, "v": draft.version, "i": i.id},
+        promise_hint=promise,
+    )
+    await update_view(ctx.client, view_id=view_id, view_hash=view_hash, view=view)
+
+
+# --- listeners -----------------------------------------------------------------------------
+
+
+def _where(body: BlockActions | ViewSubmission, meta: Meta) -> Where:
+    return Where(user_id=body["user"]["id"], channel_id=meta.get("c"), response_url=meta.get("r"))
+
+
+class Modals:
+    """Listeners for the selects inside forms and for the forms' submit buttons."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def on_status_changed(self, ack: AsyncAck, body: BlockActions, action: Action) -> None:
+        """The update form's status changed: swap in that status's wording, unless the text
+        was edited (edit forms keep the author's text)."""
+        self.ctx.inflight.track()
+        await ack()
+        choice = (action.get("selected_option") or {"value": ""})["value"]
+        view = body.get("view")
+        meta = forms.unpack(view) if view else {}
+        if view and choice and view.get("callback_id") == forms.UPDATE and meta.get("i"):
+            await self.ctx.guard(_where(body, meta), self._refresh(view, meta, choice))
+
+    async def _refresh(self, view: View, meta: Meta, choice: str) -> None:
+        snap = (await self.ctx.call(incidents.show_incident, incident_ref=meta["i"])).incident
+        shown = forms.read_update(view, strict=False)
+        edited = bool(shown.body) and forms.fingerprint(shown.body) != meta.get("h")
+        text = shown.body if edited else _template(self.ctx, snap, choice)
+        form = dataclasses.replace(shown, choice=choice, body=text)
+        kept: Meta = {"c": meta.get("c"), "r": meta.get("r"), "h": meta.get("h")}
+        if not edited:
+            kept["h"] = forms.fingerprint(text)
+        refreshed = _update_form(self.ctx, snap, kept, form=form)
+        await update_view(
+            self.ctx.client, view_id=view["id"], view_hash=view.get("hash"), view=refreshed
+        )
+
+    async def on_incident_picked(self, ack: AsyncAck, body: BlockActions, action: Action) -> None:
+        self.ctx.inflight.track()
+        await ack()
+        chosen = (action.get("selected_option") or {"value": ""})["value"]
+        view = body.get("view")
+        if view and chosen:
+            meta = forms.unpack(view)
+            work = show_update_form(
+                self.ctx, view["id"], view.get("hash"), incident_ref=chosen, meta=meta
+            )
+            await self.ctx.guard(_where(body, meta), work)
+
+    async def on_declare(self, ack: AsyncAck, body: ViewSubmission) -> None:
+        self.ctx.inflight.track()
+        view = body["view"]
+        try:
+            form = forms.read_declare(view)
+        except forms.FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+
+        async def work() -> Message:
+            declared = await self.ctx.act(
+                incidents.declare,
+                title=form.title,
+                severity=form.severity,
+                components=form.components,
+                actor=await self.ctx.actor(body["user"]),
+                body=form.body,
+                next_update=form.next_update,
+            )
+            channel = self.ctx.approvals_channel
+            return replies.declared(declared, command=self.ctx.command, approvals_channel=channel)
+
+        await self.ctx.submit(ack, view, _where(body, forms.unpack(view)), work)
+
+    async def on_update(self, ack: AsyncAck, body: ViewSubmission) -> None:
+        self.ctx.inflight.track()
+        view = body["view"]
+        try:
+            form = forms.read_update(view)
+        except forms.FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        meta = forms.unpack(view)
+        ref = meta.get("i", "")
+
+        async def work() -> Message:
+            snap = (await self.ctx.call(incidents.show_incident, incident_ref=ref)).incident
+            drafted = await self.ctx.act(
+                drafts.propose_update,
+                incident_ref=ref,
+                # POLICY-PENDING(issue 11): the postmortem keeps the current status; the core
+                # decides that once propose_update takes status=None (arch-core, stage 2).
+                status=form.status or snap.incident.status,
+                actor=await self.ctx.actor(body["user"]),
+                body=form.body,
+                component_changes=forms.changes_against(form.components, snap.components) or None,
+                reason=form.reason,
+                postmortem=form.postmortem,
+                next_update=form.next_update,
+            )
+            return replies.proposed(drafted, command=self.ctx.command)
+
+        await self.ctx.submit(ack, view, _where(body, meta), work)
+
+    async def on_edit(self, ack: AsyncAck, body: ViewSubmission) -> None:
+        self.ctx.inflight.track()
+        view = body["view"]
+        try:
+            form = forms.read_update(view)
+        except forms.FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        meta = forms.unpack(view)
+
+        async def work() -> Message:
+            current = await self.ctx.call(drafts.get_draft, draft_id=meta.get("d", ""))
+            edited = await self.ctx.act(
+                drafts.edit_draft,
+                draft_id=meta.get("d", ""),
+                actor=await self.ctx.actor(body["user"]),
+                body=form.body,
+                status=form.status,
+                component_changes=forms.changes_against(
+                    form.components, current.incident.components
+                ),
+                reason=form.reason,
+                version=meta.get("v", 0),
+                next_update=form.next_update,
+            )
+            return replies.proposed(edited, command=self.ctx.command, edited=True)
+
+        await self.ctx.submit(ack, view, _where(body, meta), work)
+
+    async def on_reject(self, ack: AsyncAck, body: ViewSubmission) -> None:
+        self.ctx.inflight.track()
+        view = body["view"]
+        try:
+            reason = forms.read_reason(view)
+        except forms.FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        meta = forms.unpack(view)
+
+        async def work() -> Message:
+            actor = await self.ctx.actor(body["user"])
+            rejected = await self.ctx.act(
+                drafts.reject_draft, draft_id=meta.get("d", ""), actor=actor, reason=reason
+            )
+            d = rejected.draft
+            at = when(d.decided_at, self.ctx.zone) if d.decided_at else "now"
+            note = f":x: *Rejected* by {mention(actor.id)} at {at}: {escape(d.decision_note or '')}"
+            channel, ts = meta.get("ch"), meta.get("ts")
+            if channel and ts:
+                controls = (render.APPROVAL_CONTROLS, render.REMINDER_CONTROLS)
+                await settle_message(
+                    self.ctx.client, channel=channel, ts=ts, controls=controls, note=note
+                )
+            return replies.rejected(rejected)
+
+        await self.ctx.submit(ack, view, _where(body, meta), work)

@@ -13,16 +13,25 @@ failure finds what the earlier attempt posted, and a decision made anywhere find
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import internal
+from adapters.slack import render
 from adapters.slack.blocks import escaped_truncated
-from adapters.slack.client import web_client
 from adapters.slack.config import SlackOptions, SlackSecrets
-from adapters.slack.errors import CALL_ERRORS, delivery_failed
-from adapters.slack.history import find_messages, settle_message
+from adapters.slack.render import Message
+from adapters.slack.webapi import (
+    CALL_ERRORS,
+    delivery_failed,
+    find_messages,
+    payload_of,
+    post_message,
+    settle_message,
+    web_client,
+)
+from adapters.slack.wire import Message as Posted
+from adapters.slack.wire import Metadata
 from commsbot.delivery.ports import Notice, Receipt
 
 if TYPE_CHECKING:
@@ -35,9 +44,9 @@ APPROVAL_REQUESTED = "approval_requested"
 DRAFT_DECIDED = "draft_decided"
 
 
-def _has_controls(message: dict[str, Any]) -> bool:
+def _has_controls(message: Posted) -> bool:
     return any(
-        str(b.get("block_id", "")).startswith(internal.APPROVAL_CONTROLS)
+        b.get("block_id", "").startswith(render.APPROVAL_CONTROLS)
         for b in message.get("blocks") or []
     )
 
@@ -68,17 +77,17 @@ class SlackNotifier:
             elif notice.kind == DRAFT_DECIDED and notice.draft_id:
                 ts = await self._decided(notice)
             else:
-                ts = await self._once(notice, internal.notice_message(notice))
+                ts = await self._once(notice, render.notice_message(notice))
         except CALL_ERRORS as exc:
             raise delivery_failed(exc, posting=True) from exc
         return Receipt(message_id=ts)
 
-    async def _draft_messages(self, draft_id: str) -> list[dict[str, Any]]:
+    async def _draft_messages(self, draft_id: str) -> list[Posted]:
         """The approval requests of ``draft_id`` in this channel, newest first."""
         return await find_messages(
             self.client,
             channel=self.channel,
-            event_type=internal.NOTICE_EVENT,
+            event_type=render.NOTICE_EVENT,
             match=lambda p: p.get("draft_id") == draft_id and p.get("kind") == APPROVAL_REQUESTED,
         )
 
@@ -88,16 +97,16 @@ class SlackNotifier:
         earlier = await self._draft_messages(notice.draft_id)
         ts = None
         if notice.maybe_sent and notice.key:
-            ts = next((str(m["ts"]) for m in earlier if _payload(m).get("key") == notice.key), None)
+            ts = next((m["ts"] for m in earlier if payload_of(m).get("key") == notice.key), None)
         if ts is None:
-            message = internal.approval_request(notice, command=self.command)
-            ts = await self._post(message.text, message.blocks, internal.notice_metadata(notice))
+            message = render.approval_request(notice, command=self.command)
+            ts = await self._post(message, render.notice_metadata(notice))
         note = (
             f":arrows_counterclockwise: *Superseded:* the draft was edited; "
             f"v{notice.draft_version} waits for approval in a newer message."
         )
         for old in earlier:
-            version = _payload(old).get("version")
+            version = payload_of(old).get("version")
             if isinstance(version, int) and version < notice.draft_version and _has_controls(old):
                 await self._settle(old, note)
         return ts
@@ -109,61 +118,44 @@ class SlackNotifier:
         for message in requests:
             if _has_controls(message):
                 await self._settle(message, note)
-        root = str(requests[0]["ts"]) if requests else None
-        return await self._once(notice, internal.notice_message(notice), thread_ts=root)
+        root = requests[0]["ts"] if requests else None
+        return await self._once(notice, render.notice_message(notice), thread_ts=root)
 
-    async def _once(self, notice: Notice, message: Any, *, thread_ts: str | None = None) -> str:
+    async def _once(self, notice: Notice, message: Message, *, thread_ts: str | None = None) -> str:
         """Post ``message`` unless an earlier attempt of this notice already did."""
         if notice.maybe_sent and notice.key:
             found = await find_messages(
                 self.client,
                 channel=self.channel,
-                event_type=internal.NOTICE_EVENT,
+                event_type=render.NOTICE_EVENT,
                 match=lambda p: p.get("key") == notice.key,
                 thread_ts=thread_ts,
             )
             if found:
-                return str(found[0]["ts"])
-        return await self._post(
-            message.text, message.blocks, internal.notice_metadata(notice), thread_ts=thread_ts
-        )
+                return found[0]["ts"]
+        return await self._post(message, render.notice_metadata(notice), thread_ts=thread_ts)
 
     async def _post(
-        self,
-        text: str,
-        blocks: list[dict[str, Any]],
-        metadata: dict[str, Any],
-        *,
-        thread_ts: str | None = None,
+        self, message: Message, metadata: Metadata, *, thread_ts: str | None = None
     ) -> str:
-        kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        resp = await self.client.chat_postMessage(
+        return await post_message(
+            self.client,
             channel=self.channel,
-            text=text,
-            blocks=blocks,
+            message=message,
             metadata=metadata,
-            unfurl_links=False,
-            unfurl_media=False,
-            parse="none",
-            **kwargs,
+            thread_ts=thread_ts,
         )
-        return str(resp["ts"])
 
-    async def _settle(self, message: dict[str, Any], note: str) -> None:
+    async def _settle(self, message: Posted, note: str) -> None:
         """Best effort: the notice itself went out; a stale button is refused by the core."""
         await settle_message(
             self.client,
             channel=self.channel,
-            ts=str(message["ts"]),
-            controls=(internal.APPROVAL_CONTROLS,),
+            ts=message["ts"],
+            controls=(render.APPROVAL_CONTROLS,),
             note=note,
             shown=message,
         )
-
-
-def _payload(message: dict[str, Any]) -> dict[str, Any]:
-    payload = (message.get("metadata") or {}).get("event_payload") or {}
-    return payload if isinstance(payload, dict) else {}
 
 
 def _escaped(text: str) -> str:

@@ -1,59 +1,117 @@
 """The ``/incident`` grammar: one registry of subcommands that parses text and builds the help.
 
-Pure: no Slack, no I/O. :func:`parse` turns the text after ``/incident`` into a command, or raises
-:class:`UsageError` naming the subcommand whose usage should be shown — and nothing else, whatever
-was typed. Text arguments work without any modal::
+Pure: no Slack, no I/O. :func:`parse` turns the text after ``/incident`` into one frozen value
+per subcommand (``Declare``, ``Update``, …), or raises :class:`UsageError` naming the subcommand
+whose usage should be shown — and nothing else, whatever was typed. Text arguments work without
+any modal::
 
     /incident declare sev1 ChatGPT, API and Sora unavailable | ChatGPT, API, Sora=partial_outage
     /incident update INC-1 identified We found the cause | API=partial_outage
     /incident approve k2v9x0q7ab1c v2
-
-The commands themselves (``Declare``, ``Update``, …) are in ``parsed.py``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from adapters.slack.parsed import (
-    ME,
-    Approve,
-    Command,
-    Declare,
-    EditIncident,
-    Help,
-    ListIncidents,
-    Note,
-    Reject,
-    ShowStatus,
-    Timeline,
-    Update,
-)
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity, parse_component_changes
 
-__all__ = [
-    "ME",
-    "SUBCOMMANDS",
-    "Approve",
-    "Command",
-    "Declare",
-    "EditIncident",
-    "Help",
-    "ListIncidents",
-    "Note",
-    "Reject",
-    "ShowStatus",
-    "Timeline",
-    "Update",
-    "UsageError",
-    "help_text",
-    "incident_ref",
-    "parse",
-]
+# --- what the text parses into: one frozen value per subcommand ----------------------------
+
+
+@dataclass(frozen=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Declare:
+    """``title`` None: open the modal (prefilled with ``severity`` when given)."""
+
+    title: str | None = None
+    severity: Severity | None = None
+    components: dict[str, ComponentStatus | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Update:
+    """``status`` None and not ``keep_status``/``postmortem``: open the modal."""
+
+    incident: str | None = None
+    status: Status | None = None
+    keep_status: bool = False
+    postmortem: bool = False
+    body: str | None = None
+    reason: str | None = None
+    components: dict[str, ComponentStatus] = field(default_factory=dict)
+
+    @property
+    def wants_modal(self) -> bool:
+        return self.status is None and not self.keep_status and not self.postmortem
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    incident: str | None = None
+
+
+@dataclass(frozen=True)
+class ListIncidents:
+    open_only: bool = False
+
+
+@dataclass(frozen=True)
+class Approve:
+    draft_id: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    draft_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    incident: str
+
+
+@dataclass(frozen=True)
+class Note:
+    incident: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EditIncident:
+    """A new severity and/or title; ``commander`` for a handoff (``ME``: whoever typed it)."""
+
+    incident: str
+    severity: Severity | None = None
+    title: str | None = None
+    commander: str | None = None
+
+
+#: ``handoff INC-1 me``: the person typing takes over.
+ME = "me"
+
+Command = (
+    Help
+    | Declare
+    | Update
+    | ShowStatus
+    | ListIncidents
+    | Approve
+    | Reject
+    | Timeline
+    | Note
+    | EditIncident
+)
 
 
 class UsageError(Exception):

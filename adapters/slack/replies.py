@@ -1,4 +1,4 @@
-"""What ``/incident`` answers: the results of the use cases as Slack messages. Pure."""
+"""What commsbot answers the one person who asked: use-case results and refusals. Pure."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from adapters.slack.blocks import (
     MAX_BLOCKS_MESSAGE,
     MAX_FALLBACK_TEXT,
     MAX_SECTION_TEXT,
-    Block,
     context,
     escape,
     escaped_truncated,
@@ -20,10 +19,16 @@ from adapters.slack.blocks import (
     sections,
     shorten,
 )
-from adapters.slack.cards import COMPONENT_EMOJI, Message, status_label, when
-from adapters.slack.internal import status_line
+from adapters.slack.render import COMPONENT_EMOJI, Message, status_label, status_line, when
+from adapters.slack.wire import Block
 from commsbot.domain.model import Draft, IncidentSnapshot
-from commsbot.services.views import Declared, DraftResult, IncidentDetail, IncidentEdited, Published
+from commsbot.services.views import (
+    Declared,
+    DraftResult,
+    IncidentDetail,
+    IncidentEdited,
+    Published,
+)
 
 
 def plain_message(text: str) -> Message:

@@ -22,9 +22,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from adapters.slack.app import SlackSurface
-from adapters.slack.client import web_client
 from adapters.slack.config import SlackSecrets
 from adapters.slack.notifier import SlackNotifier
+from adapters.slack.webapi import web_client
 from commsbot.delivery.ports import Notice
 from commsbot.services.deps import Deps
 from commsbot.settings import Settings, parse_settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.slack.client import response_url_via
+from adapters.slack.webapi import response_url_via
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, DraftState
 from tests.adapters.slack.scenario import settings, world

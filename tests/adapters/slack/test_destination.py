@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.client import web_client
 from adapters.slack.config import SlackSecrets
 from adapters.slack.destination import CARD_EVENT, UPDATE_EVENT, SlackDestination
+from adapters.slack.webapi import web_client
 from commsbot.delivery.ports import DeliveryFailed, Outbound
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity

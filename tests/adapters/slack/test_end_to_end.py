@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable
 
 from adapters.slack.app import SlackSurface
-from adapters.slack.client import web_client
+from adapters.slack.webapi import web_client
 from commsbot.bootstrap import build
 from commsbot.engines.targets import build_dispatcher, run_dispatcher
 from commsbot.settings import parse_settings

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from adapters.slack.app import SlackSurface
-from adapters.slack.client import web_client
+from adapters.slack.webapi import web_client
 from commsbot.bootstrap import build, http_context
 from commsbot.http.app import create_app
 from commsbot.settings import parse_settings

@@ -99,6 +99,26 @@ async def test_a_core_refusal_of_a_form_shows_inside_it() -> None:
         assert not w.data.incidents
 
 
+async def test_a_refusal_shows_next_to_the_field_it_names_whatever_words_it_holds() -> None:
+    # What was typed is quoted in the refusal; words in it ("title", "component") must not
+    # move the refusal next to another field: the core's error names its field.
+    async with world() as w:
+        await w.command("declare")
+        view = w.last_view()
+        typed = {"title": "Down", "severity": "sev2", "next_update": "title"}
+        response = await w.submit(view["id"], typed, user_id="U0MAYA")
+        errors = json.loads(response.body)["errors"]
+        assert list(errors) == ["next_update"]
+        assert "'title' is not a next update time" in errors["next_update"]
+        await w.submit(view["id"], {**typed, "next_update": None}, user_id="U0MAYA")
+        await w.command("update INC-1")
+        view = w.last_view()
+        response = await w.submit(view["id"], {"next_update": "component"}, user_id="U0MAYA")
+        errors = json.loads(response.body)["errors"]
+        assert list(errors) == ["next_update"]
+        assert "'component' is not a next update time" in errors["next_update"]
+
+
 async def test_update_form_loads_then_fills_in_the_template_for_the_chosen_status() -> None:
     async with world(CATALOGUE) as w:
         await w.command("declare sev1 ChatGPT unavailable | ChatGPT")
@@ -228,9 +248,9 @@ async def test_update_form_for_an_unknown_incident_says_so() -> None:
 
 
 async def test_a_slow_core_closes_the_form_in_time_and_answers_after(monkeypatch) -> None:
-    import adapters.slack.submissions as submissions
+    import adapters.slack.interact as interact
 
-    monkeypatch.setattr(submissions, "SUBMIT_BUDGET", 0.0)
+    monkeypatch.setattr(interact, "SUBMIT_BUDGET", 0.0)
     config = settings(approval={"responders": ["slack:U0SAM"]})
     async with world(config) as w:
         await w.command("declare", user_id="U0SAM")
