@@ -62,14 +62,7 @@ def truncate(text: str, limit: int, *, ellipsis: str = "…") -> str:
 
 def escaped_truncated(text: str, limit: int) -> str:
     """Escape, then truncate without cutting an entity such as ``&amp;`` in half."""
-    out = escape(text)
-    if len(out) <= limit:
-        return out
-    cut = out[: max(0, limit - 1)]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut.rstrip() + "…"
+    return shorten(escape(text), limit)
 
 
 def shorten(markup: str, limit: int) -> str:

@@ -113,7 +113,7 @@ class Commands:
                 return replies.proposed(drafted, command=name), False
             case ShowStatus(incident=None):
                 snaps = await ctx.call(incidents.list_incidents, open_only=True)
-                return replies.open_status(snaps, zone=zone), False
+                return replies.incident_list(snaps, open_only=True, zone=zone), False
             case ShowStatus(incident=str(ref)):
                 detail = await ctx.call(incidents.show_incident, incident_ref=ref)
                 return replies.incident_status(detail, zone=zone, command=name), False

@@ -18,17 +18,17 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.config import SlackOptions, SlackSecrets
+from adapters.slack.config import SlackOptions
 from adapters.slack.render import Message, changes_status, incident_card, update_reply
 from adapters.slack.webapi import (
     CALL_ERRORS,
+    delivery_client,
     delivery_failed,
     error_code,
     find_messages,
     payload_of,
     post_message,
     update_message,
-    web_client,
 )
 from adapters.slack.wire import EventPayload, Metadata
 from commsbot.delivery.ports import Outbound, Receipt
@@ -90,7 +90,7 @@ class SlackDestination:
         card = self._card(item)
         if item.thread_id:
             try:
-                await self._update(item.thread_id, card, metadata=self._card_metadata(item))
+                await self._update(item.thread_id, card, self._card_metadata(item))
                 return item.thread_id, False
             except SlackApiError as exc:
                 if error_code(exc) != "message_not_found":
@@ -113,15 +113,18 @@ class SlackDestination:
             )
             if found:
                 ts = found[0]["ts"]
-                await self._update(ts, card, metadata=self._card_metadata(item))
+                await self._update(ts, card, self._card_metadata(item))
                 # New if an earlier attempt of this very delivery posted it.
                 return ts, payload_of(found[0]).get("key") == item.key
-        ts = await self._post(card, metadata=self._card_metadata(item))
+        metadata = self._card_metadata(item)
+        ts = await post_message(self.client, channel=self.channel, message=card, metadata=metadata)
         return ts, True
 
     # --- the thread ------------------------------------------------------------------------
 
-    async def _reply(self, item: Outbound, root: str, *, broadcast: bool) -> str:
+    async def _reply(self, item: Outbound, root: str, *, broadcast: bool = False) -> str:
+        """Post the update (marked corrected for a correction) in the thread, unless an earlier
+        attempt of this delivery already did."""
         if _look_first(item):
             found = await find_messages(
                 self.client,
@@ -132,81 +135,46 @@ class SlackDestination:
             )
             if found:
                 return found[0]["ts"]
-        message = update_reply(item.incident, item.update, zone=self.zone, url=item.link or None)
-        metadata: Metadata = {
-            "event_type": UPDATE_EVENT,
-            "event_payload": {
-                "key": item.key,
-                "incident_id": item.incident.incident.id,
-                "update_id": item.update.id,
-                "seq": item.update.seq,
-            },
-        }
-        return await self._post(message, metadata=metadata, thread_ts=root, broadcast=broadcast)
-
-    async def _correct(self, item: Outbound) -> Receipt:
-        """Edit the earlier reply in place, marked corrected (or post it, marked, if it never
-        reached this channel); the card follows when the corrected update is the latest."""
-        message = update_reply(
-            item.incident, item.update, zone=self.zone, url=item.link or None, corrected=True
-        )
-        latest = item.update.seq >= item.incident.incident.published_count
-        if item.thread_id and latest:
-            try:
-                await self._update(
-                    item.thread_id, self._card(item), metadata=self._card_metadata(item)
-                )
-            except SlackApiError as exc:
-                if error_code(exc) != "message_not_found":
-                    raise
-        metadata: Metadata = {
-            "event_type": UPDATE_EVENT,
-            "event_payload": {"key": item.key, "update_id": item.update.id, "corrected": True},
-        }
-        if item.correction_of:
-            await self._update(item.correction_of, message, metadata=metadata)
-            return Receipt(message_id=item.correction_of, thread_id=item.thread_id)
-        root = item.thread_id
-        if root is None:
-            root, _ = await self._root(item)
-        ts = await self._reply_correction(item, root, message, metadata)
-        return Receipt(message_id=ts, thread_id=root)
-
-    async def _reply_correction(
-        self, item: Outbound, root: str, message: Message, metadata: Metadata
-    ) -> str:
-        if _look_first(item):
-            found = await find_messages(
-                self.client,
-                channel=self.channel,
-                event_type=UPDATE_EVENT,
-                match=lambda p: p.get("key") == item.key,
-                thread_ts=root,
-            )
-            if found:
-                return found[0]["ts"]
-        return await self._post(message, metadata=metadata, thread_ts=root)
-
-    # --- calls -----------------------------------------------------------------------------
-
-    async def _post(
-        self,
-        message: Message,
-        *,
-        metadata: Metadata,
-        thread_ts: str | None = None,
-        broadcast: bool = False,
-    ) -> str:
+        message, metadata = self._update_reply(item)
         return await post_message(
             self.client,
             channel=self.channel,
             message=message,
             metadata=metadata,
-            thread_ts=thread_ts,
+            thread_ts=root,
             broadcast=broadcast,
         )
 
-    async def _update(self, ts: str, message: Message, *, metadata: Metadata) -> None:
+    def _update_reply(self, item: Outbound) -> tuple[Message, Metadata]:
+        update, corrected = item.update, item.is_correction
+        payload: EventPayload = {"key": item.key, "update_id": update.id}
+        if corrected:
+            payload["corrected"] = True
+        else:
+            payload["incident_id"] = item.incident.incident.id
+            payload["seq"] = update.seq
+        message = update_reply(
+            item.incident, update, zone=self.zone, url=item.link or None, corrected=corrected
+        )
+        return message, {"event_type": UPDATE_EVENT, "event_payload": payload}
+
+    async def _correct(self, item: Outbound) -> Receipt:
+        """Edit the earlier reply in place, marked corrected (or post it, marked, if it never
+        reached this channel); the card follows when the corrected update is the latest."""
+        latest = item.update.seq >= item.incident.incident.published_count
+        if item.thread_id and latest:
+            try:
+                await self._update(item.thread_id, self._card(item), self._card_metadata(item))
+            except SlackApiError as exc:
+                if error_code(exc) != "message_not_found":
+                    raise
+        if item.correction_of:
+            await self._update(item.correction_of, *self._update_reply(item))
+            return Receipt(message_id=item.correction_of, thread_id=item.thread_id)
+        root = item.thread_id or (await self._root(item))[0]
+        return Receipt(message_id=await self._reply(item, root), thread_id=root)
+
+    async def _update(self, ts: str, message: Message, metadata: Metadata) -> None:
         await update_message(
             self.client,
             channel=self.channel,
@@ -230,11 +198,7 @@ def make_destination(config: DestinationConfig, context: AdapterContext) -> Slac
     token = context.secret(
         where=where("destination", config), key="token_env", variable=options.token_env
     )
-    secrets = SlackSecrets.from_env(context.environ)
-    client = web_client(
-        SlackSecrets(bot_token=token, signing_secret=None, app_token=None, api_url=secrets.api_url),
-        retries=False,
-    )
+    client = delivery_client(token, context.environ)
     return SlackDestination(
         name=config.name, channel=options.channel, client=client, zone=context.settings.zone
     )

@@ -19,16 +19,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.blocks import escaped_truncated
-from adapters.slack.config import SlackOptions, SlackSecrets
+from adapters.slack.config import SlackOptions
 from adapters.slack.render import Message
 from adapters.slack.webapi import (
     CALL_ERRORS,
+    delivery_client,
     delivery_failed,
     find_messages,
     payload_of,
     post_message,
     settle_message,
-    web_client,
 )
 from adapters.slack.wire import Message as Posted
 from adapters.slack.wire import Metadata
@@ -114,7 +114,7 @@ class SlackNotifier:
     async def _decided(self, notice: Notice) -> str:
         assert notice.draft_id is not None
         requests = await self._draft_messages(notice.draft_id)
-        note = f":ballot_box_with_check: {_escaped(notice.text)}"
+        note = f":ballot_box_with_check: {escaped_truncated(notice.text, 2500)}"
         for message in requests:
             if _has_controls(message):
                 await self._settle(message, note)
@@ -158,10 +158,6 @@ class SlackNotifier:
         )
 
 
-def _escaped(text: str) -> str:
-    return escaped_truncated(text, 2500)
-
-
 def make_notifier(config: NotifierConfig, context: AdapterContext) -> SlackNotifier:
     """The registry's factory for ``type = "slack"`` in ``[[notifiers]]``.
 
@@ -175,14 +171,9 @@ def make_notifier(config: NotifierConfig, context: AdapterContext) -> SlackNotif
     token = context.secret(
         where=where("notifier", config), key="token_env", variable=options.token_env
     )
-    api_url = SlackSecrets.from_env(context.environ).api_url
-    client = web_client(
-        SlackSecrets(bot_token=token, signing_secret=None, app_token=None, api_url=api_url),
-        retries=False,
-    )
     return SlackNotifier(
         name=config.name,
         channel=options.channel,
-        client=client,
+        client=delivery_client(token, context.environ),
         command=context.settings.slack.command,
     )

@@ -174,10 +174,6 @@ def incident_status(detail: IncidentDetail, *, zone: ZoneInfo, command: str) -> 
     return Message(text=text, blocks=fit(blocks))
 
 
-def open_status(snaps: Sequence[IncidentSnapshot], *, zone: ZoneInfo) -> Message:
-    return incident_list(snaps, open_only=True, zone=zone)
-
-
 def timeline(detail: IncidentDetail, *, zone: ZoneInfo) -> Message:
     i = detail.incident.incident
     lines = [

@@ -9,7 +9,7 @@ Nothing is remembered in memory: each message commsbot posts carries ``metadata`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,6 +52,14 @@ def web_client(secrets: SlackSecrets, *, retries: bool = True, timeout: int = 10
     if not retries:
         client.retry_handlers = []
     return client
+
+
+def delivery_client(token: str, environ: Mapping[str, str]) -> AsyncWebClient:
+    """The client of a ``slack`` destination or notifier: its own token, ``SLACK_API_URL``, and
+    no automatic retries (the broadcast engine retries, after looking for an earlier post)."""
+    api_url = SlackSecrets.from_env(environ).api_url
+    secrets = SlackSecrets(bot_token=token, signing_secret=None, app_token=None, api_url=api_url)
+    return web_client(secrets, retries=False)
 
 
 def response_url_via(url: str, *, api_url: str) -> str:
