@@ -19,9 +19,8 @@ from discord import ui
 
 from adapters.discord import render
 from adapters.discord.interact import actor_from, call_core, deps_of, reply
-from adapters.discord.queries import get_draft
 from commsbot.domain.errors import CommsbotError
-from commsbot.services.drafts import approve_draft, edit_draft, reject_draft
+from commsbot.services.drafts import approve_draft, edit_draft, get_draft, reject_draft
 
 DRAFT = r"(?P<draft>[A-Za-z0-9_-]{1,40}):(?P<version>[0-9]{1,9})"
 REMINDER = r"(?P<reminder>[A-Za-z0-9_-]{1,60})"
@@ -123,7 +122,7 @@ class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
         # A modal must be the first answer, within 3 seconds: read the draft with a deadline.
         try:
             found = await asyncio.wait_for(
-                asyncio.to_thread(get_draft, deps_of(interaction), self.draft_id), 2.0
+                asyncio.to_thread(get_draft, deps_of(interaction), draft_id=self.draft_id), 2.0
             )
             found.draft.ensure_pending("edit")
         except CommsbotError as exc:
@@ -146,7 +145,7 @@ class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
         modal = EditDraftModal(
             draft_id=self.draft_id,
             version=found.draft.version,
-            ref=found.incident.ref,
+            ref=found.incident.incident.ref,
             body=body,
             promise=now,
         )

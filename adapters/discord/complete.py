@@ -12,9 +12,12 @@ import discord
 from discord import app_commands
 
 from adapters.discord.interact import deps_of, lookup
-from adapters.discord.queries import component_names, pending_drafts, recent_incidents
 from adapters.discord.render import clip
-from commsbot.domain.model import ComponentStatus
+from commsbot.domain.model import ComponentStatus, Incident
+from commsbot.services.components import component_names
+from commsbot.services.deps import Deps
+from commsbot.services.drafts import pending_drafts
+from commsbot.services.incidents import list_incidents
 
 MAX_CHOICES = 25  # Discord shows at most 25
 MAX_CHOICE = 100  # a choice's name and value are at most 100 characters
@@ -28,13 +31,19 @@ def _choice(name: str, value: str) -> Choice[str] | None:
     return Choice(name=clip(name, MAX_CHOICE), value=value)
 
 
+def _recent_incidents(deps: Deps) -> list[Incident]:
+    """Open incidents first, then recovered ones, each newest first."""
+    found = [snap.incident for snap in list_incidents(deps, limit=MAX_CHOICES)]
+    return sorted(found, key=lambda i: (i.resolved_at is not None, -i.number))
+
+
 def _keep(choices: list[Choice[str] | None]) -> list[Choice[str]]:
     return [c for c in choices if c is not None][:MAX_CHOICES]
 
 
 async def incidents(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
     """Open incidents first: ``INC-3 · investigating · ChatGPT unavailable`` → ``INC-3``."""
-    found = await lookup(deps_of(interaction), recent_incidents) or []
+    found = await lookup(deps_of(interaction), _recent_incidents) or []
     typed = current.strip().casefold()
     return _keep(
         [
@@ -53,7 +62,7 @@ async def drafts(interaction: discord.Interaction[Any], current: str) -> list[Ch
     for item in found:
         d = item.draft
         kind = "postmortem" if d.postmortem else d.status.value
-        label = f"{item.incident.ref} v{d.version} · {kind} · {' '.join(d.body.split())}"
+        label = f"{item.incident.incident.ref} v{d.version} · {kind} · {' '.join(d.body.split())}"
         if not typed or typed in f"{label} {d.id}".casefold():
             result.append(_choice(label, f"{d.id}:{d.version}"))
     return _keep(result)

@@ -8,7 +8,7 @@ full update. Mentions in content are neutralised as well as refused by ``allowed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import discord
@@ -26,7 +26,6 @@ MAX_FIELDS = 25
 MAX_FIELD_NAME = 256
 MAX_FIELD_VALUE = 1024
 MAX_FOOTER = 2048
-MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
 
 STATUS_COLOURS = {
@@ -183,11 +182,6 @@ def _with_body(head: discord.Embed, body: str, *, link: str | None) -> list[disc
     head.description = pieces[0] or None
     colour = head.colour
     return [head, *(discord.Embed(description=p, colour=colour) for p in pieces[1:])]
-
-
-def embeds_length(embeds: Iterable[discord.Embed]) -> int:
-    """Characters that count toward Discord's 6000-per-message limit."""
-    return sum(len(e) for e in embeds)
 
 
 # --- notices (internal) ----------------------------------------------------------------------

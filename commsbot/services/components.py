@@ -8,6 +8,7 @@ from datetime import datetime
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import Component, ComponentStatus
 from commsbot.domain.text import clean_name
+from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
 from commsbot.settings import Settings
 
@@ -94,3 +95,11 @@ def canonical_changes(
     """Component changes keyed by the stored names, whatever case they were typed in."""
     comps = resolve(uow, settings, changes, now=now)
     return {comps[typed].name: status for typed, status in changes.items()}
+
+
+def component_names(deps: Deps) -> list[str]:
+    """The configured catalogue's names, else every component stored so far."""
+    if deps.settings.components:
+        return [c.name for c in deps.settings.components]
+    with deps.read() as uow:
+        return [c.name for c in uow.components.all()]

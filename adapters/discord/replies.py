@@ -1,4 +1,5 @@
-"""The ``/incident`` commands' answers, as the person who asked reads them (ephemeral)."""
+"""What commsbot answers the one person who asked (ephemeral): use-case results as text and
+embeds. Pure."""
 
 from __future__ import annotations
 
