@@ -28,7 +28,7 @@ from adapters.slack import forms, replies
 from adapters.slack.config import GROUP_PREFIX, SlackConfig
 from adapters.slack.render import Message
 from adapters.slack.webapi import CALL_ERRORS, data_of, describe, response_url_via
-from adapters.slack.wire import User, UsergroupUsersResponse, View
+from adapters.slack.wire import User, UsergroupUsersResponse, View, ViewSubmission
 from commsbot.domain.errors import CommsbotError
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
@@ -36,6 +36,7 @@ from commsbot.services.deps import Deps
 log = logging.getLogger("commsbot.slack")
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 #: Use cases running at once for Slack. Each runs in a thread that holds the GIL while it works;
 #: a burst of 50 commands with one thread each slows the event loop — and so every
@@ -268,20 +269,33 @@ class Context:
     async def submit(
         self,
         ack: AsyncAck,
-        view: View,
-        where: Where,
-        work: Callable[[], Coroutine[Any, Any, Message]],
+        body: ViewSubmission,
+        read: Callable[[View], F],
+        work: Callable[[F, forms.Meta, Actor], Coroutine[Any, Any, Message]],
     ) -> None:
-        """Answer a form's submission: a refusal within ``SUBMIT_BUDGET`` shows inside the
-        still-open form, next to its field, with the input kept; past that the form closes and
-        the outcome is told — Slack's 3-second limit holds either way."""
-        task = self.inflight.spawn(work())
+        """Answer a form's submission: ``read`` it (its own errors show next to their fields),
+        then ``work`` on it as the person who submitted. A refusal within ``SUBMIT_BUDGET``
+        shows inside the still-open form, next to its field, with the input kept; past that
+        the form closes and the outcome is told — Slack's 3-second limit holds either way."""
+        self.inflight.track()
+        view = body["view"]
+        try:
+            form = read(view)
+        except forms.FormErrors as invalid:
+            await ack(response_action="errors", errors=invalid.errors)
+            return
+        meta = forms.unpack(view)
+        where = Where(body["user"]["id"], channel_id=meta.get("c"), response_url=meta.get("r"))
+
+        async def run() -> Message:
+            return await work(form, meta, await self.actor(body["user"]))
+
+        task = self.inflight.spawn(run())
         done, _ = await asyncio.wait({task}, timeout=SUBMIT_BUDGET)
         exc = task.exception() if task in done else None
         if isinstance(exc, CommsbotError):
-            await ack(
-                response_action="errors", errors={forms.error_block(exc, view): str(exc)[:1500]}
-            )
+            errors = {forms.error_block(exc, view): str(exc)[:1500]}
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
         try:

@@ -23,6 +23,7 @@ from adapters.slack.wire import Action, BlockActions, ModalView, View, ViewSubmi
 from commsbot.domain.errors import CommsbotError
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import DraftState, IncidentSnapshot
+from commsbot.domain.policy import Actor
 from commsbot.services import drafts, incidents
 
 # --- opening -------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ async def open_edit_form(
 # --- listeners -----------------------------------------------------------------------------
 
 
-def _where(body: BlockActions | ViewSubmission, meta: Meta) -> Where:
+def _where(body: BlockActions, meta: Meta) -> Where:
     return Where(user_id=body["user"]["id"], channel_id=meta.get("c"), response_url=meta.get("r"))
 
 
@@ -210,112 +211,74 @@ class Modals:
             await self.ctx.guard(_where(body, meta), work)
 
     async def on_declare(self, ack: AsyncAck, body: ViewSubmission) -> None:
-        self.ctx.inflight.track()
-        view = body["view"]
-        try:
-            form = forms.read_declare(view)
-        except forms.FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
+        await self.ctx.submit(ack, body, forms.read_declare, self._declare)
 
-        async def work() -> Message:
-            declared = await self.ctx.act(
-                incidents.declare,
-                title=form.title,
-                severity=form.severity,
-                components=form.components,
-                actor=await self.ctx.actor(body["user"]),
-                body=form.body,
-                next_update=form.next_update,
-            )
-            channel = self.ctx.approvals_channel
-            return replies.declared(declared, command=self.ctx.command, approvals_channel=channel)
-
-        await self.ctx.submit(ack, view, _where(body, forms.unpack(view)), work)
+    async def _declare(self, form: forms.DeclareForm, meta: Meta, actor: Actor) -> Message:
+        declared = await self.ctx.act(
+            incidents.declare,
+            title=form.title,
+            severity=form.severity,
+            components=form.components,
+            actor=actor,
+            body=form.body,
+            next_update=form.next_update,
+        )
+        channel = self.ctx.approvals_channel
+        return replies.declared(declared, command=self.ctx.command, approvals_channel=channel)
 
     async def on_update(self, ack: AsyncAck, body: ViewSubmission) -> None:
-        self.ctx.inflight.track()
-        view = body["view"]
-        try:
-            form = forms.read_update(view)
-        except forms.FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        meta = forms.unpack(view)
+        await self.ctx.submit(ack, body, forms.read_update, self._update)
+
+    async def _update(self, form: UpdateForm, meta: Meta, actor: Actor) -> Message:
         ref = meta.get("i", "")
-
-        async def work() -> Message:
-            snap = (await self.ctx.call(incidents.show_incident, incident_ref=ref)).incident
-            drafted = await self.ctx.act(
-                drafts.propose_update,
-                incident_ref=ref,
-                # POLICY-PENDING(issue 11): the postmortem keeps the current status; the core
-                # decides that once propose_update takes status=None (arch-core, stage 2).
-                status=form.status or snap.incident.status,
-                actor=await self.ctx.actor(body["user"]),
-                body=form.body,
-                component_changes=forms.changes_against(form.components, snap.components) or None,
-                reason=form.reason,
-                postmortem=form.postmortem,
-                next_update=form.next_update,
-            )
-            return replies.proposed(drafted, command=self.ctx.command)
-
-        await self.ctx.submit(ack, view, _where(body, meta), work)
+        snap = (await self.ctx.call(incidents.show_incident, incident_ref=ref)).incident
+        drafted = await self.ctx.act(
+            drafts.propose_update,
+            incident_ref=ref,
+            # POLICY-PENDING(issue 11): the postmortem keeps the current status; the core
+            # decides that once propose_update takes status=None (arch-core, stage 2).
+            status=form.status or snap.incident.status,
+            actor=actor,
+            body=form.body,
+            component_changes=forms.changes_against(form.components, snap.components) or None,
+            reason=form.reason,
+            postmortem=form.postmortem,
+            next_update=form.next_update,
+        )
+        return replies.proposed(drafted, command=self.ctx.command)
 
     async def on_edit(self, ack: AsyncAck, body: ViewSubmission) -> None:
-        self.ctx.inflight.track()
-        view = body["view"]
-        try:
-            form = forms.read_update(view)
-        except forms.FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        meta = forms.unpack(view)
+        await self.ctx.submit(ack, body, forms.read_update, self._edit)
 
-        async def work() -> Message:
-            current = await self.ctx.call(drafts.get_draft, draft_id=meta.get("d", ""))
-            edited = await self.ctx.act(
-                drafts.edit_draft,
-                draft_id=meta.get("d", ""),
-                actor=await self.ctx.actor(body["user"]),
-                body=form.body,
-                status=form.status,
-                component_changes=forms.changes_against(
-                    form.components, current.incident.components
-                ),
-                reason=form.reason,
-                version=meta.get("v", 0),
-                next_update=form.next_update,
-            )
-            return replies.proposed(edited, command=self.ctx.command, edited=True)
-
-        await self.ctx.submit(ack, view, _where(body, meta), work)
+    async def _edit(self, form: UpdateForm, meta: Meta, actor: Actor) -> Message:
+        current = await self.ctx.call(drafts.get_draft, draft_id=meta.get("d", ""))
+        edited = await self.ctx.act(
+            drafts.edit_draft,
+            draft_id=meta.get("d", ""),
+            actor=actor,
+            body=form.body,
+            status=form.status,
+            component_changes=forms.changes_against(form.components, current.incident.components),
+            reason=form.reason,
+            version=meta.get("v", 0),
+            next_update=form.next_update,
+        )
+        return replies.proposed(edited, command=self.ctx.command, edited=True)
 
     async def on_reject(self, ack: AsyncAck, body: ViewSubmission) -> None:
-        self.ctx.inflight.track()
-        view = body["view"]
-        try:
-            reason = forms.read_reason(view)
-        except forms.FormErrors as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        meta = forms.unpack(view)
+        await self.ctx.submit(ack, body, forms.read_reason, self._reject)
 
-        async def work() -> Message:
-            actor = await self.ctx.actor(body["user"])
-            rejected = await self.ctx.act(
-                drafts.reject_draft, draft_id=meta.get("d", ""), actor=actor, reason=reason
+    async def _reject(self, reason: str, meta: Meta, actor: Actor) -> Message:
+        rejected = await self.ctx.act(
+            drafts.reject_draft, draft_id=meta.get("d", ""), actor=actor, reason=reason
+        )
+        d = rejected.draft
+        at = when(d.decided_at, self.ctx.zone) if d.decided_at else "now"
+        note = f":x: *Rejected* by {mention(actor.id)} at {at}: {escape(d.decision_note or '')}"
+        channel, ts = meta.get("ch"), meta.get("ts")
+        if channel and ts:
+            controls = (render.APPROVAL_CONTROLS, render.REMINDER_CONTROLS)
+            await settle_message(
+                self.ctx.client, channel=channel, ts=ts, controls=controls, note=note
             )
-            d = rejected.draft
-            at = when(d.decided_at, self.ctx.zone) if d.decided_at else "now"
-            note = f":x: *Rejected* by {mention(actor.id)} at {at}: {escape(d.decision_note or '')}"
-            channel, ts = meta.get("ch"), meta.get("ts")
-            if channel and ts:
-                controls = (render.APPROVAL_CONTROLS, render.REMINDER_CONTROLS)
-                await settle_message(
-                    self.ctx.client, channel=channel, ts=ts, controls=controls, note=note
-                )
-            return replies.rejected(rejected)
-
-        await self.ctx.submit(ack, view, _where(body, meta), work)
+        return replies.rejected(rejected)
