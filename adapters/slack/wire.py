@@ -135,7 +135,6 @@ class Message(TypedDict):
     text: NotRequired[str]
     blocks: NotRequired[list[Block]]
     metadata: NotRequired[Metadata]
-    thread_ts: NotRequired[str]
 
 
 class HistoryResponse(TypedDict):
@@ -149,7 +148,6 @@ class PostMessageResponse(TypedDict):
     """``chat.postMessage``."""
 
     ok: bool
-    channel: str
     ts: str
 
 
@@ -178,8 +176,6 @@ class AuthTestResponse(TypedDict):
     ok: bool
     user: NotRequired[str]
     team: NotRequired[str]
-    user_id: NotRequired[str]
-    team_id: NotRequired[str]
 
 
 # --- what arrives ------------------------------------------------------------------------
@@ -195,7 +191,6 @@ class SlashCommand(TypedDict):
     user_name: NotRequired[str]
     channel_id: NotRequired[str]
     response_url: NotRequired[str]
-    team_id: NotRequired[str]
 
 
 class User(TypedDict):
@@ -210,7 +205,6 @@ class Container(TypedDict):
     type: Literal["message", "view"]
     channel_id: NotRequired[str]
     message_ts: NotRequired[str]
-    view_id: NotRequired[str]
 
 
 class Channel(TypedDict):
@@ -248,7 +242,6 @@ class Action(TypedDict):
     """One pressed button or changed select of a ``block_actions`` payload."""
 
     action_id: str
-    block_id: NotRequired[str]
     type: str
     value: NotRequired[str]
     selected_option: NotRequired[Option | None]
