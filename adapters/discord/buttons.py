@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Self
 
@@ -52,7 +53,11 @@ async def _mark(
 
 
 async def _act_on_reminder(
-    interaction: discord.Interaction[Any], use_case: Any, *, verdict: str, **kwargs: Any
+    interaction: discord.Interaction[Any],
+    use_case: Callable[..., object],
+    *,
+    verdict: str,
+    **kwargs: object,
 ) -> None:
     """Run a reminder use case as the person who pressed, then mark the message."""
     await interaction.response.defer()

@@ -26,7 +26,7 @@ from commsbot.domain.model import (
 from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare, edit_incident, list_incidents, show_incident
-from commsbot.services.views import Declared, DraftResult, IncidentEdited
+from commsbot.services.views import Declared, DraftResult, IncidentEdited, Published
 
 Interaction = discord.Interaction[Any]
 Choice = app_commands.Choice
@@ -195,7 +195,7 @@ class IncidentCommands(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction.user)
 
-        def run(deps: Deps) -> Any:
+        def run(deps: Deps) -> Published:
             draft_id, wanted = parse_draft_ref(draft, version)
             return approve_draft(deps, draft_id=draft_id, actor=actor, version=wanted)
 
