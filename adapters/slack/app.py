@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -57,7 +56,6 @@ class SlackSurface:
         config: the ``[slack]`` section.
         client: the Web API client the handlers use.
         signing_secret: verifies HTTP-mode requests (not needed in Socket Mode).
-        wake: tells the broadcast engine that a use case queued something to send.
     """
 
     def __init__(
@@ -67,16 +65,13 @@ class SlackSurface:
         config: SlackConfig,
         client: AsyncWebClient,
         signing_secret: str | None,
-        wake: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.client = client
         resolver = ActorResolver(
             client=client, groups=configured_groups(deps.settings), ttl=config.group_cache_seconds
         )
-        self.ctx = Context(
-            deps=deps, config=config, client=client, actors=resolver, wake=wake or _wake_dispatcher
-        )
+        self.ctx = Context(deps=deps, config=config, client=client, actors=resolver)
         self.app = _GatedApp(
             gate=self.ctx.gate,
             client=client,
@@ -221,14 +216,6 @@ class _GatedApp(AsyncApp):
 
 async def _ack_only(ack: Any) -> None:
     await ack()
-
-
-def _wake_dispatcher() -> None:
-    # POLICY-PENDING(issue 11): the dispatcher's waker comes from the composition root once
-    # arch-core replaces delivery/runner's module global.
-    from commsbot.delivery.runner import wake_dispatcher
-
-    wake_dispatcher()
 
 
 def build_surface(deps: Deps, *, config: SlackConfig, secrets: SlackSecrets) -> SlackSurface:

@@ -195,14 +195,12 @@ class Context:
         config: the ``[slack]`` section.
         client: the Web API client.
         actors: who is acting, with their user groups.
-        wake: tells the broadcast engine that a use case queued something to send.
     """
 
     deps: Deps
     config: SlackConfig
     client: AsyncWebClient
     actors: ActorResolver
-    wake: Callable[[], None]
     inflight: InFlight = field(default_factory=InFlight)
     gate: AckGate = field(default_factory=AckGate)
     core_slots: int = CORE_SLOTS
@@ -251,7 +249,7 @@ class Context:
         rather than at the engine's next poll.
         """
         result = await self.call(fn, **kwargs)
-        self.wake()
+        self.deps.waker.wake()
         return result
 
     async def guard(self, where: Where, work: Awaitable[object], *, failed: str = FAILED) -> None:
