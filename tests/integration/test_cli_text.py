@@ -24,7 +24,7 @@ def test_a_title_with_a_bell_is_refused_naming_the_character(cli: Cli) -> None:
             "code": "invalid_input",
             "message": "the incident title contains U+0007 BELL at position 5; remove control "
             "characters (line breaks and tabs are fine)",
-            "field": None,
+            "field": "title",
         }
     }
     assert cli.json("incident", "list") == {"incidents": []}
