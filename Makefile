@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict commsbot adapters
+	$(BIN)/mypy --strict commsbot adapters tests
 
 demo: $(STAMP)
 	$(BIN)/commsbot demo

@@ -1,9 +1,11 @@
-"""The broadcast engine's ports: the outbox's repository, and the targets it delivers to.
+"""The broadcast engine's ports: the outbox's three faces, and the targets it delivers to.
 
-The outbox (``uow.deliveries``) holds one row per published update and destination, written
-in the approving transaction; the dispatcher hands each row to its :class:`Destination`,
-retrying until it is sent. Internal notices (approval requests, reminders, dead deliveries)
-go to :class:`Notifier` s the same way. The SQL implementation is in ``commsbot.store``.
+The outbox holds one row per published update and destination, written in the approving
+transaction (:class:`DeliveryOutbox`, ``uow.outbox``); the dispatcher works the rows
+(:class:`DeliveryQueue`, ``uow.queue``) and hands each to its :class:`Destination`, retrying
+until it is sent; what was delivered is read back from :class:`DeliveryLedger`
+(``uow.ledger``). Internal notices (approval requests, reminders, dead deliveries) go to
+:class:`Notifier` s the same way. The SQL implementation is ``commsbot.store.deliveries``.
 """
 
 from __future__ import annotations
@@ -17,58 +19,40 @@ from commsbot.delivery.model import DeliveryRecord, DeliveryState
 from commsbot.domain.model import IncidentSnapshot, Update
 
 
-class DeliveryRepository(Protocol):
-    # planning, inside the use cases' transactions
+class DeliveryOutbox(Protocol):
+    """Planning deliveries and notices inside the use cases' transactions (``uow.outbox``)."""
+
     def add(self, record: DeliveryRecord, *, snapshot: Mapping[str, Any] | None = None) -> None:
         """Insert a delivery; ``snapshot`` is what it sends (``delivery.snapshot.freeze``)."""
         ...
 
-    def next_position(self, incident_id: str) -> int: ...
-
-    def add_notice(
-        self, notice_id: str, notice: Notice, *, created_at: datetime | None
-    ) -> None: ...
-
-    # reading
-    def get(self, delivery_id: str) -> DeliveryRecord:
-        """Raises NotFound."""
+    def next_position(self, incident_id: str) -> int:
+        """One more than the highest position of the incident's deliveries (1 for the first)."""
         ...
 
-    def for_update(self, update_id: str) -> Sequence[DeliveryRecord]: ...
-
-    def for_incident(self, incident_id: str) -> Sequence[DeliveryRecord]: ...
-
-    def list(
-        self,
-        *,
-        state: DeliveryState | None = None,
-        incident_id: str | None = None,
-        limit: int = 100,
-    ) -> Sequence[DeliveryRecord]: ...
-
-    def snapshot_of(self, delivery_id: str) -> dict[str, Any] | None: ...
-
-    def message_id_for(self, *, update_id: str, target: str) -> str | None: ...
-
-    def thread_for(self, *, target: str, incident_id: str) -> str | None: ...
-
-    def notice(self, notice_id: str) -> Notice: ...
-
-    def notice_message_id(
-        self, *, target: str, incident_id: str, kind: str, draft_id: str
-    ) -> str | None:
-        """The message id ``target`` returned for the latest sent notice of ``kind`` about
-        ``draft_id`` (e.g. the approval request a decision marks), or None."""
+    def add_notice(self, notice_id: str, notice: Notice, *, created_at: datetime | None) -> None:
+        """Store a notice; the dispatcher expands it into one delivery per notifier."""
         ...
 
-    # re-driving and dispatching (conditional updates: True/record when this caller won)
-    def redrive(self, delivery_id: str, *, now: datetime, deadline_at: datetime) -> bool: ...
+    def for_update(self, update_id: str) -> Sequence[DeliveryRecord]:
+        """Deliveries of the update itself and of its corrections, oldest first."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    """What the dispatcher works (``uow.queue``): notices to expand, due deliveries, claims
+    with leases, and how each attempt ended. Conditional updates: True (or the record) when
+    this caller won."""
 
     def unexpanded_notices(
         self, *, limit: int = 100
-    ) -> Sequence[tuple[str, Notice, datetime | None]]: ...
+    ) -> Sequence[tuple[str, Notice, datetime | None]]:
+        """Notices no dispatcher has expanded yet: (id, notice, enqueued at)."""
+        ...
 
-    def claim_notice(self, notice_id: str, *, now: datetime) -> bool: ...
+    def claim_notice(self, notice_id: str, *, now: datetime) -> bool:
+        """Mark a notice expanded; only the one caller that gets True adds its deliveries."""
+        ...
 
     def due(
         self,
@@ -77,17 +61,23 @@ class DeliveryRepository(Protocol):
         destinations: Collection[str],
         notifiers: Collection[str],
         limit: int = 500,
-    ) -> Sequence[DeliveryRecord]: ...
+    ) -> Sequence[DeliveryRecord]:
+        """The first claimable delivery of each of these targets, oldest first."""
+        ...
 
-    def next_wakeup(self, *, after: datetime) -> datetime | None: ...
+    def next_wakeup(self, *, after: datetime) -> datetime | None:
+        """The earliest future moment an open delivery becomes due or its lease expires."""
+        ...
 
     def claim(
         self, delivery_id: str, *, owner: str, now: datetime, until: datetime
-    ) -> DeliveryRecord | None: ...
+    ) -> DeliveryRecord | None:
+        """Take a delivery for one attempt until ``until``, or None when someone else has it."""
+        ...
 
-    def mark_sent(
-        self, delivery_id: str, *, owner: str, now: datetime, receipt: Receipt
-    ) -> bool: ...
+    def mark_sent(self, delivery_id: str, *, owner: str, now: datetime, receipt: Receipt) -> bool:
+        """Record success; False when ``owner`` no longer holds the lease."""
+        ...
 
     def mark_retry(
         self,
@@ -97,23 +87,85 @@ class DeliveryRepository(Protocol):
         next_attempt_at: datetime,
         error: str,
         maybe_sent: bool,
-    ) -> bool: ...
+    ) -> bool:
+        """Record a failure to try again at ``next_attempt_at``; False when the lease was lost."""
+        ...
 
     def mark_dead(
         self, delivery_id: str, *, owner: str, now: datetime, error: str, maybe_sent: bool
-    ) -> bool: ...
+    ) -> bool:
+        """Record that it will not be tried again; False when the lease was lost."""
+        ...
 
-    def expire(self, delivery_id: str, *, now: datetime, error: str) -> bool: ...
+    def expire(self, delivery_id: str, *, now: datetime, error: str) -> bool:
+        """Make an open delivery to an unconfigured target dead (no lease needed)."""
+        ...
 
-    def open_targets(self) -> set[tuple[bool, str]]: ...
+    def open_targets(self) -> set[tuple[bool, str]]:
+        """(is a notice, target) of every target that has open deliveries."""
+        ...
 
     def open_for_target(
         self, *, notice: bool, target: str, limit: int = 100
-    ) -> Sequence[DeliveryRecord]: ...
+    ) -> Sequence[DeliveryRecord]:
+        """Open deliveries to ``target``."""
+        ...
 
     def remember_thread(
         self, *, target: str, incident_id: str, thread_id: str, now: datetime
-    ) -> None: ...
+    ) -> None:
+        """Keep the thread ``target`` returned for the incident (later deliveries reply in it)."""
+        ...
+
+
+class DeliveryLedger(Protocol):
+    """What was delivered and how it stands (``uow.ledger``): for people (``delivery list``,
+    ``incident show``, re-driving) and for an attempt (what it sends, what came before)."""
+
+    def get(self, delivery_id: str) -> DeliveryRecord:
+        """Raises NotFound."""
+        ...
+
+    def list(
+        self,
+        *,
+        state: DeliveryState | None = None,
+        incident_id: str | None = None,
+        limit: int = 100,
+    ) -> Sequence[DeliveryRecord]:
+        """Newest first."""
+        ...
+
+    def for_incident(self, incident_id: str) -> Sequence[DeliveryRecord]:
+        """Deliveries of the incident's updates and corrections (not notices), in order."""
+        ...
+
+    def redrive(self, delivery_id: str, *, now: datetime, deadline_at: datetime) -> bool:
+        """Make a dead delivery pending again; False when it is not dead (any more)."""
+        ...
+
+    def notice(self, notice_id: str) -> Notice:
+        """The notice as enqueued; raises NotFound."""
+        ...
+
+    def snapshot_of(self, delivery_id: str) -> dict[str, Any] | None:
+        """What the delivery sends, frozen when it was planned (None for very old rows)."""
+        ...
+
+    def message_id_for(self, *, update_id: str, target: str) -> str | None:
+        """The platform's id for the delivery of the update itself (not a correction)."""
+        ...
+
+    def thread_for(self, *, target: str, incident_id: str) -> str | None:
+        """The thread ``target`` returned for the incident's earlier deliveries, if any."""
+        ...
+
+    def notice_message_id(
+        self, *, target: str, incident_id: str, kind: str, draft_id: str
+    ) -> str | None:
+        """The message id ``target`` returned for the latest sent notice of ``kind`` about
+        ``draft_id`` (e.g. the approval request a decision marks), or None."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,7 @@ def list_deliveries(
     """Deliveries (updates, corrections and notices), newest first."""
     with deps.read() as uow:
         incident_id = uow.incidents.get(incident_ref).id if incident_ref else None
-        return Deliveries(
-            list(uow.deliveries.list(state=state, incident_id=incident_id, limit=limit))
-        )
+        return Deliveries(list(uow.ledger.list(state=state, incident_id=incident_id, limit=limit)))
 
 
 def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
@@ -66,7 +64,7 @@ def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
     deps.settings.policy().check_respond(actor, "re-drive a delivery")
     now = deps.clock.now()
     with deps.uow() as uow:
-        record = uow.deliveries.get(delivery_id)
+        record = uow.ledger.get(delivery_id)
         zone = deps.settings.zone
         if record.state is not DeliveryState.DEAD:
             raise AlreadyDecided(
@@ -90,7 +88,7 @@ def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
                 f"any more; add it back to commsbot.toml first (configured: "
                 f"{', '.join(sorted(configured)) or 'none'})"
             )
-        if not uow.deliveries.redrive(record.id, now=now, deadline_at=now + config.give_up_after):
+        if not uow.ledger.redrive(record.id, now=now, deadline_at=now + config.give_up_after):
             raise AlreadyDecided(f"delivery {record.id} was re-driven by someone else just now")
         uow.timeline.append(
             TimelineEntry(
@@ -105,7 +103,7 @@ def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
                 ),
             )
         )
-        result = Redriven(uow.deliveries.get(record.id))
+        result = Redriven(uow.ledger.get(record.id))
         uow.commit()
     return result
 

@@ -69,25 +69,25 @@ def due(
 ) -> tuple[Sequence[DeliveryRecord], datetime | None]:
     """The next delivery of each idle target, and when to look again at the latest."""
     with deps.read() as uow:
-        records = uow.deliveries.due(now=now, destinations=destinations, notifiers=notifiers)
-        return records, uow.deliveries.next_wakeup(after=now)
+        records = uow.queue.due(now=now, destinations=destinations, notifiers=notifiers)
+        return records, uow.queue.next_wakeup(after=now)
 
 
 def expand_notices(deps: Deps, *, notifiers: Sequence[NotifierConfig], now: datetime) -> int:
     """Turn notices nobody expanded yet into one delivery per notifier; returns how many."""
     with deps.read() as uow:
-        if not uow.deliveries.unexpanded_notices(limit=1):
+        if not uow.queue.unexpanded_notices(limit=1):
             return 0
     made = 0
     with deps.uow() as uow:
-        for notice_id, notice, created_at in uow.deliveries.unexpanded_notices(limit=200):
-            if not uow.deliveries.claim_notice(notice_id, now=now):
+        for notice_id, notice, created_at in uow.queue.unexpanded_notices(limit=200):
+            if not uow.queue.claim_notice(notice_id, now=now):
                 continue  # another replica expanded it
             start = created_at or now
             for config in notifiers:
                 if not config.wants(notice.kind):
                     continue
-                uow.deliveries.add(
+                uow.outbox.add(
                     DeliveryRecord(
                         id=deps.ids(),
                         kind=DeliveryKind.NOTICE,
@@ -109,7 +109,7 @@ def claim_batch(deps: Deps, claims: Sequence[Claim]) -> list[Job | None]:
     jobs: list[Job | None] = []
     with deps.uow() as uow:
         for claim in claims:
-            record = uow.deliveries.claim(
+            record = uow.queue.claim(
                 claim.delivery_id, owner=claim.owner, now=claim.now, until=claim.until
             )
             jobs.append(None if record is None else _job(deps, uow, record))
@@ -136,13 +136,11 @@ def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord) -> Job:
             # Where to find what came before is read now: it exists only once the earlier
             # deliveries to this target were sent, which the outbox's order ensures.
             correction_of=(
-                uow.deliveries.message_id_for(update_id=frozen.update.id, target=record.target)
+                uow.ledger.message_id_for(update_id=frozen.update.id, target=record.target)
                 if correction
                 else None
             ),
-            thread_id=uow.deliveries.thread_for(
-                target=record.target, incident_id=record.incident_id
-            ),
+            thread_id=uow.ledger.thread_for(target=record.target, incident_id=record.incident_id),
             is_correction=correction,
             maybe_sent=record.maybe_sent,
         ),
@@ -156,7 +154,7 @@ def _frozen(uow: UnitOfWork, record: DeliveryRecord) -> Frozen:
     read back as approved (a correction's text is its draft's, and an update corrected since
     is sent with the text it was published with).
     """
-    raw = uow.deliveries.snapshot_of(record.id)
+    raw = uow.ledger.snapshot_of(record.id)
     if raw is not None:
         frozen = thaw(raw)
     else:  # rows always carry one; read the incident as it is now rather than fail
@@ -179,10 +177,10 @@ def _frozen(uow: UnitOfWork, record: DeliveryRecord) -> Frozen:
 def _notice(uow: UnitOfWork, record: DeliveryRecord) -> Notice:
     """The notice as it was enqueued, with this delivery's key and what the notifier needs."""
     assert record.notice_id is not None
-    notice = uow.deliveries.notice(record.notice_id)
+    notice = uow.ledger.notice(record.notice_id)
     request = None
     if notice.kind == DRAFT_DECIDED and notice.draft_id is not None:
-        request = uow.deliveries.notice_message_id(
+        request = uow.ledger.notice_message_id(
             target=record.target,
             incident_id=record.incident_id,
             kind=APPROVAL_REQUESTED,
@@ -225,18 +223,18 @@ def finish_batch(deps: Deps, outcomes: Sequence[Outcome]) -> list[bool]:
 def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
     record = outcome.record
     if outcome.receipt is not None:
-        won = uow.deliveries.mark_sent(
+        won = uow.queue.mark_sent(
             record.id, owner=outcome.owner, now=outcome.at, receipt=outcome.receipt
         )
         if won and outcome.receipt.thread_id and record.kind is not DeliveryKind.NOTICE:
-            uow.deliveries.remember_thread(
+            uow.queue.remember_thread(
                 target=record.target,
                 incident_id=record.incident_id,
                 thread_id=outcome.receipt.thread_id,
                 now=outcome.at,
             )
     elif outcome.retry_at is not None:
-        won = uow.deliveries.mark_retry(
+        won = uow.queue.mark_retry(
             record.id,
             owner=outcome.owner,
             next_attempt_at=outcome.retry_at,
@@ -244,7 +242,7 @@ def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
             maybe_sent=outcome.maybe_sent,
         )
     else:
-        won = uow.deliveries.mark_dead(
+        won = uow.queue.mark_dead(
             record.id,
             owner=outcome.owner,
             now=outcome.at,
@@ -252,7 +250,7 @@ def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
             maybe_sent=outcome.maybe_sent,
         )
         if won:
-            raise_dead(deps, uow, uow.deliveries.get(record.id), at=outcome.at)
+            raise_dead(deps, uow, uow.ledger.get(record.id), at=outcome.at)
     if not won:
         log.warning(
             "delivery %s to %s: the lease ran out before the attempt ended; another "
@@ -266,7 +264,7 @@ def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
 def describe(uow: UnitOfWork, record: DeliveryRecord) -> str:
     """``update #2``, ``the correction of update #2`` or ``notice approval_requested``."""
     if record.kind is DeliveryKind.NOTICE:
-        kind = uow.deliveries.notice(record.notice_id).kind if record.notice_id else "?"
+        kind = uow.ledger.notice(record.notice_id).kind if record.notice_id else "?"
         return f"notice {kind}"
     seq = uow.updates.get(record.update_id).seq if record.update_id else "?"
     return (
@@ -322,17 +320,17 @@ def expire_orphans(
     with deps.read() as uow:
         unknown = [
             (is_notice, target)
-            for is_notice, target in uow.deliveries.open_targets()
+            for is_notice, target in uow.queue.open_targets()
             if target not in (notifiers if is_notice else destinations)
         ]
     for is_notice, target in unknown:
         role = "notifier" if is_notice else "destination"
         with deps.uow() as uow:
-            for record in uow.deliveries.open_for_target(notice=is_notice, target=target):
+            for record in uow.queue.open_for_target(notice=is_notice, target=target):
                 if record.deadline_at > now:
                     continue
                 error = f"no {role} named {target!r} is configured (any more)"
-                if uow.deliveries.expire(record.id, now=now, error=error):
-                    raise_dead(deps, uow, uow.deliveries.get(record.id), at=now)
+                if uow.queue.expire(record.id, now=now, error=error):
+                    raise_dead(deps, uow, uow.ledger.get(record.id), at=now)
             uow.commit()
     return [f"{'notifier' if n else 'destination'} {t!r}" for n, t in unknown]

@@ -420,7 +420,7 @@ def show_incident(deps: Deps, *, incident_ref: str) -> IncidentDetail:
     with deps.read() as uow:
         incident = uow.incidents.get(incident_ref)
         deliveries: dict[str, list[DeliveryRecord]] = {}
-        for delivery in uow.deliveries.for_incident(incident.id):
+        for delivery in uow.ledger.for_incident(incident.id):
             deliveries.setdefault(delivery.update_id or "", []).append(delivery)
         return IncidentDetail(
             incident=snapshot(uow, incident),

@@ -42,7 +42,7 @@ def plan_update(
     """
     incident = snapshot.incident
     now = deps.clock.now()
-    position = uow.deliveries.next_position(incident.id)
+    position = uow.outbox.next_position(incident.id)
     frozen = freeze(snapshot, update, link=link_for(deps, incident.id))
     made = []
     for dest in destinations_of(deps.settings.destinations):
@@ -59,7 +59,7 @@ def plan_update(
             position=position,
             update_id=update.id,
         )
-        uow.deliveries.add(record, snapshot=frozen)
+        uow.outbox.add(record, snapshot=frozen)
         made.append(record)
     return made
 
@@ -80,9 +80,9 @@ def plan_correction(
     frozen = freeze(snapshot, update, link=link_for(deps, incident.id))
     configured = {d.name: d for d in destinations_of(deps.settings.destinations)}
     targets = dict.fromkeys(
-        r.target for r in uow.deliveries.for_update(update.id) if r.kind is DeliveryKind.UPDATE
+        r.target for r in uow.outbox.for_update(update.id) if r.kind is DeliveryKind.UPDATE
     )
-    position = uow.deliveries.next_position(incident.id)
+    position = uow.outbox.next_position(incident.id)
     made = []
     for target in targets:
         dest = configured.get(target)
@@ -99,7 +99,7 @@ def plan_correction(
             update_id=update.id,
             draft_id=draft.id,
         )
-        uow.deliveries.add(record, snapshot=frozen)
+        uow.outbox.add(record, snapshot=frozen)
         made.append(record)
     return made
 
@@ -118,7 +118,7 @@ def enqueue_notice(uow: UnitOfWork, notice: Notice, *, now: datetime | None = No
         ...     uow.commit()
     """
     notice_id = new_id()
-    uow.deliveries.add_notice(notice_id, notice, created_at=now)
+    uow.outbox.add_notice(notice_id, notice, created_at=now)
     return notice_id
 
 

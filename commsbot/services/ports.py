@@ -21,7 +21,7 @@ from commsbot.domain.model import (
 )
 
 if TYPE_CHECKING:
-    from commsbot.delivery.ports import DeliveryRepository
+    from commsbot.delivery.ports import DeliveryLedger, DeliveryOutbox, DeliveryQueue
     from commsbot.reminders.ports import ReminderRepository
     from commsbot.tokens.ports import TokenRepository
 
@@ -150,7 +150,11 @@ class UnitOfWork(Protocol):
     @property
     def reminders(self) -> ReminderRepository: ...
     @property
-    def deliveries(self) -> DeliveryRepository: ...
+    def outbox(self) -> DeliveryOutbox: ...
+    @property
+    def queue(self) -> DeliveryQueue: ...
+    @property
+    def ledger(self) -> DeliveryLedger: ...
     @property
     def tokens(self) -> TokenRepository: ...
 

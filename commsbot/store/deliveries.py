@@ -200,7 +200,8 @@ _CLAIM = (
 
 
 class SqlDeliveryRepository:
-    """Deliveries, notices and threads, on the unit of work's session."""
+    """Deliveries, notices and threads, on the unit of work's session: implements
+    ``DeliveryOutbox``, ``DeliveryQueue`` and ``DeliveryLedger`` (``commsbot.delivery.ports``)."""
 
     def __init__(self, session: StoreSession) -> None:
         self._session = session

@@ -48,7 +48,9 @@ class SqlUnitOfWork:
     timeline: SqlTimeline
     alert_groups: SqlAlertGroupRepository
     reminders: SqlReminderRepository
-    deliveries: SqlDeliveryRepository
+    outbox: SqlDeliveryRepository
+    queue: SqlDeliveryRepository
+    ledger: SqlDeliveryRepository
     tokens: SqlTokenRepository
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
@@ -67,7 +69,9 @@ class SqlUnitOfWork:
         self.components = SqlComponentRepository(session)
         self.timeline = SqlTimeline(session)
         self.reminders = SqlReminderRepository(session)
-        self.deliveries = SqlDeliveryRepository(session)
+        # One object for the outbox's three ports: a claim and the reads of its attempt share
+        # the rows it keeps alive.
+        self.outbox = self.queue = self.ledger = SqlDeliveryRepository(session)
         self.alert_groups = SqlAlertGroupRepository(session)
         self.tokens = SqlTokenRepository(session)
         return self

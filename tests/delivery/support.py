@@ -124,7 +124,7 @@ class World:
 
     def deliveries(self, target: str | None = None) -> list[DeliveryRecord]:
         with self.deps.read() as uow:
-            rows = list(uow.deliveries.list(limit=10_000))
+            rows = list(uow.ledger.list(limit=10_000))
         rows.sort(key=lambda r: (r.position or 0, r.created_at))
         return [r for r in rows if target is None or r.target == target]
 

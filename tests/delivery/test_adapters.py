@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -36,7 +37,7 @@ def hook(server: LoopbackServer, path: str = "/hook", timeout: float = 2.0) -> W
     return WebhookDestination(name="hook", client=client, zone=PST)
 
 
-def deliver(dest: WebhookDestination, **kw: object) -> object:
+def deliver(dest: WebhookDestination, **kw: Any) -> object:
     async def go() -> object:
         try:
             return await dest.deliver(outbound("We're investigating @everyone.", **kw))

@@ -164,7 +164,8 @@ def test_an_approval_request_retried_after_an_edit_still_shows_the_version_it_as
     async def scenario() -> None:
         async with running(w.dispatcher(environ=SECRET)) as dispatcher:
             await eventually(
-                lambda: notice_states() and set(notice_states()) == {"sent"}, what="declared"
+                lambda: bool(notice_states()) and set(notice_states()) == {"sent"},
+                what="declared",
             )
             server.script("/approvals", "500", "500")
             draft = propose_update(

@@ -7,6 +7,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from commsbot.http.context import HttpContext
 from commsbot.http.server import serve_http
@@ -23,7 +24,8 @@ def live_server(ctx: HttpContext, database_url: str) -> Iterator[str]:
         holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
         started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(serve_http(ctx, stop, started=started))
-        done, _ = await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {task, started}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if started in done:
             ports.put(started.result())
         await task

@@ -9,6 +9,7 @@ import subprocess
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from commsbot.domain.policy import Actor
@@ -16,7 +17,7 @@ from commsbot.http.app import create_app
 from commsbot.services.drafts import approve_draft
 from commsbot.store.db import make_engine
 from commsbot.store.operations import SqlOperations
-from tests.http.conftest import Stack, TestClient
+from tests.http.conftest import Stack
 from tests.http.test_api import declare
 from tests.http.tools import binary
 
@@ -145,12 +146,12 @@ def test_random_paths_and_methods_do_not_grow_the_metrics(stack: Stack) -> None:
     }
     assert "other" in routes
     assert all(r == "other" or "{" in r or "nope" not in r for r in routes), routes
-    methods = {
+    counted: set[str] = {
         s.labels["method"]
         for s in metrics(stack)["commsbot_http_requests"].samples
         if s.name.endswith("_total")
     }
-    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert counted <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
 
 
 def test_known_routes_are_counted_by_their_template(stack: Stack) -> None:

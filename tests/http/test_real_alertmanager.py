@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 from commsbot.domain.model import MAX_TITLE
-from commsbot.http.context import HttpContext
 from commsbot.services.tokens import create_token
 from commsbot.tokens.model import Scope
 from tests.http.conftest import StackContext, make_context
@@ -65,7 +64,7 @@ def ctx(database_url: str) -> Iterator[StackContext]:
 
 
 @pytest.fixture
-def alertmanager(tmp_path: Path) -> Callable[[str, str], str]:
+def alertmanager(tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
     """Starts Alertmanager sending to ``url`` with ``token``; returns its base URL."""
     program = binary(
         "prometheus-alertmanager",
@@ -122,7 +121,7 @@ def alertmanager(tmp_path: Path) -> Callable[[str, str], str]:
         assert process.poll() is None, (tmp_path / "alertmanager.log").read_text()
         return base
 
-    yield start  # type: ignore[misc]
+    yield start
     for process in started:
         process.terminate()
         try:
@@ -162,7 +161,7 @@ def rows(ctx: StackContext, query: str) -> list[Any]:
 
 
 def test_real_alertmanager_opens_one_incident_for_twelve_services_then_drafts_recovery(
-    ctx: HttpContext, database_url: str, alertmanager: Callable[[str, str], str], tmp_path: Path
+    ctx: StackContext, database_url: str, alertmanager: Callable[[str, str], str], tmp_path: Path
 ) -> None:
     _, token = create_token(ctx.deps, name="alertmanager", actor="alertmanager", scope=Scope.WRITE)
     log = tmp_path / "alertmanager.log"

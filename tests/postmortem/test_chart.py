@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import Severity
 from commsbot.postmortem import incident_chart
 from commsbot.postmortem.chart import LEFT
 from commsbot.postmortem.model import IncidentFacts, PostmortemFacts
@@ -132,7 +134,7 @@ def test_no_update_and_no_component() -> None:
     assert "No public update." in (desc.text or "")
     bare = PostmortemFacts(
         incident=IncidentFacts(
-            id="i", ref="INC-9", title="t", severity=fx.Severity.SEV3, status=fx.Status.RECOVERED,
+            id="i", ref="INC-9", title="t", severity=Severity.SEV3, status=Status.RECOVERED,
             commander="a", declared_at=fx.utc(9, 0), resolved_at=fx.utc(9, 5),
         ),
         as_of=fx.utc(9, 5),

@@ -17,6 +17,7 @@ from commsbot.postmortem import (
     report_charts,
     report_to_json,
 )
+from commsbot.postmortem.model import PostmortemFacts
 from commsbot.postmortem.report import Distribution
 from tests.postmortem import fixtures as fx
 from tests.postmortem.generate import incidents
@@ -25,7 +26,7 @@ from tests.postmortem.parse import SVG, check_html, md_table, md_tables, unescap
 MIN = timedelta(minutes=1)
 
 
-def hand_built() -> list[fx.PostmortemFacts]:
+def hand_built() -> list[PostmortemFacts]:
     return [
         fx.dec11(with_rca=True),  # sev1, Dec 2024
         fx.reopened(),  # sev2, Mar 2025

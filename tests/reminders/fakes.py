@@ -8,6 +8,7 @@ from datetime import datetime
 
 from commsbot.domain.errors import NotFound
 from commsbot.reminders.model import Reminder, ReminderKind, ReminderState
+from commsbot.reminders.ports import ReminderRepository
 
 
 class FakeReminderRepository:
@@ -64,3 +65,7 @@ class FakeReminderRepository:
     def next_due(self) -> datetime | None:
         pending = [r.due_at for r in self.rows.values() if r.state is ReminderState.PENDING]
         return min(pending, default=None)
+
+
+# The fake cannot drift from the port: mypy checks it against the Protocol here.
+_repository: ReminderRepository = FakeReminderRepository({})

@@ -27,9 +27,9 @@ LA = ZoneInfo("America/Los_Angeles")
 CFG = RemindersConfig()
 
 
-def la(*args: int) -> datetime:
+def la(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A Los Angeles wall-clock time, as UTC."""
-    return datetime(*args, tzinfo=LA).astimezone(UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=LA).astimezone(UTC)
 
 
 def test_business_days_skip_weekends_and_holidays() -> None:
@@ -101,7 +101,7 @@ def test_next_business_morning_is_strictly_later_and_skips_the_weekend() -> None
 def test_a_wall_time_the_clocks_skip_lands_just_after_the_jump() -> None:
     early = RemindersConfig(business_day_start=time(2, 30))
     # Monday 10 March 2025 is a normal day; Sunday 9 March has no 2:30 in Los Angeles.
-    sunday = RemindersConfig(business_day_start=time(2, 30), workdays=["sun"])  # type: ignore[list-item]
+    sunday = RemindersConfig(business_day_start=time(2, 30), workdays=["sun"])
     got = next_business_morning(la(2025, 3, 8, 12, 0), config=sunday, zone=LA)
     assert got == datetime(2025, 3, 9, 10, 30, tzinfo=UTC)  # 03:30 PDT
     assert next_business_morning(la(2025, 3, 10, 1, 0), config=early, zone=LA) == la(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from commsbot.engines.scheduler import NEXT_DUE_JOB, ReminderScheduler
 from commsbot.reminders.model import Reminder, ReminderKind
+from commsbot.services.ports import UnitOfWork
 from commsbot.services.reminder_firing import Fired, fire_due
 from tests.reminders.store_helpers import T0, declared_and_published, store_deps
 from tests.unit.fakes import FakeClock
@@ -143,7 +144,7 @@ def test_a_failing_database_is_logged_and_the_scheduler_keeps_going(database_url
         calls = {"n": 0}
         real = deps.uow
 
-        def flaky() -> object:
+        def flaky() -> UnitOfWork:
             calls["n"] += 1
             if calls["n"] == 1:
                 raise ConnectionError("database unreachable")

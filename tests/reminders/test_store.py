@@ -138,7 +138,7 @@ def test_fired_notices_go_to_the_outbox_in_the_claiming_transaction(database_url
         clock.advance(minutes=30)
         [fired] = fire_due(deps, enqueue=enqueue_notice)
         with deps.read() as uow:
-            queued = [n for _, n, _ in uow.deliveries.unexpanded_notices(limit=100)]
+            queued = [n for _, n, _ in uow.queue.unexpanded_notices(limit=100)]
         reminders = [n for n in queued if n.kind == "reminder"]
         assert [n.reminder_id for n in reminders] == [fired.reminder.id]
         assert reminders[0].text == fired.notice.text

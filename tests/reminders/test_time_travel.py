@@ -37,8 +37,8 @@ LA = ZoneInfo("America/Los_Angeles")
 MAYA, SAM, LEE = Actor("maya"), Actor("sam"), Actor("lee")
 
 
-def la(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LA).astimezone(UTC)  # type: ignore[misc]
+def la(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LA).astimezone(UTC)
 
 
 class Bot:
@@ -146,7 +146,7 @@ def test_a_pending_draft_is_named_in_the_update_reminder() -> None:
     [nudge, due] = bot.at(la(2024, 12, 11, 15, 46)).fire()
     assert nudge.draft_id == draft.id
     assert f"Draft {draft.id} (v1, by maya) is waiting for approval" in due.text
-    assert f"commsbot update approve {draft.id} --version 1" in due.hint
+    assert f"commsbot update approve {draft.id} --version 1" in (due.hint or "")
 
 
 def test_a_severity_without_cadence_promises_nothing_to_remind_of() -> None:
@@ -171,7 +171,7 @@ def test_a_waiting_draft_nudges_the_approvers_with_back_off_until_decided() -> N
     assert fired_at == [5, 15, 35, 75]  # waits of 5, then 10, 20, 40 minutes
     last = bot.sent[-1].text
     assert f"draft {ack} (v1, investigating, by maya) has waited 1 h 15 min" in last
-    assert f"commsbot update approve {ack} --version 1" in bot.sent[-1].hint
+    assert f"commsbot update approve {ack} --version 1" in (bot.sent[-1].hint or "")
     assert "commsbot" not in last
 
     # Its "update by 3:46 PM" has passed: the author promises a new time, then Sam approves.
@@ -251,7 +251,7 @@ def test_a_follow_up_reminds_its_owner_from_the_due_date_each_business_day_until
     assert "follow-up" in [e.action for e in bot.data.timeline]
     [first] = [n for n in bot.at(la(2024, 12, 13, 9, 0)).fire() if n.audience == ("priya",)]
     assert "follow-up for priya, due Dec 13: Add a control-plane load test" in first.text
-    assert f"commsbot followup done {view.reminder.id}" in first.hint
+    assert f"commsbot followup done {view.reminder.id}" in (first.hint or "")
     assert [n for n in bot.at(la(2024, 12, 16, 9, 0)).fire() if n.reminder_id == view.reminder.id]
 
     assert [f.reminder.id for f in list_followups(bot.deps)] == [view.reminder.id]

@@ -249,4 +249,6 @@ def test_a_feed_parses_with_minidom_too(path: str) -> None:
 
     document = minidom.parseString(every_document(deps)[path])
 
-    assert "not bold" in document.documentElement.toxml()
+    root = document.documentElement
+    assert root is not None
+    assert "not bold" in root.toxml()

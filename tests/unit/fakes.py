@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -15,8 +15,19 @@ from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Component, Draft, Incident, TimelineEntry, Update
 from commsbot.reminders.model import Reminder
 from commsbot.services.deps import Deps
+from commsbot.services.ports import (
+    AlertGroupRepository,
+    ComponentRepository,
+    DraftRepository,
+    IncidentRepository,
+    Timeline,
+    UnitOfWork,
+    UpdateRepository,
+)
 from commsbot.settings import Settings, parse_settings
 from commsbot.templates import TemplateRenderer
+from commsbot.tokens.model import ApiToken
+from commsbot.tokens.ports import TokenRepository
 from tests.delivery.fakes import FakeDeliveryRepository, OutboxData
 from tests.reminders.fakes import FakeReminderRepository
 
@@ -44,6 +55,7 @@ class MemoryData:
     reminders: dict[str, Reminder] = field(default_factory=dict)
     outbox: OutboxData = field(default_factory=OutboxData)
     alert_groups: dict[str, AlertGroup] = field(default_factory=dict)
+    tokens: dict[str, tuple[ApiToken, str]] = field(default_factory=dict)
 
 
 class _Incidents:
@@ -181,6 +193,37 @@ class _AlertGroups:
         ]
 
 
+class _Tokens:
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, token: ApiToken, *, token_hash: str) -> None:
+        if self.active(token.name) is not None:
+            raise ConcurrentChange(f"another token named {token.name!r} was made meanwhile")
+        self.data.tokens[token.id] = (token, token_hash)
+
+    def active(self, name_or_id: str) -> ApiToken | None:
+        for token, _ in self.data.tokens.values():
+            if token.revoked_at is None and name_or_id in (token.name, token.id):
+                return token
+        return None
+
+    def list(self, *, include_revoked: bool = False) -> Sequence[ApiToken]:
+        tokens = [t for t, _ in self.data.tokens.values()]
+        shown = [t for t in tokens if include_revoked or t.revoked_at is None]
+        return sorted(shown, key=lambda t: (t.revoked_at is not None, t.name))
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        for token, stored in self.data.tokens.values():
+            if stored == token_hash and token.revoked_at is None:
+                return token
+        return None
+
+    def revoke(self, token_id: str, *, at: datetime) -> None:
+        token, stored = self.data.tokens[token_id]
+        self.data.tokens[token_id] = (replace(token, revoked_at=at), stored)
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared data; commit swaps it in, exit without commit drops it."""
 
@@ -196,7 +239,8 @@ class FakeUnitOfWork:
         self.components = _Components(self.data)
         self.timeline = _Timeline(self.data)
         self.reminders = FakeReminderRepository(self.data.reminders)
-        self.deliveries = FakeDeliveryRepository(self.data.outbox)
+        self.outbox = self.queue = self.ledger = FakeDeliveryRepository(self.data.outbox)
+        self.tokens = _Tokens(self.data)
         self.alert_groups = _AlertGroups(self.data)
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
@@ -221,6 +265,7 @@ class FakeUnitOfWork:
         self.shared.reminders = self.data.reminders
         self.shared.outbox = self.data.outbox
         self.shared.alert_groups = self.data.alert_groups
+        self.shared.tokens = self.data.tokens
         self.committed = True
 
 
@@ -240,3 +285,14 @@ def make_deps(
         ids=lambda: f"id{next(counter):010d}",
     )
     return deps, data, clock
+
+
+# The fakes cannot drift from the ports: mypy checks each against its Protocol here.
+_incidents: IncidentRepository = _Incidents(MemoryData())
+_drafts: DraftRepository = _Drafts(MemoryData())
+_updates: UpdateRepository = _Updates(MemoryData())
+_components: ComponentRepository = _Components(MemoryData())
+_timeline: Timeline = _Timeline(MemoryData())
+_alert_groups: AlertGroupRepository = _AlertGroups(MemoryData())
+_tokens: TokenRepository = _Tokens(MemoryData())
+_uow: UnitOfWork = FakeUnitOfWork(MemoryData())

@@ -18,7 +18,7 @@ from commsbot.configure.docs import field_docs
 from commsbot.configure.render import EXAMPLE_ENTRIES, render_env, render_toml
 from commsbot.configure.variables import VARIABLES
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
-from commsbot.delivery.registry import BUILT_IN_TYPES
+from commsbot.delivery.registry import BUILT_IN_TYPES, Role
 from commsbot.settings import Settings, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def _expected_keys() -> set[tuple[str, str]]:
 
     walk(Settings, "")
     for section, model in (("destinations", DestinationConfig), ("notifiers", NotifierConfig)):
-        role = "notifier" if model is NotifierConfig else "destination"
+        role: Role = "notifier" if model is NotifierConfig else "destination"
         for kind in BUILT_IN_TYPES.type_names(role):
             options = BUILT_IN_TYPES.find(kind).options_model()  # type: ignore[union-attr]
             keys |= {(section, key) for key in options.model_fields}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.domain.text import clean_text, forbidden_reason, is_invisible, sanitize_text
+from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update, reject_draft
 from commsbot.services.incidents import add_note, declare
 from commsbot.services.reminders import add_followup, cancel_reminder, list_reminders
@@ -109,7 +111,7 @@ def test_sanitize_never_leaves_what_clean_text_refuses(text: str) -> None:
 # --- every use case that takes text ----------------------------------------------------------
 
 
-def world() -> tuple[object, MemoryData, str, str]:
+def world() -> tuple[Deps, MemoryData, str, str]:
     deps, data, _ = make_deps()
     declared = declare(
         deps, title="API down", severity=Severity.SEV2, components={"API": None}, actor=MAYA
@@ -128,7 +130,7 @@ def test_every_use_case_refuses_control_characters_and_writes_nothing() -> None:
         data.drafts[draft_id].version,
     )
     bel = "bad\x07text"
-    attempts = {
+    attempts: dict[str, Callable[[], object]] = {
         "incident title": lambda: declare(
             deps, title=bel, severity=Severity.SEV2, components={}, actor=MAYA
         ),

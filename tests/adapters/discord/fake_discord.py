@@ -28,7 +28,7 @@ ANNOUNCEMENT_CHANNEL = 1200000000000000011
 APPROVALS_CHANNEL = 1200000000000000012
 
 
-BODY = web.RequestKey("body", object)
+BODY: web.RequestKey[Any] = web.RequestKey("body", object)
 
 
 def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -20,7 +20,7 @@ from tests.adapters.discord.fake_discord import (
 )
 from tests.adapters.discord.helpers import fake_discord, outbound, run
 
-NOTHING = {"parse": []}
+NOTHING: dict[str, list[str]] = {"parse": []}
 
 
 def destination(

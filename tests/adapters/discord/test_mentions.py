@@ -67,10 +67,10 @@ def test_titles_bodies_and_reasons_never_ping_only_the_audience_does() -> None:
             await deliver("draft_decided")
 
             posts = bot.fake.posts(APPROVALS_CHANNEL)
-            requests = [p for p in posts if p.body.get("components")]
-            assert len(requests) == 2
+            asked = [p for p in posts if p.body.get("components")]
+            assert len(asked) == 2
             audience = {f"user:{SAM}", f"role:{APPROVER_ROLE}"}
-            for request in requests:
+            for request in asked:
                 assert request.body["allowed_mentions"] == {
                     "parse": [],
                     "users": [SAM],

@@ -127,7 +127,7 @@ class World:
         else:
             option = next(o for o in element["options"] if o["value"] == selected)
             action["selected_option"] = option
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": user(user_id),
             "api_app_id": APP_ID,
@@ -158,7 +158,7 @@ class World:
         block, element = _find_element(view["blocks"], action_id)
         option = next(o for o in element["options"] if o["value"] == value)
         n = next(_counter)
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": user(user_id),
             "api_app_id": APP_ID,

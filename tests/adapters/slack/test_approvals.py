@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 from commsbot.domain.model import DraftState
 from commsbot.domain.policy import Actor
@@ -14,7 +15,7 @@ from tests.adapters.slack.scenario import settings, world
 APPROVERS = {"approval": {"approvers": ["slack:U0SAM", "slack:U0MAYA"]}}
 
 
-def buttons(message: dict) -> list[str]:
+def buttons(message: dict[str, Any]) -> list[str]:
     return [
         e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]

@@ -113,6 +113,7 @@ async def test_later_updates_edit_the_card_and_reply_in_its_thread() -> None:
     async with room() as r:
         receipt = await r.dest.deliver(r.outbound(r.declare()))
         root = receipt.thread_id
+        assert root is not None
         identified = r.publish(
             Status.IDENTIFIED, "We found the cause.", API=ComponentStatus.PARTIAL_OUTAGE
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
+from typing import Any
 
 from adapters.slack.app import SlackSurface
 from adapters.slack.webapi import web_client
@@ -28,7 +29,7 @@ async def until(condition: Callable[[], object], what: str, seconds: float = 10.
     raise AssertionError(f"never happened: {what}")
 
 
-def buttons(message: dict) -> list[str]:
+def buttons(message: dict[str, Any]) -> list[str]:
     return [
         e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]

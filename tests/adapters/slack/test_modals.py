@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import pytest
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, DraftState
@@ -12,7 +15,7 @@ from tests.adapters.slack.scenario import settings, world
 CATALOGUE = settings(components=[{"name": "ChatGPT"}, {"name": "API"}, {"name": "Sora"}])
 
 
-def inputs(view: dict) -> list[str]:
+def inputs(view: dict[str, Any]) -> list[str]:
     return [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
 
 
@@ -247,7 +250,9 @@ async def test_update_form_for_an_unknown_incident_says_so() -> None:
         assert w.last_view().get("callback_id") is None  # nothing to submit
 
 
-async def test_a_slow_core_closes_the_form_in_time_and_answers_after(monkeypatch) -> None:
+async def test_a_slow_core_closes_the_form_in_time_and_answers_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import adapters.slack.interact as interact
 
     monkeypatch.setattr(interact, "SUBMIT_BUDGET", 0.0)

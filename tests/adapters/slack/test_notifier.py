@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.adapters.slack.fake_slack import Failure, readable
 from tests.adapters.slack.scenario import world
 
 
-def controls(message: dict) -> list[str]:
+def controls(message: dict[str, Any]) -> list[str]:
     return [
         e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]

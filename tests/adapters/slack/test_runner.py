@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -28,7 +29,7 @@ async def test_nothing_starts_without_a_token_and_no_slack_section() -> None:
     ],
 )
 async def test_a_configured_slack_says_what_is_missing(
-    section: dict, environ: dict, says: str
+    section: dict[str, Any], environ: dict[str, Any], says: str
 ) -> None:
     deps, _, _ = make_deps(parse_settings({"slack": section}))
     with pytest.raises(ConfigError) as error:
