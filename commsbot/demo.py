@@ -22,13 +22,13 @@ from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.domain.when import iso
 from commsbot.reminders.model import ReminderKind
+from commsbot.render import detail_text, draft_block, update_block
 from commsbot.services.drafts import approve_draft, edit_draft, propose_update
 from commsbot.services.incidents import add_note, declare, show_incident
 from commsbot.services.reminders import list_reminders
-from commsbot.services.views import draft_dict, update_dict
+from commsbot.services.results import draft_dict, update_dict
 from commsbot.settings import parse_settings
 from commsbot.templates import format_time
-from commsbot.textviews import detail_text, draft_block, update_block
 
 ZONE = ZoneInfo("America/Los_Angeles")
 PRODUCTS = ("ChatGPT", "API", "Sora")

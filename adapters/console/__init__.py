@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from commsbot.delivery.ports import Notice, Outbound, Receipt
 from commsbot.delivery.render import neutralize
 from commsbot.domain.model import IncidentSnapshot, Update
-from commsbot.textviews import incident_line, update_block
+from commsbot.render import incident_line, update_block
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig

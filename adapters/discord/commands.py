@@ -26,7 +26,7 @@ from commsbot.domain.model import (
 from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare, edit_incident, list_incidents, show_incident
-from commsbot.services.views import Declared, DraftResult, IncidentEdited, Published
+from commsbot.services.results import Declared, DraftResult, IncidentEdited, Published
 
 Interaction = discord.Interaction[Any]
 Choice = app_commands.Choice

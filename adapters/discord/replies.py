@@ -18,7 +18,13 @@ from adapters.discord.render import (
     timestamp,
 )
 from commsbot.domain.model import Draft, IncidentSnapshot
-from commsbot.services.views import Declared, DraftResult, IncidentDetail, IncidentEdited, Published
+from commsbot.services.results import (
+    Declared,
+    DraftResult,
+    IncidentDetail,
+    IncidentEdited,
+    Published,
+)
 
 
 def _draft_line(draft: Draft) -> str:

@@ -22,7 +22,7 @@ from adapters.slack.blocks import (
 from adapters.slack.render import COMPONENT_EMOJI, Message, status_label, status_line, when
 from adapters.slack.wire import Block
 from commsbot.domain.model import Draft, IncidentSnapshot
-from commsbot.services.views import (
+from commsbot.services.results import (
     Declared,
     DraftResult,
     IncidentDetail,

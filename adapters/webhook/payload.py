@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from commsbot.delivery.ports import Notice, Outbound
 from commsbot.delivery.render import render_markdown, render_plain, render_short
-from commsbot.services.views import update_dict
+from commsbot.services.results import update_dict
 
 #: Bumped only for changes a receiver could trip over (a key removed or its meaning changed).
 VERSION = 1

@@ -35,8 +35,8 @@ def delivery_list(
     """List deliveries, newest first (updates, corrections and notices)."""
     from commsbot.delivery.model import DeliveryState
     from commsbot.domain.model import parse_choice
+    from commsbot.render import list_text
     from commsbot.services.deliveries import list_deliveries
-    from commsbot.textviews import list_text
 
     def action(wired: App) -> Any:
         wanted = parse_choice(DeliveryState, state, what="delivery state") if state else None
@@ -52,8 +52,8 @@ def delivery_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-drive a dead delivery: it is tried again, with a fresh deadline."""
+    from commsbot.render import delivery_line
     from commsbot.services.deliveries import retry_delivery
-    from commsbot.textviews import delivery_line
 
     run_command(
         as_json,

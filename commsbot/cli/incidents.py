@@ -43,8 +43,8 @@ def incident_declare(
 ) -> None:
     """Declare an incident: it starts investigating, with an acknowledgment drafted."""
     from commsbot.domain.model import Severity, parse_choice, parse_component_changes
+    from commsbot.render import components_block, draft_block, incident_line
     from commsbot.services.incidents import declare
-    from commsbot.textviews import components_block, draft_block, incident_line
 
     def action(wired: App) -> Any:
         sev = parse_choice(Severity, severity, what="severity")
@@ -92,8 +92,8 @@ def incident_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List incidents, newest first."""
+    from commsbot.render import incident_line
     from commsbot.services.incidents import list_incidents
-    from commsbot.textviews import incident_line
 
     run_command(
         as_json,
@@ -113,8 +113,8 @@ def incident_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show status, components, published updates, pending drafts and the timeline."""
+    from commsbot.render import detail_text
     from commsbot.services.incidents import show_incident
-    from commsbot.textviews import detail_text
 
     run_command(
         as_json,
@@ -136,7 +136,7 @@ def incident_note(
 ) -> None:
     """Add an internal note to the incident's timeline."""
     from commsbot.services.incidents import add_note
-    from commsbot.services.views import timeline_dict
+    from commsbot.services.results import timeline_dict
 
     run_command(
         as_json,
@@ -200,7 +200,7 @@ def incident_handoff(
 
 
 def _human(result: Any, wired: App) -> str:
-    from commsbot.textviews import incident_line
+    from commsbot.render import incident_line
 
     i = result.incident.incident
     lines = [

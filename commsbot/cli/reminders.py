@@ -31,7 +31,7 @@ IncidentArg = Annotated[
 
 
 def _lines(key: str, empty: str) -> tuple[Any, Any]:
-    from commsbot.reminders.views import views_dict
+    from commsbot.reminders.render import views_dict
 
     def human(views: Any, wired: App) -> str:
         return "\n".join(v.line(wired.settings.zone) for v in views) or empty

@@ -125,7 +125,7 @@ def actor_option(given: str | None) -> Any:
 
 
 def draft_human(verb: str) -> Callable[[Any, App], str]:
-    from commsbot.textviews import draft_block, incident_line
+    from commsbot.render import draft_block, incident_line
 
     def human(r: Any, wired: App) -> str:
         zone = wired.settings.zone

@@ -124,8 +124,8 @@ def update_approve(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a draft, which publishes it (status and components change together)."""
+    from commsbot.render import components_block, incident_line, update_block
     from commsbot.services.drafts import approve_draft
-    from commsbot.textviews import components_block, incident_line, update_block
 
     def human(r: Any, wired: App) -> str:
         zone = wired.settings.zone

@@ -24,7 +24,7 @@ from commsbot.http.fields import ActorId, ComponentName, Text
 from commsbot.http.routing import JsonBodyRoute
 from commsbot.services import drafts, incidents
 from commsbot.services.incidents import MAX_ACTOR
-from commsbot.services.views import timeline_dict
+from commsbot.services.results import timeline_dict
 from commsbot.tokens.model import ApiToken, Scope
 
 MAX_COMPONENTS = 50

@@ -3,7 +3,7 @@
 The built-in templates live in ``commsbot/postmortem/templates``; a team's own template is
 rendered by :func:`render_with_template` with exactly the same context:
 
-- ``doc``: a :class:`~commsbot.postmortem.views.Doc` (formatted rows; ``doc.facts`` and
+- ``doc``: a :class:`~commsbot.postmortem.document.Doc` (formatted rows; ``doc.facts`` and
   ``doc.figures`` hold the raw values),
 - ``chart_svg``: the chart, inline SVG markup (HTML templates; empty in Markdown ones),
 - ``chart_path``: where the caller wrote the chart beside the document, or None;
@@ -31,12 +31,12 @@ from markupsafe import Markup
 from commsbot.domain.errors import InvalidInput
 from commsbot.postmortem.chart import incident_chart
 from commsbot.postmortem.compute import compute
+from commsbot.postmortem.document import build
 from commsbot.postmortem.figures import Figures
 from commsbot.postmortem.model import PostmortemFacts
 from commsbot.postmortem.report import Report
 from commsbot.postmortem.report_chart import ReportCharts, report_charts
 from commsbot.postmortem.text import duration, md_cell, md_line, when, xml_safe
-from commsbot.postmortem.views import build
 
 Kind = Literal["markdown", "html", "report-markdown", "report-html"]
 TEMPLATE_FILES: dict[Kind, str] = {
@@ -176,7 +176,7 @@ def render_report_html(
 
 def _describe(exc: jinja2.TemplateError) -> str:
     if isinstance(exc, jinja2.UndefinedError):
-        return f"{exc.message}; see the names a template can use in commsbot/postmortem/views.py"
+        return f"{exc.message}; see the names a template can use in commsbot/postmortem/document.py"
     return exc.message or type(exc).__name__
 
 

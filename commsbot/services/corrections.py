@@ -31,7 +31,7 @@ from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.ports import UnitOfWork
-from commsbot.services.views import DraftResult, Published
+from commsbot.services.results import DraftResult, Published
 
 
 def find_update(uow: UnitOfWork, ref: str) -> Update:

@@ -17,7 +17,7 @@ from commsbot.domain.model import TimelineEntry
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
 from commsbot.services.dispatch import describe
-from commsbot.services.views import delivery_dict
+from commsbot.services.results import delivery_dict
 from commsbot.templates import format_moment as when
 
 

@@ -26,7 +26,7 @@ from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
 from commsbot.services.ports import UnitOfWork
-from commsbot.services.views import DraftResult, Published
+from commsbot.services.results import DraftResult, Published
 
 
 def default_body(

@@ -35,7 +35,7 @@ from commsbot.services import outbox, promises
 from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
-from commsbot.services.views import Declared, IncidentDetail, IncidentEdited
+from commsbot.services.results import Declared, IncidentDetail, IncidentEdited
 
 #: Declaring allocates the next incident number; two replicas declaring at once may collide.
 _DECLARE_ATTEMPTS = 3

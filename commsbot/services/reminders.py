@@ -30,7 +30,7 @@ from commsbot.reminders.model import (
     parse_due,
 )
 from commsbot.reminders.notices import moment
-from commsbot.reminders.views import ReminderView
+from commsbot.reminders.render import ReminderView
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import record
 from commsbot.services.ports import UnitOfWork

@@ -15,7 +15,7 @@ from commsbot.domain.model import Severity
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import declare
-from commsbot.services.views import Declared
+from commsbot.services.results import Declared
 from commsbot.settings import Settings, parse_settings
 from tests.adapters.discord.fake_discord import APPROVALS_CHANNEL, GUILD_ID, TOKEN, FakeDiscord
 from tests.adapters.discord.helpers import (

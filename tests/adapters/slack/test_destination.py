@@ -19,7 +19,7 @@ from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import Actor
 from commsbot.services import drafts, incidents
 from commsbot.services.deps import Deps
-from commsbot.services.views import Published
+from commsbot.services.results import Published
 from tests.adapters.slack.fake_slack import Failure, FakeSlack, readable
 from tests.adapters.slack.scenario import TOKEN, settings
 from tests.unit.fakes import make_deps

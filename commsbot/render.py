@@ -1,4 +1,5 @@
-"""Plain-text renderings of the use cases' results, for the CLI and the console destination."""
+"""Plain-text renderings of the use cases' results, for the CLI, the demo and the console
+destination."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
 from commsbot.services.deliveries import Deliveries
-from commsbot.services.views import IncidentDetail
+from commsbot.services.results import IncidentDetail
 from commsbot.templates import format_moment, format_time
 
 
