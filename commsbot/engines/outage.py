@@ -33,10 +33,6 @@ class OutageLog:
         self._diagnose = diagnose
         self._problem: str | None = None
 
-    @property
-    def down(self) -> bool:
-        return self._problem is not None
-
     def failed(self, exc: BaseException) -> bool:
         """Log ``exc`` if it is a database outage (once per problem); False if it is not one."""
         found = self._diagnose(exc)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from commsbot.domain.errors import NotFound
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
 from commsbot.statuspage.data import (
@@ -49,19 +48,6 @@ def load_public_data(deps: Deps) -> PublicData:
         history=history,
         now=now,
     )
-
-
-def load_incident(deps: Deps, incident_id: str) -> PublicIncident | None:
-    """One public incident by id, or None when it does not exist or was never published."""
-    with deps.read() as uow:
-        try:
-            incident = uow.incidents.get(incident_id)
-        except NotFound:
-            return None
-        if incident.id != incident_id:
-            return None  # "42" or "INC-42" also find it; public URLs use the id only
-        updates = tuple(uow.updates.for_incident(incident.id))
-    return PublicIncident(incident.as_published(), updates) if updates else None
 
 
 def _public_incidents(uow: UnitOfWork) -> tuple[PublicIncident, ...]:

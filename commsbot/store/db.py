@@ -30,11 +30,6 @@ _SUPPORTED = (
 POSTGRES_CONNECT_TIMEOUT = 10
 
 
-def default_database_url() -> str:
-    """``commsbot.db`` in the current working directory, as an absolute SQLite URL."""
-    return f"sqlite:///{Path.cwd() / 'commsbot.db'}"
-
-
 def normalize_url(url: str) -> URL:
     """Parse ``url``; ``postgres://`` and ``postgresql://`` use the psycopg 3 driver.
 

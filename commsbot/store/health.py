@@ -11,13 +11,12 @@ and what to fix::
     — is PostgreSQL running and reachable?
 
 :func:`explain` turns a driver error met later (the database went away while ``commsbot run``
-kept running) into the same sentence, and :class:`OutageLog` makes the long-running loops say
-so once per outage instead of a traceback per second.
+kept running) into the same sentence; the engines' ``OutageLog``
+(:mod:`commsbot.engines.outage`) uses it, through ``App.diagnose``, to say so once per outage.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -246,42 +245,3 @@ def _postgres_reason(url: URL, message: str, where: str) -> str | None:
                 message=message,
             )
     return None
-
-
-class OutageLog:
-    """Says once that the database is unusable, and once that it is back, for one loop.
-
-    A loop that polls the database every second would otherwise log a traceback a second for
-    as long as the outage lasts.
-
-    Args:
-        log: the loop's logger.
-        what: what the loop does, for the messages ("the outbox", "reminders").
-        url: the database URL (shown without its password).
-    """
-
-    def __init__(self, log: logging.Logger, *, what: str, url: str) -> None:
-        self._log = log
-        self._what = what
-        self._url = url
-        self._reason: str | None = None
-
-    @property
-    def down(self) -> bool:
-        return self._reason is not None
-
-    def failed(self, exc: BaseException) -> bool:
-        """Log ``exc`` if it is a database outage (once per reason); False if it is not one."""
-        found = explain(self._url, exc)
-        if found is None:
-            return False
-        if found.reason != self._reason:
-            self._log.warning("%s waits: %s (trying again)", self._what, found)
-        self._reason = found.reason
-        return True
-
-    def ok(self) -> None:
-        """The loop's last round worked: say so if it follows an outage."""
-        if self._reason is not None:
-            self._log.info("%s works again: database %s answers", self._what, shown_url(self._url))
-            self._reason = None

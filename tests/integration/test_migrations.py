@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -14,7 +12,6 @@ from sqlmodel import SQLModel
 from commsbot.store import tables
 from commsbot.store.db import (
     current_revision,
-    default_database_url,
     downgrade,
     head_revision,
     is_up_to_date,
@@ -122,14 +119,6 @@ def test_unsupported_database_urls_are_refused_without_the_password(bad: str) ->
         normalize_url(bad)
 
     assert "secret" not in str(caught.value)
-
-
-def test_default_database_is_commsbot_db_in_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-
-    assert default_database_url() == f"sqlite:///{tmp_path}/commsbot.db"
 
 
 def test_published_incidents_keep_their_public_title_across_the_upgrade(engine: Engine) -> None:
