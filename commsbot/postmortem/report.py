@@ -21,16 +21,65 @@ Choices, made once here:
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from commsbot.domain.errors import InvalidInput
 from commsbot.domain.model import Severity
 from commsbot.postmortem.compute import compute
 from commsbot.postmortem.figures import RcaResult
 from commsbot.postmortem.model import PostmortemFacts
+
+#: ``90d``, ``12w``, ``48h``: a span back from now.
+_SPAN = re.compile(r"([1-9][0-9]{0,4})([hdw])", re.ASCII)
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+MAX_SPAN = timedelta(days=36_600)
+SINCE_HELP = (
+    "a span back from now (90d, 12w, 48h), a local date (2024-10-01), an ISO 8601 time with "
+    "its offset, or all"
+)
+
+
+def parse_since(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """When a report starts: ``90d``, ``12w``, ``48h`` back from ``now``; a date (``2024-10-01``,
+    its midnight in ``zone``); an ISO 8601 time (local when it has no offset); or ``all`` (None).
+
+    Raises:
+        InvalidInput: none of those, a span over 100 years, or a time after ``now``; the
+            refusal names the field ``since``.
+    """
+    raw = text.strip().lower()
+    if raw == "all":
+        return None
+    span = _SPAN.fullmatch(raw)
+    if span:
+        back = int(span.group(1)) * _UNITS[span.group(2)]
+        if back > MAX_SPAN:
+            raise InvalidInput(
+                f"since {text.strip()!r} is over 100 years; {SINCE_HELP}", field="since"
+            )
+        return now - back
+    try:
+        if len(raw) == 10:
+            start = datetime.combine(date.fromisoformat(raw), time(), tzinfo=zone)
+        else:
+            start = datetime.fromisoformat(text.strip().upper())
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=zone)
+    except ValueError:
+        raise InvalidInput(
+            f"since {text.strip()!r} is not a time; use {SINCE_HELP}", field="since"
+        ) from None
+    start = start.astimezone(UTC)
+    if start > now:
+        raise InvalidInput(
+            f"since {text.strip()!r} is in the future; give a time before now", field="since"
+        )
+    return start
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from commsbot.domain.model import (
 
 if TYPE_CHECKING:
     from commsbot.delivery.ports import DeliveryLedger, DeliveryOutbox, DeliveryQueue
+    from commsbot.postmortem.ports import PostmortemReader
     from commsbot.reminders.ports import ReminderRepository
     from commsbot.tokens.ports import TokenRepository
 
@@ -157,6 +158,8 @@ class UnitOfWork(Protocol):
     def ledger(self) -> DeliveryLedger: ...
     @property
     def tokens(self) -> TokenRepository: ...
+    @property
+    def postmortems(self) -> PostmortemReader: ...
 
     def __enter__(self) -> Self: ...
 

@@ -20,6 +20,7 @@ from commsbot.store.incidents import (
     SqlTimeline,
     SqlUpdateRepository,
 )
+from commsbot.store.postmortems import SqlPostmortemReader
 from commsbot.store.reminders import SqlReminderRepository
 from commsbot.store.session import StoreSession, conflict_message
 from commsbot.store.tokens import SqlTokenRepository
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     queue: SqlDeliveryRepository
     ledger: SqlDeliveryRepository
     tokens: SqlTokenRepository
+    postmortems: SqlPostmortemReader
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         self.outbox = self.queue = self.ledger = SqlDeliveryRepository(session)
         self.alert_groups = SqlAlertGroupRepository(session)
         self.tokens = SqlTokenRepository(session)
+        self.postmortems = SqlPostmortemReader(session)
         return self
 
     def __exit__(
