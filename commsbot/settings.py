@@ -24,6 +24,7 @@ from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import ApprovalPolicy
 from commsbot.domain.text import clean_text
 from commsbot.http_config import HttpConfig
+from commsbot.postmortem.config import PostmortemConfig
 from commsbot.reminders.config import RemindersConfig
 from commsbot.slack_config import SlackConfig
 from commsbot.statuspage.config import PageConfig, public_name
@@ -139,6 +140,7 @@ class Settings(_Section):
             decisions, reminders, dead deliveries; with none, the console.
         http: the ``[http]`` table.
         reminders: the ``[reminders]`` table.
+        postmortem: the ``[postmortem]`` table: the team's own document templates.
         slack: the ``[slack]`` table.
         discord: the ``[discord]`` table.
     """
@@ -155,6 +157,7 @@ class Settings(_Section):
     notifiers: Notifiers = Field(default_factory=list)
     http: HttpConfig = Field(default_factory=HttpConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    postmortem: PostmortemConfig = Field(default_factory=PostmortemConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     # [discord]: the gateway for /incident and buttons (commsbot/discord_config.py, pydantic only).
     discord: DiscordConfig | None = None

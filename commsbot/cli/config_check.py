@@ -118,6 +118,7 @@ def _check(settings: Settings, env: Mapping[str, str], report: Report) -> None:
             except ConfigError as exc:
                 report.problems.append(str(exc))
     report.platforms = platform_checks(settings, env, http_enabled=settings.http.enabled)
+    report.problems += _postmortem_templates(settings)
     for platform in report.platforms:
         report.problems += platform.problems
     if report.platforms[0].starts:
@@ -199,3 +200,19 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
             out += flatten(item, f"{prefix}[{i}]")
         return out
     return [(prefix, value)]
+
+
+def _postmortem_templates(settings: Settings) -> list[str]:
+    """Configured postmortem templates that cannot be read or compiled (with their line)."""
+    from commsbot.engines.documents import TemplateFile
+
+    problems = []
+    for setting in ("template", "html_template"):
+        path = getattr(settings.postmortem, setting)
+        if path is None:
+            continue
+        try:
+            TemplateFile.read(path, setting=setting).check()
+        except ConfigError as exc:
+            problems.append(str(exc))
+    return problems

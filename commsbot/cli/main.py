@@ -24,6 +24,8 @@ from commsbot.cli.config import config_app
 from commsbot.cli.config import init as init_command
 from commsbot.cli.deliveries import delivery_app
 from commsbot.cli.incidents import incident_app
+from commsbot.cli.postmortem import postmortem as postmortem_command
+from commsbot.cli.postmortem import report as report_command
 from commsbot.cli.reminders import followup_app, reminder_app
 from commsbot.cli.statuspage import statuspage_app
 from commsbot.cli.support import EXIT_CONFIG, EXIT_REFUSED, JsonOpt, fail, run_command, state
@@ -51,6 +53,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(statuspage_app, name="statuspage")
 app.add_typer(config_app, name="config")
 app.command("init")(init_command)
+app.command("postmortem")(postmortem_command)
+app.command("report")(report_command)
 for _name, _group in platform_commands():
     app.add_typer(_group, name=_name)
 

@@ -48,6 +48,8 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "url_env": "COMMSBOT_WEBHOOK_URL",
     "secret_env": "COMMSBOT_WEBHOOK_SECRET",
     "group": "Platform",
+    "postmortem.template": "comms-templates/postmortem.md.j2",
+    "postmortem.html_template": "comms-templates/postmortem.html.j2",
 }
 
 #: One example entry per list of tables; each, uncommented alone, is a valid configuration.
@@ -127,6 +129,7 @@ def render_toml(*, slack: bool = False, discord: bool = False) -> str:
     out += _entries("notifiers", NotifierConfig, docs.get("notifiers"))
     out += _table("http", defaults.http, _summary(defaults.http))
     out += _table("reminders", defaults.reminders, _summary(defaults.reminders))
+    out += _table("postmortem", defaults.postmortem, _summary(defaults.postmortem))
     out += _table("slack", defaults.slack, _switch(defaults.slack, "--slack", slack), on=slack)
     if slack:
         out += _channels("Slack", "slack", "(channel name → About → at the bottom, C0…)")

@@ -23,6 +23,7 @@ from commsbot.postmortem.model import (
 )
 from commsbot.postmortem.render import (
     PostmortemTemplateError,
+    check_template,
     default_template,
     render_html,
     render_markdown,
@@ -49,6 +50,7 @@ __all__ = [
     "Report",
     "ReportCharts",
     "build_report",
+    "check_template",
     "compute",
     "default_template",
     "incident_chart",

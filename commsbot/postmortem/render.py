@@ -147,21 +147,43 @@ def render_with_template(
         ) from None
 
 
+def check_template(template_text: str, *, html: bool = False, name: str = _SOURCE) -> None:
+    """Compile a team's template without rendering it (``commsbot config check``).
+
+    Raises:
+        PostmortemTemplateError: its syntax is wrong; says what and on which line. Names it
+            does not know are found only when it is rendered.
+    """
+    try:
+        _compile(template_text, html)
+    except jinja2.TemplateSyntaxError as exc:
+        raise PostmortemTemplateError(exc.message or str(exc), line=exc.lineno, name=name) from None
+
+
 def render_report_markdown(
-    report: Report, *, zone: ZoneInfo, chart_paths: ReportCharts | None = None
+    report: Report,
+    *,
+    zone: ZoneInfo,
+    chart_paths: ReportCharts | None = None,
+    since: datetime | None = None,
 ) -> str:
     """The over-time report in GitHub-flavoured Markdown.
 
     Args:
         chart_paths: where the caller wrote the three charts (``report_charts``), relative to
             the document, to show as images; None leaves them out.
+        since: the start the report was asked for, to say so (None: not said).
     """
     template = _compile(default_template("report-markdown"), False)
-    return template.render(report=report, zone=zone, charts_path=chart_paths)
+    return template.render(report=report, zone=zone, charts_path=chart_paths, since=since)
 
 
 def render_report_html(
-    report: Report, *, zone: ZoneInfo, charts: ReportCharts | None = None
+    report: Report,
+    *,
+    zone: ZoneInfo,
+    charts: ReportCharts | None = None,
+    since: datetime | None = None,
 ) -> str:
     """The over-time report as one standalone HTML page, its charts inline."""
     made = charts or report_charts(report)
@@ -171,7 +193,7 @@ def render_report_html(
         mttr_by_severity=Markup(made.mttr_by_severity),
     )
     template = _compile(default_template("report-html"), True)
-    return template.render(report=report, zone=zone, charts=inline)
+    return template.render(report=report, zone=zone, charts=inline, since=since)
 
 
 def _describe(exc: jinja2.TemplateError) -> str:

@@ -8,9 +8,13 @@ facts is pure (:mod:`commsbot.postmortem`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from commsbot.domain.model import Incident
+from commsbot.domain.when import iso
+from commsbot.postmortem.data import report_to_json
 from commsbot.postmortem.metrics import CommsMetrics, comms_metrics
 from commsbot.postmortem.model import IncidentFacts, PostmortemFacts
 from commsbot.postmortem.report import Report, build_report, parse_since
@@ -63,7 +67,19 @@ def iter_postmortems(
             after = page[-1].number
 
 
-def team_report(deps: Deps, *, since: str = "90d") -> Report:
+@dataclass(frozen=True)
+class TeamReport:
+    """The report, and the start it was asked for (None: every incident)."""
+
+    since: datetime | None
+    report: Report
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` and API shape: ``{"since", "zone", "total", "by_severity", …}``."""
+        return {"since": iso(self.since), **report_to_json(self.report)}
+
+
+def team_report(deps: Deps, *, since: str = "90d") -> TeamReport:
     """The team's figures over the incidents declared since ``since`` (``90d``, ``12w``, a
     date, an ISO time or ``all``), by severity and by month in the configured zone.
 
@@ -72,7 +88,7 @@ def team_report(deps: Deps, *, since: str = "90d") -> Report:
     """
     zone = deps.settings.zone
     start = parse_since(since, now=deps.clock.now(), zone=zone)
-    return build_report(iter_postmortems(deps, since=start), zone=zone)
+    return TeamReport(start, build_report(iter_postmortems(deps, since=start), zone=zone))
 
 
 def team_metrics(deps: Deps) -> CommsMetrics:

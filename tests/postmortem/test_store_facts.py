@@ -231,7 +231,9 @@ def test_the_team_report_through_the_store(database_url: str) -> None:
     seed_dec11(app, clock)
     clock.current = pst(12, 0, day=20)
 
-    report = team_report(app.deps, since="30d")
+    found = team_report(app.deps, since="30d")
+    report = found.report
+    assert found.since == pst(12, 0, day=20) - timedelta(days=30)
 
     assert report.total.incidents == 1
     sev1 = report.by_severity[0]
@@ -240,7 +242,7 @@ def test_the_team_report_through_the_store(database_url: str) -> None:
     )  # fmt: skip
     assert sev1.time_to_first_update.median == timedelta(minutes=3)
     assert [g.month for g in report.by_month] == ["2024-12"]
-    assert team_report(app.deps, since="2h").total.incidents == 0
+    assert team_report(app.deps, since="2h").report.total.incidents == 0
     with pytest.raises(InvalidInput, match="since 'soon' is not a time") as refused:
         team_report(app.deps, since="soon")
     assert refused.value.field == "since"
