@@ -174,12 +174,15 @@ def prepare(
 def http_context(app: App) -> HttpContext:
     """What the HTTP server's routes need: the use cases' dependencies, the status page kept
     current from the database, and what ``/readyz`` and ``/metrics`` read (on a connection
-    pool of their own, closed when the server stops)."""
+    pool of their own, closed when the server stops); the comms figures are recomputed when
+    the status page's change marker says an update was published."""
     import logging
 
+    from commsbot.engines.comms_figures import CommsFigures
     from commsbot.engines.outage import OutageLog
     from commsbot.engines.statuspage import PublicPages
     from commsbot.http.context import HttpContext
+    from commsbot.services.postmortems import team_metrics
     from commsbot.services.statuspage import load_public_data
     from commsbot.store.db import make_engine
     from commsbot.store.operations import SqlOperations
@@ -188,9 +191,10 @@ def http_context(app: App) -> HttpContext:
     deps = app.deps
     engine = make_engine(app.database_url)
     zone = deps.settings.zone
+    marker = sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date())
     pages = PublicPages(
         load=lambda: load_public_data(deps),
-        marker=sql_marker(engine, today=lambda: deps.clock.now().astimezone(zone).date()),
+        marker=marker,
         outage=OutageLog(
             logging.getLogger("commsbot.statuspage"),
             what="the status page",
@@ -198,8 +202,17 @@ def http_context(app: App) -> HttpContext:
             diagnose=app.diagnose,
         ),
     )
+    comms = CommsFigures(
+        load=lambda: team_metrics(deps),
+        marker=marker,
+        max_age=deps.settings.postmortem.metrics_max_age_seconds,
+    )
     return HttpContext(
-        deps=deps, operations=SqlOperations(engine), pages=pages, config=deps.settings.http
+        deps=deps,
+        operations=SqlOperations(engine),
+        pages=pages,
+        config=deps.settings.http,
+        comms=comms,
     )
 
 

@@ -135,7 +135,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.commsbot = context
-    metrics = Metrics(context.operations)
+    metrics = Metrics(context.operations, comms=context.comms)
     app.state.metrics = metrics
     errors.install(app)
     app.include_router(api.router)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from commsbot.engines.comms_figures import CommsFigures
 from commsbot.engines.statuspage import PublicPages
 from commsbot.http_config import HttpConfig
 from commsbot.operations.ports import Operations
@@ -21,12 +22,15 @@ class HttpContext:
         operations: what ``/readyz`` and ``/metrics`` read from the database.
         pages: the public status page, rendered once per change.
         config: the ``[http]`` section.
+        comms: the comms figures ``/metrics`` shows, kept until an update is published or
+            they are too old.
     """
 
     deps: Deps
     operations: Operations
     pages: PublicPages
     config: HttpConfig
+    comms: CommsFigures
 
 
 def context(request: Request) -> HttpContext:

@@ -13,15 +13,12 @@ class StoreFigures:
 
     Attributes:
         open_incidents: (status, count) of incidents not recovered.
-        first_update_seconds: for each incident with a published update, the seconds from its
-            declaration to its first one.
         deliveries: (target, state, count, attempts beyond the first); None when the table
             does not exist yet.
         reminders_fired: (kind, times fired); None when the table does not exist yet.
     """
 
     open_incidents: Sequence[tuple[str, int]]
-    first_update_seconds: Sequence[float]
     deliveries: Sequence[tuple[str, str, int, int]] | None
     reminders_fired: Sequence[tuple[str, int]] | None
 

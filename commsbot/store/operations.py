@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import col
 
 from commsbot.operations.ports import StoreFigures
 from commsbot.store.db import head_revision, read_only_engine
 from commsbot.store.health import explain
-from commsbot.store.tables.incidents import IncidentRow, UpdateRow
 
 _REVISIONS = "SELECT version_num FROM alembic_version"
-# Through the mapped columns, so that both databases return UTC-aware datetimes.
-_FIRST_UPDATES = sa.select(col(IncidentRow.declared_at), col(UpdateRow.published_at)).join_from(
-    IncidentRow,
-    UpdateRow,
-    sa.and_(col(UpdateRow.incident_id) == col(IncidentRow.id), col(UpdateRow.seq) == 1),
-)
 _DELIVERIES = sa.text(
     "SELECT target, state, count(*), coalesce(sum(CASE WHEN attempts > 1 THEN attempts - 1 "
     "ELSE 0 END), 0) FROM delivery GROUP BY target, state"
@@ -68,10 +60,6 @@ class SqlOperations:
         with self._reader.connect() as connection:
             tables = set(sa.inspect(connection).get_table_names())
             open_incidents = [(str(s), int(n)) for s, n in connection.execute(_OPEN)]
-            seconds = [
-                max((published - declared).total_seconds(), 0.0)
-                for declared, published in connection.execute(_FIRST_UPDATES)
-            ]
             deliveries = (
                 [(str(t), str(s), int(n), int(x)) for t, s, n, x in connection.execute(_DELIVERIES)]
                 if "delivery" in tables
@@ -84,7 +72,6 @@ class SqlOperations:
             )
         return StoreFigures(
             open_incidents=open_incidents,
-            first_update_seconds=seconds,
             deliveries=deliveries,
             reminders_fired=reminders,
         )

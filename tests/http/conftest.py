@@ -11,11 +11,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from commsbot.engines.comms_figures import CommsFigures
 from commsbot.engines.statuspage import PublicPages
 from commsbot.http.app import create_app
 from commsbot.http.context import HttpContext
 from commsbot.services.components import sync_catalogue
 from commsbot.services.deps import Deps
+from commsbot.services.postmortems import team_metrics
 from commsbot.services.statuspage import load_public_data
 from commsbot.services.tokens import create_token
 from commsbot.settings import Settings
@@ -89,14 +91,17 @@ def make_context(database_url: str, settings: Settings, clock: FakeClock) -> Sta
         sync_catalogue(uow, settings, now=clock.now())
         uow.commit()
     zone = settings.zone
+    marker = sql_marker(engine, today=lambda: clock.now().astimezone(zone).date())
     return StackContext(
         deps=deps,
         operations=SqlOperations(engine),
-        pages=PublicPages(
-            load=lambda: load_public_data(deps),
-            marker=sql_marker(engine, today=lambda: clock.now().astimezone(zone).date()),
-        ),
+        pages=PublicPages(load=lambda: load_public_data(deps), marker=marker),
         config=settings.http,
+        comms=CommsFigures(
+            load=lambda: team_metrics(deps),
+            marker=marker,
+            max_age=settings.postmortem.metrics_max_age_seconds,
+        ),
         engine=engine,
     )
 

@@ -72,6 +72,7 @@ def test_metrics_report_time_to_first_update_requests_and_open_incidents(stack: 
     quick = declare(stack, title="Second")
     approve_draft(stack.deps, draft_id=quick["draft"]["id"], actor=Actor("sam"))
     declare(stack, title="Not published yet")
+    declare(stack, title="A sev3", severity="sev3")
     stack.client.get("/api/v2/summary.json")
 
     families = metrics(stack)
@@ -79,7 +80,11 @@ def test_metrics_report_time_to_first_update_requests_and_open_incidents(stack: 
     hist = {
         (s.name, s.labels.get("le")): s.value
         for s in families["commsbot_time_to_first_update_seconds"].samples
+        if s.labels["severity"] == "sev1"
     }
+    assert {
+        s.labels["severity"] for s in families["commsbot_time_to_first_update_seconds"].samples
+    } == {"sev1", "sev2", "sev3", "sev4"}
     assert hist[("commsbot_time_to_first_update_seconds_count", None)] == 2
     assert hist[("commsbot_time_to_first_update_seconds_sum", None)] == 420
     assert hist[("commsbot_time_to_first_update_seconds_bucket", "300.0")] == 1
@@ -87,14 +92,14 @@ def test_metrics_report_time_to_first_update_requests_and_open_incidents(stack: 
     open_by_status = {
         s.labels["status"]: s.value for s in families["commsbot_open_incidents"].samples
     }
-    assert open_by_status == {"investigating": 3}
+    assert open_by_status == {"investigating": 4}
     requests = {
         (s.labels["route"], s.labels["status"]): s.value
         for s in families["commsbot_http_requests"].samples
         if s.name.endswith("_total")
     }
     assert requests[("/api/v2/summary.json", "200")] == 1
-    assert requests[("/api/v1/incidents", "201")] == 3
+    assert requests[("/api/v1/incidents", "201")] == 4
 
 
 def test_delivery_and_reminder_figures_appear_when_their_tables_exist(stack: Stack) -> None:
