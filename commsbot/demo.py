@@ -3,7 +3,8 @@
 ChatGPT, the API and Sora were down from about 3:16 PM to 7:38 PM PST. The replay runs on a
 throwaway SQLite database with a clock set to that afternoon, and shows each draft, each
 approval (and the refusals four eyes on the final text make), each published update, the
-reminder planned for the time it promises, and the timeline.
+reminder planned for the time it promises, and the timeline; then it writes the incident's
+postmortem (Markdown, its SVG chart, HTML) into a folder it names, so the story ends on paper.
 """
 
 from __future__ import annotations
@@ -43,19 +44,26 @@ class ReplayClock:
         self.current = self.at(15, 16)
 
     @staticmethod
-    def at(hour: int, minute: int) -> datetime:
-        return datetime(2024, 12, 11, hour, minute, tzinfo=ZONE).astimezone(UTC)
+    def at(hour: int, minute: int, second: int = 0) -> datetime:
+        return datetime(2024, 12, 11, hour, minute, second, tzinfo=ZONE).astimezone(UTC)
 
-    def set(self, hour: int, minute: int) -> None:
-        self.current = self.at(hour, minute)
+    def set(self, hour: int, minute: int, second: int = 0) -> None:
+        self.current = self.at(hour, minute, second)
 
     def now(self) -> datetime:
         return self.current
 
 
-def replay(*, as_json: bool, out: TextIO) -> None:
-    """Run the replay and print it (as text, or as one JSON object)."""
+def replay(*, as_json: bool, out: TextIO, postmortem_dir: Path) -> None:
+    """Run the replay and print it (as text, or as one JSON object), then write the incident's
+    postmortem into ``postmortem_dir`` (made if missing; the files are replaced whole).
+
+    Raises:
+        NotWritten: ``postmortem_dir`` cannot be written (nothing there was changed).
+    """
     from commsbot.bootstrap import build
+    from commsbot.engines.documents import write_postmortem
+    from commsbot.services.postmortems import load_postmortem
 
     steps: list[dict[str, Any]] = []
     clock = ReplayClock()
@@ -169,6 +177,8 @@ def replay(*, as_json: bool, out: TextIO) -> None:
         clock.set(17, 43)
         publish(fixing.draft.id)
 
+        # Recovered at 7:38 PM PST, as the story is told (DESIGN.md): the recovery's text (which
+        # states the time it was drafted), its publication and the postmortem all say so.
         clock.set(19, 38)
         refused(
             "recovery with components down",
@@ -182,11 +192,25 @@ def replay(*, as_json: bool, out: TextIO) -> None:
             component_changes=dict.fromkeys(PRODUCTS, ComponentStatus.OPERATIONAL),
         )
         drafted("drafted", recovered.draft)
-        clock.set(19, 41)
+        clock.set(19, 38, 20)
         publish(recovered.draft.id)
 
         detail = show_incident(deps, incident_ref=incident)
+        files = write_postmortem(
+            load_postmortem(deps, incident_ref=incident), directory=postmortem_dir, zone=ZONE
+        )
+        written = [p for p in (files.markdown, files.chart, files.html) if p is not None]
         if as_json:
-            out.write(json.dumps({"incident": detail.as_dict(), "steps": steps}) + "\n")
+            out.write(
+                json.dumps(
+                    {"incident": detail.as_dict(), "steps": steps, "postmortem": files.as_dict()}
+                )
+                + "\n"
+            )
         else:
             out.write("\n" + "=" * 72 + "\n" + detail_text(detail, ZONE) + "\n")
+            out.write(
+                f"\nThe postmortem of {incident}, written from its timeline "
+                "(commsbot postmortem does this for any incident):\n"
+                + "".join(f"  {p}\n" for p in written)
+            )

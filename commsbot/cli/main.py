@@ -122,12 +122,25 @@ def run() -> None:
 
 @app.command("demo")
 def demo(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Where the incident's postmortem is written at the end (made if missing).",
+        ),
+    ] = Path("commsbot-demo-postmortem"),
     as_json: JsonOpt = False,
 ) -> None:
-    """Replay the 11 December 2024 ChatGPT/API/Sora outage on a throwaway database."""
+    """Replay the 11 December 2024 ChatGPT/API/Sora outage on a throwaway database, then
+    write its postmortem (Markdown, SVG chart, HTML) into ./commsbot-demo-postmortem."""
     from commsbot.demo import replay
+    from commsbot.domain.errors import CommsbotError
 
-    replay(as_json=as_json, out=sys.stdout)
+    try:
+        replay(as_json=as_json, out=sys.stdout, postmortem_dir=out)
+    except CommsbotError as exc:
+        fail(EXIT_REFUSED, exc.code, str(exc), as_json, field=exc.field)
 
 
 app.add_typer(delivery_app, name="delivery")

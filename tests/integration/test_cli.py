@@ -213,8 +213,12 @@ def test_demo_replays_the_outage(cli: Cli) -> None:
         "API": "operational",
         "Sora": "operational",
     }
-    # The demo's database is throwaway: nothing is left in the working folder.
+    # The demo's database is throwaway: only the postmortem it wrote is left.
     assert not (cli.folder / "commsbot.db").exists()
+    assert data["postmortem"] == {
+        kind: str((cli.folder / "commsbot-demo-postmortem" / f"INC-1-postmortem.{ext}").resolve())
+        for kind, ext in (("markdown", "md"), ("html", "html"), ("chart", "svg"))
+    }
 
 
 def test_help_path_imports_no_database_or_platform_sdk(cli: Cli) -> None:
