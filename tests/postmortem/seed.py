@@ -98,7 +98,7 @@ def set_delivery(
     kind: str = "update",
 ) -> None:
     """Move one delivery where a dispatcher would have (the store's own column types apply)."""
-    table: Any = DeliveryRow.__table__
+    table: Any = getattr(DeliveryRow, "__table__")  # noqa: B009 (SQLModel hides it from mypy)
     with engine.begin() as conn:
         created = conn.execute(
             sa.select(table.c.created_at).where(

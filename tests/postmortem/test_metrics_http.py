@@ -40,7 +40,8 @@ class Served:
     def scrape(self) -> str:
         response = self.client.get("/metrics")
         assert response.status_code == 200
-        return response.text
+        text: str = response.text
+        return text
 
     def samples(self, family: str, severity: str = "sev1") -> dict[tuple[str, str | None], float]:
         found = {f.name: f for f in text_string_to_metric_families(self.scrape())}

@@ -29,6 +29,7 @@ from commsbot.templates import TemplateRenderer
 from commsbot.tokens.model import ApiToken
 from commsbot.tokens.ports import TokenRepository
 from tests.delivery.fakes import FakeDeliveryRepository, OutboxData
+from tests.postmortem.fakes import FakePostmortemReader
 from tests.reminders.fakes import FakeReminderRepository
 
 
@@ -242,6 +243,7 @@ class FakeUnitOfWork:
         self.outbox = self.queue = self.ledger = FakeDeliveryRepository(self.data.outbox)
         self.tokens = _Tokens(self.data)
         self.alert_groups = _AlertGroups(self.data)
+        self.postmortems = FakePostmortemReader(self.data)
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
 
