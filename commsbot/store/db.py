@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -14,6 +16,11 @@ from commsbot.store.health import in_memory, shown_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+#: Alembic's modules import each other in circles: imported by two threads at once (the
+#: migration at start, /readyz asking for the head revision), one of them can see a module
+#: half-initialised and fail with ImportError. Every first import goes through this lock.
+_ALEMBIC_IMPORT = threading.Lock()
 
 #: SQLite's busy timeout: how long a writer waits for the one before it, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -132,6 +139,19 @@ def _engine_for(target: str | Engine) -> tuple[Engine, bool]:
     return make_engine(target), True
 
 
+def _alembic() -> ModuleType:
+    """Alembic and the modules of it used here, imported once, by one thread at a time (not
+    at the top of this module: that keeps alembic off the CLI's start-up path)."""
+    with _ALEMBIC_IMPORT:
+        import alembic
+        import alembic.command
+        import alembic.config
+        import alembic.runtime.migration
+        import alembic.script
+
+        return alembic
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration for the migrations inside the package; no alembic.ini.
 
@@ -139,9 +159,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     result to ``alembic.command.revision(cfg, autogenerate=True, message=...)`` after setting
     ``cfg.attributes["connection"]`` to a connection to an up-to-date database.
     """
-    from alembic.config import Config  # not at the top: keeps alembic off the start-up path
-
-    cfg = Config()
+    cfg: Config = _alembic().config.Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     if connection is not None:
         cfg.attributes["connection"] = connection
@@ -154,15 +172,13 @@ def upgrade(target: str | Engine, revision: str = "heads") -> None:
     Safe to run at every start: an up-to-date database is left alone, and on PostgreSQL an
     advisory lock makes replicas that start together migrate one after the other.
     """
-    from alembic import command  # here, not at the top: keeps alembic off the start-up path
-
+    command = _alembic().command
     _migrate(target, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(target: str | Engine, revision: str) -> None:
     """Migrate the database at ``target`` down to ``revision`` (``"base"``: no tables)."""
-    from alembic import command
-
+    command = _alembic().command
     _migrate(target, lambda cfg: command.downgrade(cfg, revision))
 
 
@@ -186,9 +202,7 @@ def head_revision() -> str:
     Features add their tables in migrations of their own; until a merge migration joins them,
     there may be several heads, and ``upgrade`` applies them all.
     """
-    from alembic.script import ScriptDirectory
-
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    heads = _alembic().script.ScriptDirectory.from_config(alembic_config()).get_heads()
     if not heads:
         raise RuntimeError(f"no migrations found in {_MIGRATIONS}")
     return "+".join(sorted(heads))
@@ -197,13 +211,12 @@ def head_revision() -> str:
 def current_revision(target: str | Engine) -> str | None:
     """The revision(s) the database at ``target`` is at, joined with ``+`` as in
     :func:`head_revision`; None when it was never migrated."""
-    from alembic.runtime.migration import MigrationContext
-
+    migration = _alembic().runtime.migration
     engine, owned = _engine_for(target)
     try:
         # Read-only: on SQLite, asking must not queue behind a writer for the write lock.
         with read_only_engine(engine).connect() as connection:
-            heads = MigrationContext.configure(connection).get_current_heads()
+            heads = migration.MigrationContext.configure(connection).get_current_heads()
             return "+".join(sorted(heads)) if heads else None
     finally:
         if owned:
