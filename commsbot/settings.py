@@ -26,6 +26,7 @@ from commsbot.domain.text import clean_text
 from commsbot.http_config import HttpConfig
 from commsbot.postmortem.config import PostmortemConfig
 from commsbot.reminders.config import RemindersConfig
+from commsbot.runtime_config import LoggingConfig, RuntimeConfig
 from commsbot.slack_config import SlackConfig
 from commsbot.statuspage.config import PageConfig, public_name
 
@@ -143,6 +144,8 @@ class Settings(_Section):
         postmortem: the ``[postmortem]`` table: the team's own document templates.
         slack: the ``[slack]`` table.
         discord: the ``[discord]`` table.
+        runtime: the ``[runtime]`` table.
+        logging: the ``[logging]`` table.
     """
 
     timezone: str = "UTC"
@@ -161,6 +164,9 @@ class Settings(_Section):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     # [discord]: the gateway for /incident and buttons (commsbot/discord_config.py, pydantic only).
     discord: DiscordConfig | None = None
+    # [runtime] / [logging]: how `commsbot run` stops and what it logs (runtime_config.py).
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @field_validator("timezone")
     @classmethod

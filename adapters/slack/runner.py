@@ -33,11 +33,12 @@ class SlackRun:
     mounts: dict[str, Starlette] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
 
-    async def wait(self) -> None:
-        """After ``stop``: let the Socket Mode connection close and in-flight work finish."""
+    async def wait(self, timeout: float = 10.0) -> None:
+        """After ``stop``: let the Socket Mode connection close and in-flight work finish
+        (for up to ``timeout`` seconds)."""
         if self.task is not None:
             await self.task
-        await self.surface.aclose()
+        await self.surface.aclose(timeout)
 
 
 async def start_slack(

@@ -31,6 +31,7 @@ from commsbot.cli.statuspage import statuspage_app
 from commsbot.cli.support import EXIT_CONFIG, EXIT_REFUSED, JsonOpt, fail, run_command, state
 from commsbot.cli.tokens import token_app
 from commsbot.cli.updates import update_app
+from commsbot.runtime_config import LogFormat, LogLevel
 
 if TYPE_CHECKING:
     pass
@@ -103,15 +104,31 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
 
 
 @app.command("run")
-def run() -> None:
-    """Run the bot: store, delivery of published updates, and every configured surface."""
+def run(
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="text (readable lines) or json (one JSON object per line); "
+            "default: [logging] format.",
+        ),
+    ] = None,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level", help="debug, info, warning or error; default: [logging] level."
+        ),
+    ] = None,
+) -> None:
+    """Run the bot: store, delivery of published updates, and every configured surface.
+    SIGTERM or SIGINT stops it within [runtime] shutdown_grace_seconds, exit code 0."""
     from commsbot.domain.errors import CommsbotError
     from commsbot.runtime import serve
     from commsbot.settings import ConfigError
     from commsbot.store.health import DatabaseUnavailable
 
     try:
-        serve(config_path=state["config"])
+        serve(config_path=state["config"], log_format=log_format, log_level=log_level)
     except ConfigError as exc:
         fail(EXIT_CONFIG, "config_error", str(exc), False)
     except DatabaseUnavailable as exc:  # SQLite only: a PostgreSQL that is down is waited for

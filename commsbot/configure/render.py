@@ -130,6 +130,8 @@ def render_toml(*, slack: bool = False, discord: bool = False) -> str:
     out += _table("http", defaults.http, _summary(defaults.http))
     out += _table("reminders", defaults.reminders, _summary(defaults.reminders))
     out += _table("postmortem", defaults.postmortem, _summary(defaults.postmortem))
+    out += _table("runtime", defaults.runtime, _summary(defaults.runtime))
+    out += _table("logging", defaults.logging, _summary(defaults.logging))
     out += _table("slack", defaults.slack, _switch(defaults.slack, "--slack", slack), on=slack)
     if slack:
         out += _channels("Slack", "slack", "(channel name → About → at the bottom, C0…)")

@@ -11,7 +11,10 @@ One worker per destination and per notifier, each with at most one attempt in fl
 - failures are retried with exponential backoff and full jitter, never sooner than a
   platform's Retry-After, until the target's deadline; then the delivery is dead, on the
   incident's timeline and to its notifiers;
-- token buckets per target and per platform keep within the documented rate limits.
+- token buckets per target and per platform keep within the documented rate limits;
+- when stopped, it claims nothing more, lets attempts in flight finish for a grace period, and
+  then releases the rest: due again at once, marked ``maybe_sent`` (they may have reached the
+  platform), so another dispatcher takes them without waiting for the lease to run out.
 
 All database work runs in threads (``asyncio.to_thread``) in short transactions; no platform
 call happens inside one. The clock and the sleep function are injected, so tests move time by
@@ -26,14 +29,14 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
 
 from commsbot.delivery.config import DestinationConfig, NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord
 from commsbot.delivery.ports import DeliveryFailed, Destination, Notifier, Receipt
+from commsbot.engines.batching import Batcher
 from commsbot.engines.outage import Diagnose, OutageLog
 from commsbot.services import dispatch
 from commsbot.services.deps import Deps
@@ -46,51 +49,20 @@ log = logging.getLogger("commsbot.delivery")
 POLL_SECONDS = 1.0
 #: Deliveries to unconfigured targets are checked this often.
 ORPHAN_CHECK_SECONDS = 300.0
-_BATCH = 200
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class _Batcher(Generic[T, R]):
-    """Runs what was submitted while the previous batch ran, together (group commit)."""
-
-    def __init__(self, run: Callable[[list[T]], Sequence[R]]) -> None:
-        self._run = run
-        self._queue: list[tuple[T, asyncio.Future[R]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def submit(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queue.append((item, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:_BATCH], self._queue[_BATCH:]
-            try:
-                results = await asyncio.to_thread(self._run, [item for item, _ in batch])
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
 
 
 @dataclass
 class _Worker:
-    """One destination or notifier: its config, its buckets, whether an attempt is running."""
+    """One destination or notifier: its config, its buckets, whether an attempt is running
+    (and whether it holds a claim yet: an attempt still waiting for its rate limit is dropped
+    at shutdown, one that claimed its delivery is finished or released)."""
 
     name: str
     config: DestinationConfig | NotifierConfig
     send: Callable[[dispatch.Job], Awaitable[Receipt]]
     buckets: list[TokenBucket] = field(default_factory=list)
     busy: bool = False
+    claiming: bool = False
 
 
 def _notifier_send(notifier: Notifier) -> Callable[[dispatch.Job], Awaitable[Receipt]]:
@@ -155,13 +127,14 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()[:30]}:{_pid()}:{secrets.token_hex(4)}"
         self._poll = poll_seconds
         self._wakeup = asyncio.Event()
-        self._claims: _Batcher[dispatch.Claim, dispatch.Job | None] = _Batcher(
+        self._claims: Batcher[dispatch.Claim, dispatch.Job | None] = Batcher(
             lambda claims: dispatch.claim_batch(deps, claims)
         )
-        self._finishes: _Batcher[dispatch.Outcome, bool] = _Batcher(
+        self._finishes: Batcher[dispatch.Outcome, bool] = Batcher(
             lambda outcomes: dispatch.finish_batch(deps, outcomes)
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], _Worker] = {}
+        self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         #: The destinations and notifiers themselves (to close them at shutdown).
         self.targets: list[object] = [
@@ -216,12 +189,20 @@ class Dispatcher:
         else:
             loop.call_soon_threadsafe(self._wakeup.set)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until ``stop`` is set, then let running attempts finish or abandon them.
+    async def run(self, stop: asyncio.Event, *, grace: float | None = None) -> None:
+        """Dispatch until ``stop`` is set; then claim nothing more, let the attempts in
+        flight finish for up to ``grace`` seconds, and release the ones still running.
 
-        An attempt abandoned at shutdown keeps its lease until it runs out; then it is
-        claimed again (as ``maybe_sent``) by this or another dispatcher.
+        A released delivery is due again at once and marked ``maybe_sent``: another
+        dispatcher (a replica, or this bot started again) takes it over without waiting for
+        its lease to run out, and its target checks whether it arrived before posting again.
+
+        Args:
+            grace: default ``[runtime]``'s share for deliveries
+                (:attr:`~commsbot.runtime_config.RuntimeConfig.delivery_grace_seconds`).
         """
+        if grace is None:
+            grace = self._deps.settings.runtime.delivery_grace_seconds
         self._loop = asyncio.get_running_loop()
         stop_listening = self._deps.waker.listen(self.wake)
         notifier_configs = [w.config for w in self._notifiers.values()]
@@ -257,7 +238,7 @@ class Dispatcher:
                 await self._wait(timeout, stop)
         finally:
             stop_listening()
-            await self._shutdown()
+            await self._shutdown(grace)
 
     async def _dispatch_due(self, now: datetime) -> datetime | None:
         idle_destinations = [n for n, w in self._destinations.items() if not w.busy]
@@ -278,8 +259,8 @@ class Dispatcher:
                 continue
             worker.busy = True
             task = asyncio.create_task(self._attempt(worker, record))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks[task] = worker
+            task.add_done_callback(self._forget)
         return wake_at
 
     async def _check_orphans(self, now: datetime) -> None:
@@ -312,11 +293,27 @@ class Dispatcher:
                 waiter.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
 
-    async def _shutdown(self) -> None:
-        if not self._tasks:
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+
+    async def _shutdown(self, grace: float) -> None:
+        self._stopping = True
+        # Attempts still waiting for their rate limit have claimed nothing: drop them now.
+        waiting = [t for t, w in self._tasks.items() if not w.claiming]
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        running = set(self._tasks)
+        if not running:
             return
-        # Give running attempts a moment to record their outcome; the rest keep their lease.
-        _, pending = await asyncio.wait(set(self._tasks), timeout=5)
+        log.info(
+            "stopping: waiting up to %g s for %d deliver%s being sent",
+            grace,
+            len(running),
+            "y" if len(running) == 1 else "ies",
+        )
+        _, pending = await asyncio.wait(running, timeout=grace)
+        # Cancelled, each attempt still sending releases its delivery (see _attempt).
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -325,15 +322,40 @@ class Dispatcher:
         try:
             for bucket in worker.buckets:
                 await bucket.acquire()
+            if self._stopping:
+                return  # stopped while this waited for its rate limit: claim nothing new
+            worker.claiming = True
             now = self._clock.now()
             until = now + timedelta(seconds=worker.config.lease)
-            job = await self._claims.submit(
-                dispatch.Claim(delivery_id=record.id, owner=self.owner, now=now, until=until)
+            claiming = asyncio.ensure_future(
+                self._claims.submit(
+                    dispatch.Claim(delivery_id=record.id, owner=self.owner, now=now, until=until)
+                )
             )
+            try:
+                job = await asyncio.shield(claiming)
+            except asyncio.CancelledError:
+                # Stopped while the claim was being written: if it won, give it back unsent.
+                job = await claiming
+                if job is not None:
+                    await self._release(worker, job, sent=False)
+                raise
             if job is None:
                 return  # another dispatcher has it, or it is no longer due
-            outcome = await self._send(worker, job)
-            await self._finishes.submit(outcome)
+            try:
+                outcome = await self._send(worker, job)
+            except asyncio.CancelledError:
+                await self._release(worker, job, sent=True)
+                raise
+            if await self._finishes.submit(outcome) and outcome.receipt is not None:
+                log.info(
+                    "delivery %s to %s sent: %s (attempt %d)",
+                    record.id,
+                    worker.name,
+                    _what(job),
+                    job.record.attempts,
+                    extra=_fields(job.record, job),
+                )
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -342,10 +364,56 @@ class Dispatcher:
                 "when its lease runs out",
                 record.id,
                 worker.name,
+                extra=_fields(record),
             )
         finally:
-            worker.busy = False
+            worker.busy = worker.claiming = False
             self.wake()
+
+    async def _release(self, worker: _Worker, job: dispatch.Job, *, sent: bool) -> None:
+        """Give back a delivery whose attempt is abandoned at shutdown, due again now, so
+        that the next holder takes it at once. ``sent``: its request was on its way, so it is
+        marked ``maybe_sent`` (the next attempt checks before posting again)."""
+        record = job.record
+        now = self._clock.now()
+        error = (
+            "commsbot stopped while this attempt was running (it may have been delivered; "
+            "the next attempt checks first)"
+            if sent
+            else "commsbot stopped before sending it"
+        )
+        fields = _fields(record)
+        try:
+            released = await self._finishes.submit(
+                dispatch.Outcome(
+                    record=record,
+                    owner=self.owner,
+                    at=now,
+                    error=error,
+                    retry_at=now,
+                    maybe_sent=sent,
+                )
+            )
+        except Exception:
+            log.exception(
+                "delivery %s to %s: could not release it at shutdown; it is tried again when "
+                "its lease runs out",
+                record.id,
+                worker.name,
+                extra=fields,
+            )
+            return
+        if released:
+            log.warning(
+                "delivery %s to %s: released at shutdown, due again now for the next holder%s",
+                record.id,
+                worker.name,
+                " (still being sent at the end of the grace period: it may have been "
+                "delivered, the next attempt checks first)"
+                if sent
+                else "",
+                extra=fields,
+            )
 
     async def _send(self, worker: _Worker, job: dispatch.Job) -> dispatch.Outcome:
         config = worker.config
@@ -393,6 +461,7 @@ class Dispatcher:
             record.attempts,
             error,
             f"; next try at {retry_at.isoformat()}" if retry_at else "; dead",
+            extra=_fields(record),
         )
         return dispatch.Outcome(
             record=record,
@@ -402,6 +471,36 @@ class Dispatcher:
             retry_at=retry_at,
             maybe_sent=maybe_sent,
         )
+
+
+def _fields(record: DeliveryRecord, job: dispatch.Job | None = None) -> dict[str, str]:
+    """The structured fields of a log line about ``record`` (``--log-format json``)."""
+    fields = {
+        "delivery_id": record.id,
+        "target": record.target,
+        "incident_id": record.incident_id,
+    }
+    if record.draft_id is not None:
+        fields["draft_id"] = record.draft_id
+    if job is not None and job.outbound is not None:
+        fields["incident_ref"] = job.outbound.incident.incident.ref
+        fields["draft_id"] = job.outbound.update.draft_id
+    elif job is not None and job.notice is not None:
+        fields["incident_ref"] = job.notice.incident_ref
+        if job.notice.draft_id is not None:
+            fields["draft_id"] = job.notice.draft_id
+        if job.notice.reminder_id is not None:
+            fields["reminder_id"] = job.notice.reminder_id
+    return fields
+
+
+def _what(job: dispatch.Job) -> str:
+    """``update #2 of INC-1``, ``the correction of update #2 of INC-1``, ``notice reminder …``."""
+    if job.outbound is not None:
+        update = f"update #{job.outbound.update.seq} of {job.outbound.incident.incident.ref}"
+        return f"the correction of {update}" if job.outbound.is_correction else update
+    assert job.notice is not None
+    return f"notice {job.notice.kind} of {job.notice.incident_ref}"
 
 
 def _no_outage(exc: BaseException) -> str | None:

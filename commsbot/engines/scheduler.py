@@ -132,6 +132,18 @@ class ReminderScheduler:
             self._outage.ok()
         if result.fired:
             log.info("fired %d reminder(s)", len(result.fired))
+            for fired in result.fired:
+                log.debug(
+                    "reminder %s (%s) of %s fired",
+                    fired.reminder.id,
+                    fired.reminder.kind.value,
+                    fired.notice.incident_ref,
+                    extra={
+                        "reminder_id": fired.reminder.id,
+                        "incident_id": fired.reminder.incident_id,
+                        "incident_ref": fired.notice.incident_ref,
+                    },
+                )
             if self._on_fired is not None:
                 self._on_fired(result.fired)
         # When stuck, the safety tick looks again; waking at once would spin.

@@ -165,14 +165,17 @@ def build_dispatcher(
     return dispatcher
 
 
-async def run_dispatcher(dispatcher: Dispatcher, stop: asyncio.Event) -> None:
-    """Run until ``stop``; then close the targets that hold connections.
+async def run_dispatcher(
+    dispatcher: Dispatcher, stop: asyncio.Event, *, grace: float | None = None
+) -> None:
+    """Run until ``stop``; then finish or release the attempts in flight (``grace``: see
+    :meth:`Dispatcher.run`) and close the targets that hold connections.
 
     While it runs, the dispatcher answers ``deps.waker.wake()`` (a use case that queued
     something in this process, e.g. from Slack, wakes it rather than waiting for its poll).
     """
     try:
-        await dispatcher.run(stop)
+        await dispatcher.run(stop, grace=grace)
     finally:
         for target in dispatcher.targets:
             close: Any = getattr(target, "aclose", None)

@@ -55,6 +55,17 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def http_protocol() -> str:
+    """httptools (uvicorn's fast C parser, in ``uvicorn[standard]``) where it is installed,
+    else h11 (pure Python, several times slower per request), said once."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        log.info("httptools is not installed: HTTP parsed by h11 (slower under load)")
+        return "h11"
+    return "httptools"
+
+
 async def _watch_pages(ctx: HttpContext, stop: asyncio.Event, ready: asyncio.Event | None) -> None:
     if ready is not None:
         waiting = {asyncio.ensure_future(ready.wait()), asyncio.ensure_future(stop.wait())}
@@ -74,6 +85,8 @@ async def serve_http(
     mounts: Mapping[str, ASGIApp] | None = None,
     started: asyncio.Future[int] | None = None,
     database_ready: asyncio.Event | None = None,
+    shutdown_seconds: float = 5.0,
+    access_log: bool = False,
 ) -> None:
     """Serve until ``stop`` is set.
 
@@ -86,6 +99,10 @@ async def serve_http(
             served already (``/healthz``; ``/readyz`` says what is missing; the public pages
             answer 503), and the status page is rendered only after it is set. None: the
             database is ready, and the page is rendered before the first request.
+        shutdown_seconds: once ``stop`` is set, how long requests being answered may take
+            (no new connection is accepted meanwhile).
+        access_log: log each request on ``uvicorn.access`` (through the process's handler
+            and format, like every other line).
 
     Raises:
         ConfigError: the address is taken or unusable.
@@ -99,13 +116,18 @@ async def serve_http(
     server = _EmbeddedServer(
         uvicorn.Config(
             app,
-            log_level="warning",
-            access_log=False,
+            http=http_protocol(),
+            # uvicorn's loggers propagate to the process's one handler (text or JSON lines,
+            # secrets masked: commsbot.logs) instead of getting handlers of their own.
+            log_config=None,
+            access_log=access_log,
             lifespan="off",
             server_header=False,
-            timeout_graceful_shutdown=5,
+            timeout_graceful_shutdown=max(int(shutdown_seconds), 1),
         )
     )
+    if logging.getLogger("uvicorn.error").level == logging.NOTSET:
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # no start-up chatter
     watcher = asyncio.create_task(_watch_pages(ctx, stop, database_ready))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     log.info("status page and API on http://%s:%d", config.host, port)

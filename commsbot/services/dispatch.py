@@ -215,7 +215,15 @@ def finish_batch(deps: Deps, outcomes: Sequence[Outcome]) -> list[bool]:
         try:
             results.extend(finish_batch(deps, [outcome]))
         except Exception:
-            log.exception("could not record the outcome of delivery %s", outcome.record.id)
+            log.exception(
+                "could not record the outcome of delivery %s",
+                outcome.record.id,
+                extra={
+                    "delivery_id": outcome.record.id,
+                    "target": outcome.record.target,
+                    "incident_id": outcome.record.incident_id,
+                },
+            )
             results.append(False)
     return results
 
@@ -257,6 +265,11 @@ def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
             "dispatcher took it over and its outcome stands",
             record.id,
             record.target,
+            extra={
+                "delivery_id": record.id,
+                "target": record.target,
+                "incident_id": record.incident_id,
+            },
         )
     return won
 

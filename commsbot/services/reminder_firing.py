@@ -119,7 +119,11 @@ def _fire_singly(deps: Deps, *, now: datetime, enqueue: Enqueue | None, limit: i
                 fired += _fire_batch(deps, uow, [fresh], now=now, enqueue=enqueue)
                 uow.commit()
         except Exception:
-            log.exception("reminder %s could not be fired; it stays due", reminder_id)
+            log.exception(
+                "reminder %s could not be fired; it stays due",
+                reminder_id,
+                extra={"reminder_id": reminder_id},
+            )
     return fired
 
 

@@ -9,6 +9,8 @@ with the next request is scripted per path:
 - ``500``: answer 500; ``429:SECONDS``: answer 429 with ``Retry-After: SECONDS``;
 - ``400``: answer 400 (not retryable);
 - ``hang``: read the request and never answer;
+- ``slow:SECONDS``: act on it, then answer only after SECONDS (a sender that gives up first
+  cannot know it arrived);
 - ``drop``: act on it, then close the connection without answering (the client cannot know).
 
 It runs in a thread with its own event loop, so a dispatcher in the test's loop, or in another
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +33,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: When it arrived (``time.time()``: comparable across processes).
+    at: float = field(default_factory=time.time)
 
     @property
     def key(self) -> str:
@@ -158,15 +163,16 @@ class LoopbackServer:
         if mode == "hang":
             await asyncio.sleep(3600)
             return False
-        if mode in ("ok", "drop"):
+        mode, _, slow = mode.partition(":") if mode.startswith("slow:") else (mode, "", "")
+        if mode in ("ok", "drop", "slow"):
             with self._lock:
                 self.seen.applied[request.path].append(request)
                 number = len(self.seen.applied[request.path])
                 answer = _response(200, {"id": f"msg-{number}"})
                 if request.key:
                     self._answers[(request.path, request.key)] = answer
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            if self.delay or slow:
+                await asyncio.sleep(float(slow or self.delay))
             if mode == "drop":
                 return False
             writer.write(answer)

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from commsbot.runtime_config import RuntimeConfig
+
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "commsbot.service"
 
@@ -131,3 +133,34 @@ def test_containerfile_shape() -> None:
         assert needed in final, needed
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ignored[ignored.index("*") :][:1] == ["*"]  # everything out, then the sources back in
+
+
+def _seconds(value: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(s|min|m)?", value.strip())
+    assert match, value
+    return float(match[1]) * (60 if match[2] in ("m", "min") else 1)
+
+
+def test_every_supervisor_waits_longer_than_the_shutdown_grace_period() -> None:
+    """SIGTERM gives the bot [runtime] shutdown_grace_seconds to finish its deliveries; the
+    supervisor must not SIGKILL it before (systemd, compose, the README's `podman run`)."""
+    grace = RuntimeConfig().shutdown_grace_seconds
+    unit = dict(
+        line.split("=", 1)
+        for line in UNIT.read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert unit["KillSignal"] == "SIGTERM"
+    assert _seconds(unit["TimeoutStopSec"]) > grace
+    for name in ("commsbot-1", "commsbot-2"):
+        assert _seconds(_compose()["services"][name]["stop_grace_period"]) > grace
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    runs = re.findall(r"^podman run [^\n]*", readme, flags=re.MULTILINE)
+    assert runs
+    for run in runs:
+        timeout = re.search(r"--stop-timeout (\d+)", run)
+        assert timeout, run
+        assert int(timeout[1]) > grace
+    containerfile = (ROOT / "Containerfile").read_text(encoding="utf-8")
+    assert "\nSTOPSIGNAL SIGTERM\n" in containerfile
+    assert re.search(r"--stop-timeout (\d+)", containerfile)

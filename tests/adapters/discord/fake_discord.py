@@ -78,6 +78,8 @@ class FakeDiscord:
     #: interaction token -> the message its component was on (what "@original" edits)
     origins: dict[str, int] = field(default_factory=dict)
     url: str = ""
+    #: The bot token it accepts (``Authorization: Bot …``).
+    token: str = TOKEN
     #: Closed when the scenario ends (the clients' HTTP sessions).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -167,7 +169,7 @@ class FakeDiscord:
         request[BODY] = body
         self.calls.append(Call(request.method, request.path, body, dict(request.headers)))
         if (
-            request.headers.get("Authorization") != f"Bot {TOKEN}"
+            request.headers.get("Authorization") != f"Bot {self.token}"
             and "/interactions/" not in (request.path)
             and "/webhooks/" not in request.path
         ):
