@@ -24,7 +24,7 @@ Other surfaces add their own routes without touching this file::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -108,6 +108,17 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": response.body})
 
 
+class _App(FastAPI):
+    """FastAPI with a layer in front of its whole middleware stack (``front``), even of
+    Starlette's own error handler: the public pages answer there."""
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.front is None else self.front(stack)
+
+
 def create_app(
     *,
     context: HttpContext,
@@ -128,7 +139,7 @@ def create_app(
         >>> app = create_app(context=build_context(wired), extra_routers=[slack_router])
         ... # doctest: +SKIP
     """
-    app = FastAPI(
+    app = _App(
         title="commsbot",
         version=__version__,
         description=_DESCRIPTION,
@@ -148,16 +159,20 @@ def create_app(
         if is_public(prefix) or prefix.startswith("/api/"):
             raise ValueError(f"cannot mount at {prefix!r}: the status page and API own it")
         app.mount(prefix, sub)
-    # Last added runs first: count everything, then the page from memory, then the rest.
+    # Last added runs first: count everything, then the rest. The public pages come before
+    # all of it (see _App): what everyone reloads during an outage meets no middleware.
     app.add_middleware(
         BodyLimit,
         limit=context.config.max_body_bytes,
         per_path={alertmanager.PATH: context.config.alertmanager.max_body_bytes},
     )
-    app.add_middleware(
-        PublicPagesMiddleware, pages=context.pages, max_age=context.config.public_max_age
-    )
     app.add_middleware(ops.RequestCounter, metrics=metrics)
+    app.front = lambda stack: PublicPagesMiddleware(
+        stack,
+        pages=context.pages,
+        max_age=context.config.public_max_age,
+        count=ops.public_counter(metrics),
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -95,10 +96,30 @@ def route_label(scope: Scope, status: int) -> str:
     """The ``route`` label of a request answered with ``status``: a template, or ``other``."""
     path: str = scope.get("path", "")
     if is_public(path):
-        if status == 404:
-            return OTHER
-        if path.startswith("/incidents/"):
-            return "/incidents/{incident_id}"
-        return path if path in _PUBLIC_ROUTES else OTHER
+        return _public_route(path, status)
     template = getattr(scope.get("route"), "path", None)
     return template if isinstance(template, str) and template else OTHER
+
+
+def _public_route(path: str, status: int) -> str:
+    if status == 404:
+        return OTHER
+    if path.startswith("/incidents/"):
+        return "/incidents/{incident_id}"
+    return path if path in _PUBLIC_ROUTES else OTHER
+
+
+def public_counter(metrics: Metrics) -> Callable[[str, str, int], None]:
+    """Counts a request the public pages answered, as :class:`RequestCounter` would, with
+    the counter's children kept (the labels' look-up is most of the cost of counting)."""
+    children: dict[tuple[str, str, int], Any] = {}
+
+    def count(method: str, path: str, status: int) -> None:
+        label = method if method in _METHODS else OTHER
+        key = (label, _public_route(path, status), status)
+        child = children.get(key)
+        if child is None:
+            child = children[key] = metrics.requests.labels(key[0], key[1], str(status))
+        child.inc()
+
+    return count

@@ -7,10 +7,12 @@ gzip when the client takes it. Everything else goes on to the application behind
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from commsbot.engines.statuspage import PublicPages
-from commsbot.statuspage.snapshot import Document
+from commsbot.statuspage.snapshot import Document, PublicSnapshot
 
 #: No scripts, no frames, no forms, styles only inline: the page needs nothing else.
 _HTML_POLICY = (
@@ -58,19 +60,81 @@ def _accepts_gzip(scope: Scope) -> bool:
     return False
 
 
+class _Variant:
+    """One way of answering a document (identity or gzip): everything precomputed."""
+
+    __slots__ = ("body", "etag", "headers", "not_modified")
+
+    def __init__(self, body: bytes, etag: str | None, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.etag = etag
+        if etag is not None:
+            headers = [*headers, (b"etag", etag.encode())]
+        #: ``304``'s headers: the same but for the body's type and length.
+        self.not_modified = [h for h in headers if h[0] != b"content-type"]
+        self.headers = [*headers, (b"content-length", str(len(body)).encode())]
+
+
+class _Answer:
+    """A document's two variants and whether the client's Accept-Encoding decides."""
+
+    __slots__ = ("gzip", "identity", "status")
+
+    def __init__(self, document: Document, status: int, cache_control: bytes) -> None:
+        headers = [
+            (b"content-type", document.media_type.encode()),
+            (b"cache-control", cache_control if status == 200 else b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"access-control-allow-origin", b"*"),  # public JSON, read by dashboards
+        ]
+        if document.media_type.startswith("text/html"):
+            headers.append((b"content-security-policy", _HTML_POLICY))
+        self.status = status
+        tagged = status == 200
+        if document.gzipped is None:
+            self.identity = _Variant(document.body, document.etag if tagged else None, headers)
+            self.gzip: _Variant | None = None
+            return
+        headers.append((b"vary", b"Accept-Encoding"))
+        self.identity = _Variant(document.body, document.etag if tagged else None, headers)
+        self.gzip = _Variant(
+            document.gzipped,
+            document.gzip_etag if tagged else None,
+            [*headers, (b"content-encoding", b"gzip")],
+        )
+
+
 class PublicPagesMiddleware:
     """Answers public paths from ``pages``; passes every other request to ``app``.
 
+    It is the outermost layer (see :func:`commsbot.http.app.create_app`): a public request
+    meets no middleware, routing or dependency injection. Each document's headers, for its
+    plain and gzip variants, are computed once per rendering of the page, so a request costs
+    two header scans, two dictionary look-ups and two ``send`` calls.
+
     Args:
-        app: the application behind (FastAPI).
+        app: the application behind (FastAPI's middleware stack).
         pages: the rendered status page.
         max_age: seconds for ``Cache-Control: public, max-age=…``.
+        count: called with (method, path, status) for every request answered here (the
+            ``/metrics`` request counter); None: not counted.
     """
 
-    def __init__(self, app: ASGIApp, *, pages: PublicPages, max_age: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        pages: PublicPages,
+        max_age: int,
+        count: Callable[[str, str, int], None] | None = None,
+    ) -> None:
         self.app = app
         self.pages = pages
         self.cache_control = f"public, max-age={max_age}".encode()
+        self._count = count
+        self._answers: dict[str, _Answer] = {}
+        self._not_found: _Answer | None = None
+        self._snapshot: PublicSnapshot | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -78,49 +142,48 @@ class PublicPagesMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        status = await self._answer(scope, send, method, path)
+        if self._count is not None:
+            self._count(method, path, status)
+
+    async def _answer(self, scope: Scope, send: Send, method: str, path: str) -> int:
         if method not in ("GET", "HEAD"):
-            await self._plain(send, 405, b"only GET and HEAD here\n", [(b"allow", b"GET, HEAD")])
-            return
+            return await self._plain(
+                send, 405, b"only GET and HEAD here\n", [(b"allow", b"GET, HEAD")]
+            )
         snapshot = self.pages.current
         if snapshot is None:
-            await self._plain(send, 503, b"starting; try again\n", [(b"retry-after", b"1")])
-            return
-        document = snapshot.get(path)
-        status = 200
-        if document is None:
-            document, status = snapshot.not_found, 404
-        await self._send(scope, send, document, status, head=method == "HEAD")
-
-    async def _send(
-        self, scope: Scope, send: Send, document: Document, status: int, *, head: bool
-    ) -> None:
-        body, etag = document.body, document.etag
-        headers = [
-            (b"content-type", document.media_type.encode()),
-            (b"cache-control", self.cache_control if status == 200 else b"no-store"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"access-control-allow-origin", b"*"),  # public JSON, read by dashboards
-        ]
-        if document.media_type.startswith("text/html"):
-            headers.append((b"content-security-policy", _HTML_POLICY))
-        if document.gzipped is not None:
-            headers.append((b"vary", b"Accept-Encoding"))
-            if _accepts_gzip(scope):
-                body, etag = document.gzipped, document.gzip_etag
-                headers.append((b"content-encoding", b"gzip"))
-        if status == 200:
-            headers.append((b"etag", etag.encode()))
-            if etag_matches(_header(scope, b"if-none-match"), etag):
-                status, body = 304, b""
-                headers = [h for h in headers if h[0] != b"content-type"]
-        if status != 304:
-            headers.append((b"content-length", str(len(body)).encode()))
+            return await self._plain(send, 503, b"starting; try again\n", [(b"retry-after", b"1")])
+        answer = self._prepared(snapshot, path)
+        variant = answer.identity
+        if answer.gzip is not None and _accepts_gzip(scope):
+            variant = answer.gzip
+        status, headers, body = answer.status, variant.headers, variant.body
+        if variant.etag is not None and etag_matches(
+            _header(scope, b"if-none-match"), variant.etag
+        ):
+            status, headers, body = 304, variant.not_modified, b""
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else body})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        return status
+
+    def _prepared(self, snapshot: PublicSnapshot, path: str) -> _Answer:
+        if snapshot is not self._snapshot:  # re-rendered: the answers are computed anew
+            self._snapshot, self._answers, self._not_found = snapshot, {}, None
+        answer = self._answers.get(path)
+        if answer is not None:
+            return answer
+        document = snapshot.get(path)
+        if document is None:
+            if self._not_found is None:
+                self._not_found = _Answer(snapshot.not_found, 404, self.cache_control)
+            return self._not_found  # not remembered by path: strangers choose the paths
+        answer = self._answers[path] = _Answer(document, 200, self.cache_control)
+        return answer
 
     async def _plain(
         self, send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]
-    ) -> None:
+    ) -> int:
         headers = [
             (b"content-type", b"text/plain; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),
@@ -129,3 +192,4 @@ class PublicPagesMiddleware:
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return status

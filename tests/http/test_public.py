@@ -134,6 +134,30 @@ def test_requests_do_not_touch_the_database(stack: Stack, world: Any) -> None:
     assert statements == []
 
 
+def test_a_new_rendering_answers_with_its_own_bytes_and_etags(stack: Stack, world: Any) -> None:
+    """Each document's answer is prepared once per rendering: a publish must not leave the old
+    body, ETag or gzip variant in place for a path asked for before."""
+    before = {
+        enc: stack.client.get("/api/v2/summary.json", headers={"Accept-Encoding": enc})
+        for enc in ("identity", "gzip")
+    }
+    scenario.build(stack.deps, stack.clock)  # another incident published
+    stack.ctx.pages.refresh()
+
+    for enc, old in before.items():
+        revalidated = stack.client.get(
+            "/api/v2/summary.json",
+            headers={"Accept-Encoding": enc, "If-None-Match": old.headers["etag"]},
+        )
+        assert revalidated.status_code == 200, enc  # the old ETag no longer matches
+        assert revalidated.headers["etag"] != old.headers["etag"]
+        assert len(revalidated.json()["incidents"]) > len(old.json()["incidents"])
+        if enc == "gzip":
+            assert revalidated.headers["content-encoding"] == "gzip"
+        else:
+            assert int(revalidated.headers["content-length"]) == len(revalidated.content)
+
+
 def test_a_publish_elsewhere_is_picked_up_by_the_marker_and_only_then(stack: Stack) -> None:
     pages = stack.ctx.pages
     assert pages.refresh_if_changed() is False
