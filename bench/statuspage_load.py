@@ -1,10 +1,13 @@
 """``/api/v2/summary.json`` under load: ``commsbot run`` beside nginx serving the same bytes.
 
-Both on loopback in the same run, one process each (nginx with one worker; commsbot is one
+All on loopback in the same run, one process each (nginx with one worker; commsbot is one
 asyncio process), 200 concurrent connections from ``wrk`` for a fixed time. The figure that
 matters is the ratio: how much of a static file server's throughput the status page keeps while
-an outage sends everyone to it. Needs Debian's ``nginx`` and ``wrk``; bounded in time.
-Prints a Markdown table; ``--write`` also replaces the section in docs/benchmarks.md.
+an outage sends everyone to it. ``commsbot run`` is measured twice: as it runs (uvloop and
+httptools, from ``uvicorn[standard]``) and with both hidden from it (asyncio's loop and h11,
+its fallback where they are not installed). Needs Debian's ``nginx`` and ``wrk``
+(``apt-get install nginx wrk``); bounded in time. Prints a Markdown table; ``--write`` also
+replaces the section in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +31,8 @@ from _report import write_section  # noqa: E402
 
 CONNECTIONS = 200
 THREADS = 2
-DURATION_S = 10
+DURATION_S = 5
+ROUNDS = 3
 PATH = "/api/v2/summary.json"
 
 
@@ -49,7 +54,7 @@ def wait_for(url: str, timeout: float = 30.0) -> bytes:
             time.sleep(0.1)
 
 
-def seed(folder: Path) -> None:
+def seed(folder: Path, config: Path) -> None:
     """An outage in progress: three components, two published updates."""
     code = """
 from commsbot.bootstrap import build
@@ -65,12 +70,12 @@ approve_draft(app.deps, draft_id=d.draft.id, actor=Actor("sam"))
 p = propose_update(app.deps, incident_ref="INC-1", status=Status.IDENTIFIED, actor=Actor("maya"))
 approve_draft(app.deps, draft_id=p.draft.id, actor=Actor("sam"))
 """
-    subprocess.run([sys.executable, "-c", code], cwd=folder, env=env(folder), check=True)
+    subprocess.run([sys.executable, "-c", code], cwd=folder, env=env(config), check=True)
 
 
-def env(folder: Path) -> dict[str, str]:
+def env(config: Path) -> dict[str, str]:
     made = {k: v for k, v in os.environ.items() if not k.startswith("COMMSBOT_")}
-    made["COMMSBOT_CONFIG"] = str(folder / "commsbot.toml")
+    made["COMMSBOT_CONFIG"] = str(config)
     return made
 
 
@@ -90,6 +95,34 @@ def wrk(url: str) -> tuple[float, float]:
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} error responses under load")
     return rps, p99
+
+
+#: Run by ``python -c`` with uvloop and httptools made unimportable (``sys.modules[...] = None``
+#: makes ``import`` raise ImportError), as on a machine where they are not installed.
+_PLAIN = (
+    "import sys; sys.modules['uvloop'] = sys.modules['httptools'] = None; "
+    "from commsbot.cli.main import main; sys.argv = ['commsbot', 'run']; main()"
+)
+
+
+def start_bot(folder: Path, config: Path, *, plain: bool = False) -> subprocess.Popen[bytes]:
+    command = ["-c", _PLAIN] if plain else ["-m", "commsbot", "run"]
+    return subprocess.Popen(
+        [sys.executable, *command],
+        cwd=folder,
+        env=env(config),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def nginx_conf(folder: Path, port: int) -> Path:
@@ -115,6 +148,17 @@ http {{
     return conf
 
 
+def _config(folder: Path, port: int) -> Path:
+    path = folder / f"commsbot-{port}.toml"
+    path.write_text(
+        f'database_url = "sqlite:///{folder}/bench.db"\n'
+        # The same public URL for both bots: the same bytes everywhere.
+        f'[page]\nname = "Bench Status"\nurl = "https://status.example.com"\n'
+        f"[http]\nport = {port}\n"
+    )
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
@@ -124,58 +168,69 @@ def main() -> None:
         sys.exit(f"needs {' and '.join(missing)}: apt-get install {' '.join(missing)}")
     folder = Path(tempfile.mkdtemp(prefix="commsbot-bench-"))
     folder.chmod(0o755)  # nginx's worker reads the static file as another user
-    bot_port, nginx_port = free_port(), free_port()
-    (folder / "commsbot.toml").write_text(
-        f'database_url = "sqlite:///{folder}/bench.db"\n'
-        f'[page]\nname = "Bench Status"\nurl = "http://127.0.0.1:{bot_port}"\n'
-        f"[http]\nport = {bot_port}\n"
-    )
-    seed(folder)
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "commsbot", "run"],
-        cwd=folder,
-        env=env(folder),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    nginx = None
+    ports = {"bot": free_port(), "plain": free_port(), "nginx": free_port()}
+    seed(folder, _config(folder, ports["bot"]))
+    procs = [
+        start_bot(folder, _config(folder, ports["bot"])),
+        start_bot(folder, _config(folder, ports["plain"]), plain=True),
+    ]
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in ports}
     try:
-        body = wait_for(f"http://127.0.0.1:{bot_port}{PATH}")
+        body = wait_for(f"http://127.0.0.1:{ports['bot']}{PATH}")
         static = folder / "static" / PATH.lstrip("/")
         static.parent.mkdir(parents=True)
         static.write_bytes(body)
         for p in (folder / "static", static.parent, static.parent.parent):
             p.chmod(0o755)
-        nginx = subprocess.Popen(
-            ["nginx", "-c", str(nginx_conf(folder, nginx_port)), "-p", str(folder)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        procs.append(
+            subprocess.Popen(
+                ["nginx", "-c", str(nginx_conf(folder, ports["nginx"])), "-p", str(folder)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         )
-        assert wait_for(f"http://127.0.0.1:{nginx_port}{PATH}") == body
-        bot_rps, bot_p99 = wrk(f"http://127.0.0.1:{bot_port}{PATH}")
-        nginx_rps, nginx_p99 = wrk(f"http://127.0.0.1:{nginx_port}{PATH}")
+        for name in ("plain", "nginx"):
+            assert wait_for(f"http://127.0.0.1:{ports[name]}{PATH}") == body, name
+        # Interleaved rounds: a change in the machine's load moves every server alike.
+        for _ in range(ROUNDS):
+            for name, port in ports.items():
+                results[name].append(wrk(f"http://127.0.0.1:{port}{PATH}"))
     finally:
-        for proc in (bot, nginx):
-            if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        for proc in procs:
+            stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
+    rps = {name: statistics.median(r for r, _ in runs) for name, runs in results.items()}
+    p99 = {name: statistics.median(p for _, p in runs) for name, runs in results.items()}
+    rows = [
+        ("nginx", "nginx, static file (baseline)"),
+        ("bot", "`commsbot run` (uvloop, httptools)"),
+        ("plain", "`commsbot run` without uvloop and httptools (asyncio, h11)"),
+    ]
     lines = [
-        f"`wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION_S}s` against `{PATH}` "
-        f"({len(body)} bytes, uncompressed) on loopback, one after the other in the same run "
+        f"`wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION_S}s --latency` against `{PATH}` "
+        f"({len(body)} bytes, uncompressed) on loopback, {ROUNDS} interleaved rounds, medians "
         "(`python bench/statuspage_load.py`). commsbot is one `commsbot run` process (uvicorn, "
-        "the page served from memory); nginx serves the same bytes as a static file with one "
-        "worker. Load generator and servers share the machine's 2 cores.",
+        "the page served from memory, answered in front of FastAPI's middleware), once as it "
+        "runs and once with uvloop and httptools hidden from it (its fallback); nginx serves "
+        "the same bytes as a static file with one worker. Load generator and servers share "
+        f"the machine's {os.cpu_count()} cores; load average at the end of the run: "
+        f"{os.getloadavg()[0]:.1f}.",
         "",
-        "| server | requests/s | p99 latency | ratio of nginx's requests/s |",
-        "|---|---|---|---|",
-        f"| nginx, static file (baseline) | {nginx_rps:,.0f} | {nginx_p99:.1f} ms | 1.00× |",
-        f"| `commsbot run` | {bot_rps:,.0f} | {bot_p99:.1f} ms | {bot_rps / nginx_rps:.2f}× |",
+        "| server | requests/s | p99 latency | ratio of nginx's requests/s | p99 / nginx's |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label in rows:
+        lines.append(
+            f"| {label} | {rps[name]:,.0f} | {p99[name]:.1f} ms "
+            f"| {rps[name] / rps['nginx']:.2f}× | {p99[name] / p99['nginx']:.1f}× |"
+        )
+    lines += [
         "",
-        f"p99 ratio (commsbot / nginx): {bot_p99 / nginx_p99:.1f}×.",
+        "Every round: "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{r:,.0f}/s" for r, _ in results[name]) for name in ports
+        )
+        + ".",
     ]
     text = "\n".join(lines)
     print(text)
