@@ -44,6 +44,10 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
         lines.append(f"  reason: {draft.reason}")
     if draft.decision_note:
         lines.append(f"  {draft.state.value} by {draft.decided_by}: {draft.decision_note}")
+    if draft.document is not None:
+        # Approving the draft publishes this too: whoever approves must be able to read it.
+        lines.append("  publishes this document on the status page:")
+        lines += [f"  > {line}".rstrip() for line in draft.document.splitlines()]
     return lines
 
 

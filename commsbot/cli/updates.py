@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,6 +24,42 @@ update_app = typer.Typer(
     help="Propose, edit, approve and reject public updates.", no_args_is_help=True
 )
 
+DocumentOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--publish-document",
+        metavar="FILE",
+        help="The public part of the postmortem (Markdown, UTF-8): approved with the update, "
+        "then linked from the status page. Postmortem updates only.",
+    ),
+]
+
+
+def read_document(path: Path | None) -> str | None:
+    """The text of ``--publish-document FILE`` (None without one).
+
+    Raises:
+        InvalidInput: the file cannot be read, or is not UTF-8 (field ``publish_document``).
+    """
+    from commsbot.domain.errors import InvalidInput
+
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"--publish-document {path} is not UTF-8 text (byte {exc.start + 1}); save it as "
+            "UTF-8 Markdown",
+            field="publish_document",
+        ) from None
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot read --publish-document {path}: {exc.strerror or exc}; give a readable "
+            "Markdown file",
+            field="publish_document",
+        ) from None
+
 
 @update_app.command("propose")
 def update_propose(
@@ -43,6 +80,7 @@ def update_propose(
         bool, typer.Option("--postmortem", help="This is the root-cause analysis.")
     ] = False,
     next_update: NextUpdateOpt = None,
+    publish_document: DocumentOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -67,6 +105,7 @@ def update_propose(
             reason=reason,
             postmortem=postmortem,
             next_update=next_update,
+            document=read_document(publish_document),
         )
 
     run_command(as_json, action, draft_human("Drafted"))
@@ -87,12 +126,14 @@ def update_edit(
     reason: Annotated[str | None, typer.Option(help="New reason.")] = None,
     next_update: NextUpdateOpt = None,
     version: Annotated[int | None, typer.Option(help="The version you are editing.")] = None,
+    publish_document: DocumentOpt = None,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Edit a pending draft (any approval of its older version becomes stale).
 
-    Whoever changes its text, status, components or next update time may not approve it.
+    Whoever changes its text, status, components, next update time or published document may
+    not approve it.
     """
     from commsbot.domain.lifecycle import Status
     from commsbot.domain.model import parse_choice, parse_component_changes
@@ -109,6 +150,7 @@ def update_edit(
             reason=reason,
             version=version,
             next_update=next_update,
+            document=read_document(publish_document),
         )
 
     run_command(as_json, action, draft_human("Edited"))

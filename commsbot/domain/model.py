@@ -23,6 +23,8 @@ _E = TypeVar("_E", bound=StrEnum)
 MAX_TITLE = 200
 MAX_BODY = 10_000
 MAX_REASON = 1_000
+#: The longest public document (Markdown) a postmortem update may publish.
+MAX_DOCUMENT = 200_000
 
 
 class Severity(StrEnum):
@@ -182,6 +184,9 @@ class Draft:
     last_editor: str = ""
     #: Everyone who changed what the update says, in order, the author first. Empty: the author.
     authors: tuple[str, ...] = ()
+    #: The public part of the postmortem (Markdown) a postmortem draft publishes with it: part
+    #: of what the approver approves. None: no document.
+    document: str | None = None
 
     def __post_init__(self) -> None:
         # A new draft is all its author's: constructors name only ``author`` and ``body``.
@@ -230,6 +235,7 @@ class Draft:
         next_update_by: datetime | None = None,
         default_next_update_by: datetime | None = None,
         expected_version: int | None = None,
+        document: str | None = None,
     ) -> None:
         """Change the draft. Any earlier approval request is now for a stale version.
 
@@ -239,9 +245,11 @@ class Draft:
             next_update_by: a new promise (None: keep it, or see ``default_next_update_by``).
             default_next_update_by: the promise when an edit moves the draft into or out of
                 ``recovered`` without naming one (a recovery promises nothing).
+            document: a new public document (a postmortem draft only; None: keep it).
 
         Raises:
             StaleDraft, AlreadyDecided, InvalidInput: nothing was changed.
+            GuardFailed: a document for a draft that is not the postmortem.
         """
         self.ensure_pending("edit")
         if expected_version is not None and expected_version != self.version:
@@ -249,6 +257,13 @@ class Draft:
                 f"cannot edit draft {self.id} at version {expected_version}: it is now at "
                 f"version {self.version}; reload it and edit the current text"
             )
+        if document is not None and not self.postmortem:
+            raise GuardFailed(
+                f"draft {self.id} is not the postmortem update: only the root-cause analysis "
+                "(update propose --postmortem) publishes a document",
+                field="document",
+            )
+        new_document = self.document if document is None else clean_document(document)
         target = status or self.status
         promise = self.next_update_by
         if next_update_by is not None:
@@ -270,7 +285,8 @@ class Draft:
             if reason is not None
             else None
         )
-        said = (self.body, self.status, self.component_changes, self.next_update_by)
+        said = (self.body, self.status, self.component_changes, self.next_update_by, self.document)
+        self.document = new_document
         self.body_source = source
         self.next_update_by = promise
         self.status = target
@@ -279,7 +295,8 @@ class Draft:
         if cleaned_reason is not None:
             self.reason = cleaned_reason
         self.body = text
-        if (text, self.status, self.component_changes, self.next_update_by) != said:
+        now_says = (text, self.status, self.component_changes, self.next_update_by, self.document)
+        if now_says != said:
             self.last_editor = editor
             self.authors = tuple(dict.fromkeys((*self.authors, editor)))
         self.base_status = incident_status
@@ -318,6 +335,8 @@ class Update:
     #: Everyone who wrote what it says (corrections included), ``author`` first. Empty: the
     #: author alone.
     authors: tuple[str, ...] = ()
+    #: The public postmortem document (Markdown) approved with it; None: none.
+    document: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "authors", tuple(dict.fromkeys((self.author, *self.authors))))
@@ -465,7 +484,21 @@ def publish(
         draft_id=draft.id,
         published_at=now,
         next_update_by=None if new_status is Status.RECOVERED else draft.next_update_by,
+        document=draft.document,
     )
+
+
+def clean_document(text: str) -> str:
+    """A postmortem's public document, normalised like any published text.
+
+    Raises:
+        InvalidInput: control characters, empty, or over :data:`MAX_DOCUMENT` characters
+            (field ``document``).
+    """
+    try:
+        return clean_text(text, what="published document", limit=MAX_DOCUMENT)
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), field="document") from None
 
 
 def correct(

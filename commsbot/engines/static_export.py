@@ -7,6 +7,7 @@ serve. Layout::
     DIR/index.html                     the front page
     DIR/history/index.html             incident history
     DIR/incidents/<id>/index.html      one page per incident (the shortlink target)
+    DIR/incidents/<id>/postmortem/index.html   its published root-cause analysis, if any
     DIR/history.atom  DIR/history.rss  feeds
     DIR/api/v2/summary.json …          every JSON endpoint of STATUSPAGE.md
     DIR/404.html                       for hosts that serve one
@@ -56,10 +57,15 @@ def export_files(data: PublicData) -> dict[str, bytes]:
         data, links=html.Links(root="../", static=True)
     ).encode()
     deep = html.Links(root="../../", static=True)
+    deeper = html.Links(root="../../../", static=True)
     for item in data.incidents:
         files[f"incidents/{item.id}/index.html"] = html.incident_page(
             data, item, links=deep
         ).encode()
+        if item.document is not None:
+            files[f"incidents/{item.id}/postmortem/index.html"] = html.postmortem_page(
+                data, item, links=deeper
+            ).encode()
     # Hosts serve it at any missing path, so its links assume the export is the site's root.
     files["404.html"] = html.not_found_page(data, links=html.Links(root="/", static=True)).encode()
     return files

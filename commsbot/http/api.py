@@ -16,7 +16,14 @@ from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
 from commsbot.domain.lifecycle import Status
-from commsbot.domain.model import MAX_BODY, MAX_REASON, MAX_TITLE, ComponentStatus, Severity
+from commsbot.domain.model import (
+    MAX_BODY,
+    MAX_DOCUMENT,
+    MAX_REASON,
+    MAX_TITLE,
+    ComponentStatus,
+    Severity,
+)
 from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import responses
@@ -91,6 +98,20 @@ _NO_PROMISE_WHEN_RECOVERED: JsonDict = {
 }
 
 
+#: Only the postmortem update publishes a document: the schema says so for the propose body.
+_DOCUMENT_ONLY_WITH_POSTMORTEM: JsonDict = {
+    "anyOf": [
+        {"not": {"required": ["document"]}},
+        {"properties": {"document": {"type": "null"}}},
+        {"required": ["postmortem"], "properties": {"postmortem": {"const": True}}},
+    ]
+}
+_DOCUMENT_DESCRIPTION = (
+    "The public part of the postmortem (Markdown, raw HTML shown as text): approved with the "
+    "update, then linked from the status page's incident page. Postmortem updates only."
+)
+
+
 class DeclareRequest(_Body):
     title: Text = Field(max_length=MAX_TITLE, description="The incident's public name.")
     severity: Severity = Severity.SEV2
@@ -109,7 +130,10 @@ class ProposeRequest(_Body):
     """A new draft. With ``next_update_by``, the schema asks for a ``status`` that is not
     ``recovered`` (without one, the incident's own status is used, which may be)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_NO_PROMISE_WHEN_RECOVERED)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"allOf": [_NO_PROMISE_WHEN_RECOVERED, _DOCUMENT_ONLY_WITH_POSTMORTEM]},
+    )
 
     status: Status | None = Field(
         default=None, description="The status the update sets (default: unchanged)."
@@ -121,10 +145,14 @@ class ProposeRequest(_Body):
     reason: Text | None = Field(default=None, max_length=MAX_REASON)
     postmortem: bool = False
     next_update_by: NextUpdate = None
+    document: Text | None = Field(
+        default=None, max_length=MAX_DOCUMENT, description=_DOCUMENT_DESCRIPTION
+    )
 
 
 class EditRequest(_Body):
-    """What to change; at least one of body, status, components, reason or next_update_by.
+    """What to change; at least one of body, status, components, reason, next_update_by or
+    document (the postmortem draft's only: another draft answers 409 ``guard_failed``).
 
     An omitted field (or null) is left as it is; the schema leaves null out, as it changes
     nothing.
@@ -135,7 +163,14 @@ class EditRequest(_Body):
         json_schema_extra={
             "anyOf": [
                 {"required": [name]}
-                for name in ("body", "status", "components", "reason", "next_update_by")
+                for name in (
+                    "body",
+                    "status",
+                    "components",
+                    "reason",
+                    "next_update_by",
+                    "document",
+                )
             ]
         },
     )
@@ -148,6 +183,10 @@ class EditRequest(_Body):
     ) = None
     reason: Annotated[Text, Field(max_length=MAX_REASON)] | SkipJsonSchema[None] = None
     next_update_by: _NEXT_UPDATE_TEXT | SkipJsonSchema[None] = None
+    document: (
+        Annotated[Text, Field(max_length=MAX_DOCUMENT, description=_DOCUMENT_DESCRIPTION)]
+        | SkipJsonSchema[None]
+    ) = None
     version: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="The version being edited."
     )
@@ -286,6 +325,7 @@ async def propose(
             reason=request.reason,
             postmortem=request.postmortem,
             next_update=request.next_update_by,
+            document=request.document,
         ).as_dict()
 
     return await asyncio.to_thread(run)
@@ -295,7 +335,8 @@ async def propose(
 async def edit(ctx: Ctx, token: Writer, draft_id: DraftId, request: EditRequest) -> dict[str, Any]:
     """Edit a pending draft (an approval of its older version becomes stale).
 
-    Whoever changes its text, status, components or next update time may not approve it.
+    Whoever changes its text, status, components, next update time or document may not
+    approve it.
     """
     result = await asyncio.to_thread(
         drafts.edit_draft,
@@ -308,6 +349,7 @@ async def edit(ctx: Ctx, token: Writer, draft_id: DraftId, request: EditRequest)
         reason=request.reason,
         version=request.version,
         next_update=request.next_update_by,
+        document=request.document,
     )
     return result.as_dict()
 

@@ -105,6 +105,8 @@ def _public_route(path: str, status: int) -> str:
     if status == 404:
         return OTHER
     if path.startswith("/incidents/"):
+        if path.rstrip("/").endswith("/postmortem"):
+            return "/incidents/{incident_id}/postmortem"
         return "/incidents/{incident_id}"
     return path if path in _PUBLIC_ROUTES else OTHER
 

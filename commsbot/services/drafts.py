@@ -16,6 +16,7 @@ from commsbot.domain.model import (
     Incident,
     check_recovery,
     check_version,
+    clean_document,
     clean_text,
     publish,
 )
@@ -68,6 +69,7 @@ def propose_update(
     reason: str | None = None,
     postmortem: bool = False,
     next_update: str | None = None,
+    document: str | None = None,
 ) -> DraftResult:
     """Draft a public update. It leaves only when someone approves it.
 
@@ -80,12 +82,22 @@ def propose_update(
         postmortem: the update is the root-cause analysis of a recovered incident.
         next_update: when the update promises the next one, as typed (``45m``, ``16:30``, an
             ISO time); by default now + the severity's cadence (none for a recovery).
+        document: the public part of the postmortem (Markdown), approved with the update and
+            then linked from the status page; postmortem updates only.
 
     Raises:
         InvalidTransition: the incident cannot move to ``status`` from where it stands.
         InvalidInput, NotFound, NotAllowed: nothing was written.
     """
     deps.settings.policy().check_respond(actor, "propose an update")
+    if document is not None:
+        if not postmortem:
+            raise InvalidInput(
+                "only the root-cause analysis publishes a document: propose it with "
+                '--postmortem ("postmortem": true)',
+                field="document",
+            )
+        document = clean_document(document)
     if body is not None:
         body = clean_text(body, what="update body", limit=MAX_BODY, field="body")
     if reason is not None:
@@ -103,6 +115,7 @@ def propose_update(
             reason=reason,
             postmortem=postmortem,
             next_update=next_update,
+            document=document,
         )
         result = DraftResult(incident=snapshot(uow, incident), draft=draft)
         uow.commit()
@@ -121,10 +134,11 @@ def draft_update(
     reason: str | None = None,
     postmortem: bool = False,
     next_update: str | None = None,
+    document: str | None = None,
 ) -> Draft:
     """The steps of :func:`propose_update` inside the caller's unit of work, which commits.
 
-    ``body`` and ``reason`` must already be cleaned. A refusal (``InvalidTransition``,
+    ``body``, ``reason`` and ``document`` must already be cleaned. A refusal (``InvalidTransition``,
     ``GuardFailed``, ``InvalidInput``) is raised before anything is written, but for components
     first named in ``component_changes`` (none when they are the incident's own).
     """
@@ -153,6 +167,7 @@ def draft_update(
         reason=reason,
         created_at=now,
         updated_at=now,
+        document=document,
     )
     check_recovery(
         incident,
@@ -175,14 +190,17 @@ def edit_draft(
     reason: str | None = None,
     version: int | None = None,
     next_update: str | None = None,
+    document: str | None = None,
 ) -> DraftResult:
     """Change a pending draft; its version goes up, so an approval of the old one is stale.
 
-    Whoever changes what the update says (text, status, components, promised time) becomes
-    its last editor: someone else must approve the new version.
+    Whoever changes what the update says (text, status, components, promised time, the
+    postmortem's public document) becomes its last editor: someone else must approve the new
+    version.
 
     Args:
         next_update: a new promised time, as typed (``45m``, ``16:30``, an ISO time).
+        document: a new public document (the postmortem draft only; GuardFailed otherwise).
     """
     check_version(version)
     deps.settings.policy().check_respond(actor, "edit a draft")
@@ -191,10 +209,12 @@ def edit_draft(
         and status is None
         and component_changes is None
         and reason is None
+        and document is None
         and not (next_update and next_update.strip())
     ):
         raise InvalidInput(
-            "nothing to change; give a new body, status, components, reason or next update time"
+            "nothing to change; give a new body, status, components, reason, next update time "
+            "or document"
         )
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -233,6 +253,7 @@ def edit_draft(
                 deps, incident.severity, target, now=now
             ),
             expected_version=version,
+            document=document,
         )
         if draft.corrects is None:
             check_recovery(

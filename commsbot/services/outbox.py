@@ -177,9 +177,17 @@ def _ask(
         if draft.next_update_by is not None and draft.corrects is None
         else ""
     )
+    # Approving publishes the document too: the approvers are told, wherever they are asked.
+    document = (
+        f"\n\nIt also publishes a document on the status page ({len(draft.document):,} "
+        f"characters): read it before approving (commsbot incident show {incident.ref})."
+        if draft.document is not None
+        else ""
+    )
     text = (
         f"{lead} {incident.ref} “{incident.title}” ({incident.severity.value}, "
         f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}{promise}"
+        f"{document}"
     )
     # Chat surfaces offer Approve / Edit / Reject and their slash command instead.
     hint = (

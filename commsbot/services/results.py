@@ -33,6 +33,7 @@ def draft_dict(draft: Draft) -> dict[str, Any]:
         "decided_by": draft.decided_by,
         "decided_at": iso(draft.decided_at),
         "decision_note": draft.decision_note,
+        "document": draft.document,
     }
 
 
@@ -54,6 +55,7 @@ def update_dict(update: Update) -> dict[str, Any]:
         "published_at": iso(update.published_at),
         "next_update_by": iso(update.next_update_by),
         "corrected_at": iso(update.corrected_at),
+        "document": update.document,
     }
 
 

@@ -77,6 +77,11 @@ class PublicIncident:
         return self.updates[-1]
 
     @property
+    def document(self) -> Update | None:
+        """The last published update carrying the postmortem's public document, if any."""
+        return next((u for u in reversed(self.updates) if u.document), None)
+
+    @property
     def statuspage_status(self) -> str:
         """investigating | identified | monitoring | resolved | postmortem."""
         return self.last.statuspage_status

@@ -13,6 +13,7 @@ from functools import cache
 
 import jinja2
 import markupsafe
+from markdown_it import MarkdownIt
 
 from commsbot.domain.model import ComponentStatus, Impact
 from commsbot.domain.text import sanitize_inline
@@ -62,6 +63,9 @@ class Links:
     def incident(self, incident_id: str) -> str:
         return self._page(f"incidents/{incident_id}")
 
+    def postmortem(self, incident_id: str) -> str:
+        return self._page(f"incidents/{incident_id}/postmortem")
+
     def file(self, path: str) -> str:
         return f"{self.root}{path}"
 
@@ -86,6 +90,8 @@ class IncidentView:
     resolved: str | None
     components: list[str]
     updates: list[UpdateView]
+    #: The link to the published root-cause analysis, if the team published its document.
+    postmortem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ def _incident_view(data: PublicData, item: PublicIncident, links: Links) -> Inci
         resolved=_when(data, inc.resolved_at) if inc.resolved_at else None,
         components=list(inc.components),
         updates=updates,
+        postmortem=links.postmortem(inc.id) if item.document else None,
     )
 
 
@@ -242,6 +249,37 @@ def index(data: PublicData, *, links: Links) -> str:
 def incident_page(data: PublicData, item: PublicIncident, *, links: Links) -> str:
     """One incident: every published update, newest first."""
     return _render("incident.html.j2", data, links, incident=_incident_view(data, item, links))
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    # CommonMark with GitHub's tables; raw HTML off, so any tag in the document is shown as
+    # text, and markdown-it's link check drops javascript:, vbscript:, file: and data: URLs.
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def document_html(text: str) -> markupsafe.Markup:
+    """A postmortem's public document (Markdown) as safe HTML."""
+    return markupsafe.Markup(_markdown().render(text))
+
+
+def postmortem_page(data: PublicData, item: PublicIncident, *, links: Links) -> str:
+    """The root-cause analysis the team published with its postmortem update.
+
+    Raises:
+        ValueError: the incident has no published document.
+    """
+    update = item.document
+    if update is None or update.document is None:
+        raise ValueError(f"incident {item.id} has no published postmortem document")
+    return _render(
+        "postmortem.html.j2",
+        data,
+        links,
+        incident=_incident_view(data, item, links),
+        published=_when(data, update.published_at),
+        document=document_html(update.document),
+    )
 
 
 def history_page(data: PublicData, *, links: Links) -> str:

@@ -66,7 +66,8 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
 class PublicSnapshot:
     """Every public document by URL path, and the page for anything else.
 
-    Paths: ``/``, ``/history``, ``/incidents/<id>``, ``/history.atom``, ``/history.rss`` and the
+    Paths: ``/``, ``/history``, ``/incidents/<id>`` (and ``/incidents/<id>/postmortem`` when its
+    root-cause analysis was published with a document), ``/history.atom``, ``/history.rss`` and the
     ``/api/v2/…`` JSON paths of STATUSPAGE.md.
     """
 
@@ -93,6 +94,10 @@ def render_files(data: PublicData, *, links: html.Links | None = None) -> dict[s
     files["/history"] = html.history_page(data, links=live).encode()
     for item in data.incidents:
         files[f"/incidents/{item.id}"] = html.incident_page(data, item, links=live).encode()
+        if item.document is not None:
+            files[f"/incidents/{item.id}/postmortem"] = html.postmortem_page(
+                data, item, links=live
+            ).encode()
     return files
 
 

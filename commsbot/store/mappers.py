@@ -153,6 +153,7 @@ def draft_row(draft: Draft) -> DraftRow:
         next_update_by=draft.next_update_by,
         last_editor=draft.last_editor,
         authors=list(draft.authors),
+        document=draft.document,
     )
 
 
@@ -184,6 +185,7 @@ def copy_draft(draft: Draft, row: DraftRow) -> None:
     row.next_update_by = draft.next_update_by
     row.last_editor = draft.last_editor
     row.authors = list(draft.authors)
+    row.document = draft.document
 
 
 def draft_from_row(row: DraftRow) -> Draft:
@@ -211,6 +213,7 @@ def draft_from_row(row: DraftRow) -> Draft:
         next_update_by=row.next_update_by,
         last_editor=row.last_editor,
         authors=tuple(row.authors),
+        document=row.document,
     )
 
 
@@ -233,6 +236,7 @@ def update_row(update: Update) -> UpdateRow:
         next_update_by=update.next_update_by,
         corrected_at=update.corrected_at,
         authors=list(update.authors),
+        document=update.document,
     )
 
 
@@ -257,6 +261,7 @@ def update_from_row(row: UpdateRow) -> Update:
         next_update_by=row.next_update_by,
         corrected_at=row.corrected_at,
         authors=tuple(row.authors),
+        document=row.document,
     )
 
 

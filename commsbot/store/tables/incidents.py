@@ -115,6 +115,8 @@ class DraftRow(SQLModel, table=True):
     #: Everyone who changed what it says, in order, the author first: ``["maya", "sam"]``.
     authors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     row_version: int = Field(default=0, sa_column=DRAFT_ROW_VERSION)
+    #: The public postmortem document (Markdown) a postmortem draft publishes (0008).
+    document: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class UpdateRow(SQLModel, table=True):
@@ -142,6 +144,8 @@ class UpdateRow(SQLModel, table=True):
     corrected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: Everyone who wrote what it says, ``author`` first (0006_draft_authors).
     authors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    #: The public postmortem document approved with it (0008_postmortem_document).
+    document: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class TimelineRow(SQLModel, table=True):
