@@ -124,6 +124,7 @@ def update_json(update: Update) -> dict[str, Any]:
         "next_update_by": _iso(update.next_update_by),
         "corrected_at": _iso(update.corrected_at),
         "authors": list(update.authors),
+        "document": update.document,
     }
 
 
@@ -149,4 +150,5 @@ def update_from_json(raw: dict[str, Any]) -> Update:
         next_update_by=_time(raw.get("next_update_by")),
         corrected_at=_time(raw.get("corrected_at")),
         authors=tuple(raw.get("authors", ())),
+        document=raw.get("document"),
     )

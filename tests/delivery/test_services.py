@@ -252,6 +252,7 @@ def test_the_frozen_json_keeps_every_field_of_the_update_and_the_incident() -> N
         next_update_by=when + timedelta(minutes=30),
         corrected_at=when + timedelta(minutes=5),
         authors=("maya", "alex"),
+        document="# Root cause\n\nA full disk.",
     )
     snap = IncidentSnapshot(incident=incident, components={"API": ComponentStatus.OPERATIONAL})
     data = json.loads(json.dumps(freeze(snap, update, link="https://status.test/incidents/i1")))
