@@ -26,9 +26,14 @@ RULE = "=" * 72
 def render_update(
     snap: IncidentSnapshot, update: Update, zone: ZoneInfo, *, correction: bool = False
 ) -> str:
-    """One published (or corrected) update as the console shows it."""
+    """One published (or corrected) update as the console shows it.
+
+    What people typed (title, body, names) goes through :func:`neutralize`, as on every
+    other surface: a terminal that pastes into chat must not carry a live mention.
+    """
     head = "CORRECTED" if correction else "PUBLISHED"
-    return "\n".join([RULE, f"{head}  {incident_line(snap, zone)}", *update_block(update, zone)])
+    lines = [f"{head}  {incident_line(snap, zone)}", *update_block(update, zone)]
+    return RULE + "\n" + neutralize("\n".join(lines))
 
 
 def render_notice(notice: Notice) -> str:

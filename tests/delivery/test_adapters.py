@@ -221,6 +221,24 @@ def test_the_console_prints_updates_corrections_and_notices() -> None:
     assert "@here" not in text
 
 
+def test_the_console_never_lets_typed_text_ping_or_hide_a_link() -> None:
+    out = io.StringIO()
+    item = outbound(
+        "Body <!channel> see [click](http://evil.example) <@U123>",
+        title="Payments @everyone",
+    )
+
+    asyncio.run(ConsoleDestination(name="console", out=out, zone=PST).deliver(item))
+
+    text = out.getvalue()
+    assert "@everyone" not in text
+    assert "<!channel>" not in text
+    assert "<@U123>" not in text
+    assert "[click]" not in text
+    assert "click (http://evil.example)" in text
+    assert "Payments @\u200beveryone" in text
+
+
 def test_static_export_is_a_registered_destination_type(tmp_path: object) -> None:
     from pathlib import Path
 
