@@ -146,7 +146,9 @@ class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
             )
             return
         promised = found.draft.next_update_by
-        now = deps_of(interaction).renderer.show_time(promised) if promised is not None else "none"
+        deps = deps_of(interaction)
+        show = deps.renderer.promise_format(deps.clock.now())
+        now = show(promised) if promised is not None else "none"
         modal = EditDraftModal(
             draft_id=self.draft_id,
             version=found.draft.version,

@@ -138,7 +138,8 @@ async def open_edit_form(
         f"makes a new version that someone other than you must approve.{note}"
     )
     promise = (
-        f"Now: {ctx.deps.renderer.show_time(draft.next_update_by)}; empty keeps it."
+        f"Now: {ctx.deps.renderer.promise_format(ctx.deps.clock.now())(draft.next_update_by)}; "
+        "empty keeps it."
         if draft.next_update_by is not None
         else "Now: none promised; empty keeps it so."
     )

@@ -91,6 +91,16 @@ def when(moment: datetime, zone: ZoneInfo, *, date: bool = True) -> str:
     return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
 
 
+def promised_when(update: Update, zone: ZoneInfo) -> str:
+    """The update's promised next time as a Slack date token: with its date when it falls on
+    another day than the update's (a bare time would read as "today")."""
+    assert update.next_update_by is not None
+    other_day = (
+        update.next_update_by.astimezone(zone).date() != update.published_at.astimezone(zone).date()
+    )
+    return when(update.next_update_by, zone, date=other_day)
+
+
 def status_label(update: Update) -> str:
     return "Postmortem" if update.trigger is Trigger.POSTMORTEM else update.status.label
 
@@ -121,7 +131,7 @@ def incident_card(
         blocks.append(section(f"*Latest update* ({when(update.published_at, zone)})\n{body}"))
     tail = []
     if update is not None and update.next_update_by is not None:
-        tail.append(f"Next update by {when(update.next_update_by, zone, date=False)}")
+        tail.append(f"Next update by {promised_when(update, zone)}")
     if url:
         tail.append(link(url, "Full history on the status page"))
     tail.append(f"Declared {when(i.declared_at, zone)}")
@@ -156,7 +166,7 @@ def update_reply(
         blocks += sections("\n".join(lines))
     tail = []
     if update.next_update_by is not None:
-        tail.append(f"Next update by {when(update.next_update_by, zone, date=False)}")
+        tail.append(f"Next update by {promised_when(update, zone)}")
     if url:
         tail.append(link(url, "Status page"))
     if tail:

@@ -19,7 +19,14 @@ from adapters.slack.blocks import (
     sections,
     shorten,
 )
-from adapters.slack.render import COMPONENT_EMOJI, Message, status_label, status_line, when
+from adapters.slack.render import (
+    COMPONENT_EMOJI,
+    Message,
+    promised_when,
+    status_label,
+    status_line,
+    when,
+)
 from adapters.slack.wire import Block
 from commsbot.domain.model import Draft, IncidentSnapshot
 from commsbot.services.results import (
@@ -153,11 +160,7 @@ def incident_status(detail: IncidentDetail, *, zone: ZoneInfo, command: str) -> 
         blocks += sections("\n".join(comps))
     if detail.updates:
         last = detail.updates[-1]
-        nxt = (
-            f" · next update by {when(last.next_update_by, zone, date=False)}"
-            if last.next_update_by
-            else ""
-        )
+        nxt = f" · next update by {promised_when(last, zone)}" if last.next_update_by else ""
         blocks.append(
             section(
                 f"*Last update* #{last.seq} ({status_label(last)}, "

@@ -79,7 +79,9 @@ def propose_correction(deps: Deps, *, update_ref: str, body: str, actor: Actor) 
         update = find_update(uow, update_ref)
         incident = uow.incidents.get(update.incident_id)
         # A correction keeps the original's promise: its text may state that time, no other.
-        source = mark_promise(body, [update.next_update_by], show_time=deps.renderer.show_time)
+        source = mark_promise(
+            body, [update.next_update_by], show_time=deps.renderer.promise_format(now)
+        )
         draft = Draft(
             id=deps.ids(),
             incident_id=incident.id,
@@ -93,7 +95,7 @@ def propose_correction(deps: Deps, *, update_ref: str, body: str, actor: Actor) 
             created_at=now,
             updated_at=now,
         )
-        draft.write(deps.renderer.show_time)
+        draft.write(deps.renderer.promise_format(now))
         if draft.body == update.body:
             raise InvalidInput(
                 f"the corrected body is the same as update #{update.seq}'s; write the text "
@@ -150,7 +152,7 @@ def publish_correction(
         draft=draft,
         approver=actor.id,
         now=now,
-        show_time=deps.renderer.show_time,
+        show_time=deps.renderer.promise_format(now),
         version=version,
     )
     incident.updated_at = now

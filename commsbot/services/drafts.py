@@ -149,7 +149,7 @@ def draft_update(
         deps, next_update, severity=incident.severity, status=status, now=now
     )
     source = (
-        promises.source_of(deps, body, promise)
+        promises.source_of(deps, body, promise, now=now)
         if body
         else default_body(deps, incident, status, postmortem=postmortem, next_update_by=promise)
     )
@@ -174,7 +174,7 @@ def draft_update(
         draft,
         uow.components.get_many({*incident.components, *draft.component_changes}),
     )
-    draft.write(deps.renderer.show_time)
+    draft.write(deps.renderer.promise_format(now))
     file_draft(deps, uow, incident=incident, draft=draft, actor=actor)
     return draft
 
@@ -243,7 +243,7 @@ def edit_draft(
             now=now,
             editor=actor.id,
             incident_status=incident.status,
-            show_time=deps.renderer.show_time,
+            show_time=deps.renderer.promise_format(now),
             body=body,
             status=status,
             component_changes=changes,
@@ -330,7 +330,7 @@ def _publish(
         approver=actor.id,
         update_id=deps.ids(),
         now=now,
-        show_time=deps.renderer.show_time,
+        show_time=deps.renderer.promise_format(now),
         version=version,
     )
     uow.incidents.save(incident)

@@ -195,7 +195,7 @@ def open_incident(
         updated_at=now,
     )
     source = (
-        promises.source_of(deps, body, promise)
+        promises.source_of(deps, body, promise, now=now)
         if body
         else deps.renderer.render(
             status,
@@ -220,7 +220,7 @@ def open_incident(
         created_at=now,
         updated_at=now,
     )
-    draft.write(deps.renderer.show_time)
+    draft.write(deps.renderer.promise_format(now))
     uow.incidents.add(incident)
     record(
         uow,

@@ -173,7 +173,8 @@ def _ask(
         else "an approver"
     )
     promise = (
-        f"\n\nIt promises the next update by {deps.renderer.show_time(draft.next_update_by)}."
+        "\n\nIt promises the next update by "
+        f"{deps.renderer.promise_format(deps.clock.now())(draft.next_update_by)}."
         if draft.next_update_by is not None and draft.corrects is None
         else ""
     )

@@ -51,7 +51,7 @@ def promise_for(
     return given if given is not None else default_promise(deps, severity, status, now=now)
 
 
-def source_of(deps: Deps, typed_body: str, promise: datetime | None) -> str:
-    """Typed text as a draft keeps it: the promised time, written as shown, becomes the
-    placeholder, so the text follows the promise if it is edited later."""
-    return mark_promise(typed_body, [promise], show_time=deps.renderer.show_time)
+def source_of(deps: Deps, typed_body: str, promise: datetime | None, *, now: datetime) -> str:
+    """Typed text as a draft keeps it: the promised time, written as shown at ``now``, becomes
+    the placeholder, so the text follows the promise if it is edited later."""
+    return mark_promise(typed_body, [promise], show_time=deps.renderer.promise_format(now))

@@ -22,7 +22,7 @@ import jinja2
 
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
-from commsbot.domain.promise import NEXT_UPDATE
+from commsbot.domain.promise import NEXT_UPDATE, TimeFormat
 from commsbot.domain.text import clean_text
 
 TEMPLATE_NAMES = {status: f"{status.value}.md.j2" for status in Status}
@@ -50,6 +50,14 @@ def format_date(moment: datetime, zone: ZoneInfo) -> str:
     """``Dec 11`` in ``zone``."""
     local = moment.astimezone(zone)
     return f"{local:%b} {local.day}"
+
+
+def format_promise(moment: datetime, zone: ZoneInfo, *, now: datetime) -> str:
+    """A promised time as the public reads it on ``now``'s day: ``3:16 PM PST`` that day,
+    ``Dec 11 3:16 PM PST`` on any other (a bare time would read as "today")."""
+    if moment.astimezone(zone).date() == now.astimezone(zone).date():
+        return format_time(moment, zone)
+    return format_moment(moment, zone)
 
 
 class _Promised(datetime):
@@ -103,8 +111,13 @@ class TemplateRenderer:
         self.zone = zone
 
     def show_time(self, moment: datetime) -> str:
-        """``moment`` as drafts state times ("3:46 PM PST"), in the team's zone."""
+        """``moment`` as a bare time ("3:46 PM PST"), in the team's zone."""
         return format_time(moment, self.zone)
+
+    def promise_format(self, now: datetime) -> TimeFormat:
+        """How drafts written at ``now`` state their promised time: "3:46 PM PST" the same
+        day, "Dec 12 3:46 PM PST" on another (see :func:`format_promise`)."""
+        return lambda moment: format_promise(moment, self.zone, now=now)
 
     def render(
         self,

@@ -112,6 +112,44 @@ def test_next_update_sets_the_promise_and_an_edit_of_it_changes_the_text() -> No
     assert update_due(data) == [la(16, 30)]
 
 
+def test_a_promise_on_another_day_states_its_date() -> None:
+    deps, data, clock = make_deps()
+    declared = declare(
+        deps,
+        title="Outage",
+        severity=Severity.SEV2,
+        components={"API": None},
+        actor=MAYA,
+        next_update="7d",
+    )
+    # A bare "3:16 PM PST" would read as today's; the promise is a week out.
+    assert declared.draft.body.endswith("We'll post an update by Dec 18 3:16 PM PST.")
+    edited = edit_draft(deps, draft_id=declared.draft.id, actor=MAYA, next_update="1:15").draft
+    assert edited.body.endswith("We'll post an update by Dec 12 1:15 AM PST.")
+    # The same promise, approved after midnight, is "today" again: the text says the time.
+    clock.advance(hours=9)
+    published = approve_draft(deps, draft_id=declared.draft.id, actor=SAM).update
+    assert published.body.endswith("We'll post an update by 1:15 AM PST.")
+    assert update_due(data) == [la(1, 15, day=12)]
+
+
+def test_a_typed_promise_on_another_day_follows_the_promise() -> None:
+    deps, _, _ = make_deps()
+    declared = declare(
+        deps,
+        title="Outage",
+        severity=Severity.SEV2,
+        components={"API": None},
+        actor=MAYA,
+        next_update="2d",
+    )
+    typed = "Still on it. We'll post an update by Dec 13 3:16 PM PST."
+    edited = edit_draft(
+        deps, draft_id=declared.draft.id, actor=SAM, body=typed, next_update="3d"
+    ).draft
+    assert edited.body == "Still on it. We'll post an update by Dec 14 3:16 PM PST."
+
+
 def test_text_sent_back_with_the_old_time_as_shown_follows_the_new_promise() -> None:
     deps, _, _ = make_deps()
     declared = declare(
