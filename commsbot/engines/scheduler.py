@@ -76,8 +76,9 @@ class ReminderScheduler:
         self._poll = poll_seconds or deps.settings.reminders.poll_seconds
         self._batch = batch
         self._lock = asyncio.Lock()
+        self._diagnose = diagnose or _no_outage
         self._outage = OutageLog(
-            log, what="reminders", url=deps.settings.db_url, diagnose=diagnose or _no_outage
+            log, what="reminders", url=deps.settings.db_url, diagnose=self._diagnose
         )
         self._scheduler: Any = None
         self.ticks = 0
@@ -152,7 +153,12 @@ class ReminderScheduler:
 
     def _work(self) -> Tick:
         # One trip to a worker thread per tick.
-        return fire_and_look_ahead(self._deps, enqueue=self._enqueue, batch=self._batch)
+        return fire_and_look_ahead(
+            self._deps,
+            enqueue=self._enqueue,
+            batch=self._batch,
+            is_outage=lambda exc: self._diagnose(exc) is not None,
+        )
 
     def _arm(self, upcoming: datetime | None) -> None:
         scheduler = self._scheduler

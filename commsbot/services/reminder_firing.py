@@ -77,10 +77,19 @@ class Tick:
 
 
 def fire_and_look_ahead(
-    deps: Deps, *, enqueue: Enqueue | None = None, batch: int = DEFAULT_BATCH
+    deps: Deps,
+    *,
+    enqueue: Enqueue | None = None,
+    batch: int = DEFAULT_BATCH,
+    is_outage: Callable[[BaseException], bool] = lambda exc: False,
 ) -> Tick:
     """:func:`fire_due`, and when the next pending reminder is due after that, read in the last
-    firing transaction: a scheduler tick is one transaction when little is due."""
+    firing transaction: a scheduler tick is one transaction when little is due.
+
+    Args:
+        is_outage: whether an exception means the database is unusable; such a failure is
+            raised at once for the caller to report (once), not retried reminder by reminder.
+    """
     fired: list[Fired] = []
     while True:
         now = deps.clock.now()
@@ -93,10 +102,12 @@ def fire_and_look_ahead(
                 if last:
                     upcoming = uow.reminders.next_due()
                 uow.commit()
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # not one bad reminder: every one would fail the same way
             # One bad reminder must not hold back the others: retry the batch one by one.
             log.exception("firing a batch of reminders failed; retrying them one at a time")
-            done = _fire_singly(deps, now=now, enqueue=enqueue, limit=batch)
+            done = _fire_singly(deps, now=now, enqueue=enqueue, limit=batch, is_outage=is_outage)
             fired += done
             if not done:
                 return Tick(fired=fired, looked_at=now, next_due=next_due(deps))
@@ -106,7 +117,14 @@ def fire_and_look_ahead(
             return Tick(fired=fired, looked_at=now, next_due=upcoming)
 
 
-def _fire_singly(deps: Deps, *, now: datetime, enqueue: Enqueue | None, limit: int) -> list[Fired]:
+def _fire_singly(
+    deps: Deps,
+    *,
+    now: datetime,
+    enqueue: Enqueue | None,
+    limit: int,
+    is_outage: Callable[[BaseException], bool],
+) -> list[Fired]:
     with deps.uow() as uow:  # not a reader: on PostgreSQL due() locks rows
         ids = [r.id for r in uow.reminders.due(now, limit=limit)]
     fired: list[Fired] = []
@@ -118,7 +136,9 @@ def _fire_singly(deps: Deps, *, now: datetime, enqueue: Enqueue | None, limit: i
                     continue
                 fired += _fire_batch(deps, uow, [fresh], now=now, enqueue=enqueue)
                 uow.commit()
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise
             log.exception(
                 "reminder %s could not be fired; it stays due",
                 reminder_id,

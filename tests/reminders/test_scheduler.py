@@ -6,9 +6,12 @@ Waits are bounded loops on observable state (ticks, fired reminders), never timi
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from commsbot.engines.scheduler import NEXT_DUE_JOB, ReminderScheduler
 from commsbot.reminders.model import Reminder, ReminderKind
@@ -164,6 +167,50 @@ def test_a_failing_database_is_logged_and_the_scheduler_keeps_going(database_url
 
         _run(main)
         assert [f.reminder.kind.value for f in fired] == ["update_due"]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_outage_is_said_once_without_a_traceback_per_tick(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(T0)
+    deps, engine = store_deps(database_url, clock=clock)
+    try:
+        declared_and_published(deps)
+        calls = {"n": 0}
+        real = deps.uow
+
+        def down_for_a_while() -> object:
+            calls["n"] += 1
+            if calls["n"] <= 12:
+                raise ConnectionError("connection refused")
+            return real()
+
+        def diagnose(exc: BaseException) -> str | None:
+            return "connection refused" if isinstance(exc, ConnectionError) else None
+
+        broken = replace(deps, uow=down_for_a_while)
+        clock.advance(minutes=30)
+        fired: list[Fired] = []
+
+        async def main() -> None:
+            scheduler = ReminderScheduler(
+                broken, enqueue=None, on_fired=fired.extend, poll_seconds=0.05, diagnose=diagnose
+            )
+            await scheduler.start()
+            await _until(lambda: bool(fired))
+            await scheduler.stop()
+
+        with caplog.at_level(logging.INFO, logger="commsbot.reminders"):
+            _run(main)
+        assert [f.reminder.kind.value for f in fired] == ["update_due"]
+        said = [r for r in caplog.records if r.name == "commsbot.reminders"]
+        assert [r for r in said if r.levelno >= logging.ERROR or r.exc_info] == []
+        assert [r.getMessage() for r in said if "waits" in r.getMessage()] == [
+            "reminders waits: connection refused (trying again)"
+        ]
+        assert sum("works again" in r.getMessage() for r in said) == 1
     finally:
         engine.dispose()
 
