@@ -213,6 +213,7 @@ def http_context(app: App) -> HttpContext:
         pages=pages,
         config=deps.settings.http,
         comms=comms,
+        diagnose=app.diagnose,
     )
 
 

@@ -161,6 +161,8 @@ def create_app(
         app.mount(prefix, sub)
     # Last added runs first: count everything, then the rest. The public pages come before
     # all of it (see _App): what everyone reloads during an outage meets no middleware.
+    if context.diagnose is not None:
+        app.add_middleware(errors.DatabaseOutage, diagnose=context.diagnose)
     app.add_middleware(
         BodyLimit,
         limit=context.config.max_body_bytes,

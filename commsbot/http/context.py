@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from commsbot.engines.comms_figures import CommsFigures
+from commsbot.engines.outage import Diagnose
 from commsbot.engines.statuspage import PublicPages
 from commsbot.http_config import HttpConfig
 from commsbot.operations.ports import Operations
@@ -24,6 +25,8 @@ class HttpContext:
         config: the ``[http]`` section.
         comms: the comms figures ``/metrics`` shows, kept until an update is published or
             they are too old.
+        diagnose: names the database problem behind an exception (None: not one), so that a
+            request the database cannot serve now answers 503 ``database_unavailable``.
     """
 
     deps: Deps
@@ -31,6 +34,8 @@ class HttpContext:
     pages: PublicPages
     config: HttpConfig
     comms: CommsFigures
+    # Keyword-only: a subclass (the tests' context) may add fields without defaults.
+    diagnose: Diagnose | None = field(default=None, kw_only=True)
 
 
 def context(request: Request) -> HttpContext:

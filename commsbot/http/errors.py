@@ -19,8 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commsbot.domain.errors import CommsbotError
+from commsbot.engines.outage import Diagnose
 
 log = logging.getLogger("commsbot.http")
 
@@ -215,6 +217,49 @@ def install(app: FastAPI) -> None:
             "internal_error",
             "the server failed unexpectedly; check the incident before trying again",
         )
+
+
+#: Seconds a client is asked to wait when the database cannot serve a request now.
+DATABASE_RETRY_AFTER = "5"
+
+
+class DatabaseOutage:
+    """Answers 503 ``database_unavailable`` (with ``Retry-After``) to a request that failed
+    because the database cannot be used now, with one log line instead of a traceback.
+
+    A middleware, not an exception handler: Starlette re-raises what its catch-all handler
+    answered, and the server would log a traceback per request for as long as the outage lasts.
+    """
+
+    def __init__(self, app: ASGIApp, *, diagnose: Diagnose) -> None:
+        self._app = app
+        self._diagnose = diagnose
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, sending)
+        except Exception as exc:
+            problem = self._diagnose(exc)
+            if problem is None or started:
+                raise
+            log.warning("%s %s: %s", scope["method"], scope["path"], problem)
+            response = error_response(
+                503,
+                "database_unavailable",
+                f"{problem}; try again in a few seconds",
+                {"Retry-After": DATABASE_RETRY_AFTER},
+            )
+            await response(scope, receive, send)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -181,7 +181,7 @@ def test_a_database_outage_is_said_once_without_a_traceback_per_tick(
         calls = {"n": 0}
         real = deps.uow
 
-        def down_for_a_while() -> object:
+        def down_for_a_while() -> UnitOfWork:
             calls["n"] += 1
             if calls["n"] <= 12:
                 raise ConnectionError("connection refused")

@@ -109,7 +109,6 @@ async def test_first_update_posts_the_card_and_starts_its_thread() -> None:
             assert call["unfurl_links"] is False
 
 
-
 async def test_a_promise_on_another_day_shows_its_date_on_the_card_and_thread() -> None:
     async with room() as r:
         item = r.outbound(r.declare(next_update="2d"))
@@ -119,6 +118,7 @@ async def test_a_promise_on_another_day_shows_its_date_on_the_card_and_thread() 
         for text in (readable(card), readable(reply)):
             assert "We'll post an update by Dec 13 3:16 PM PST." in text
             assert "^{date_short_pretty} {time}|Dec 13 3:16 PM PST>" in text
+
 
 async def test_later_updates_edit_the_card_and_reply_in_its_thread() -> None:
     async with room() as r:
