@@ -10,7 +10,7 @@ the message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -125,17 +125,47 @@ def _problem(err: Mapping[str, Any]) -> str:
     if kind in ("model_type", "model_attributes_type", "dict_type") and not _field_loc(err):
         return "the body must be a JSON object"
     if kind == "json_invalid":
-        return f"the body is not valid JSON ({ctx.get('error', 'malformed')})"
+        # Its loc is the character offset, not a field: say where in the words.
+        at = [p for p in err.get("loc", ()) if isinstance(p, int)]
+        where = f" at character {at[0]}" if at else ""
+        return f"the body is not valid JSON ({ctx.get('error', 'malformed')}{where})"
     message = str(err.get("msg", "is not valid"))
     message = message.removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
 
 
 def _field_loc(err: Mapping[str, Any]) -> list[str]:
+    if err.get("type") == "json_invalid":
+        return []
     loc = [str(p) for p in err.get("loc", ())]
     if loc and loc[0] in _LOCATIONS:
         loc = loc[1:]
     return [p for p in loc if p != "[key]"]
+
+
+def _without_union_branches(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``errors`` as if optional fields (``X | None``) were plain ``X``.
+
+    Pydantic reports each branch of a union: the branch's name in ``loc`` ("str-enum[Severity]",
+    "function-after[…]") and a second error for the ``none`` branch. A person sent a value for
+    the field, so only the non-null branch's problem, at the field itself, means anything.
+    """
+    unions = {
+        tuple(err["loc"][:-1])
+        for err in errors
+        if err.get("type") == "none_required" and err.get("loc") and err["loc"][-1] == "none"
+    }
+    kept: list[Mapping[str, Any]] = []
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if err.get("type") == "none_required" and loc[:-1] in unions:
+            continue
+        for prefix in unions:
+            if len(loc) > len(prefix) and loc[: len(prefix)] == prefix:
+                loc = loc[: len(prefix)] + loc[len(prefix) + 1 :]
+                break
+        kept.append({**err, "loc": loc})
+    return kept
 
 
 def describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
@@ -145,7 +175,7 @@ def describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
     """
     problems: list[str] = []
     field: str | None = None
-    for err in exc.errors()[:10]:
+    for err in _without_union_branches(exc.errors())[:10]:
         where = _field_loc(err)
         if where and field is None:
             field = where[0]

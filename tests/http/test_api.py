@@ -434,3 +434,67 @@ def test_a_version_below_one_is_refused_for_what_it_is(stack: Stack, version: in
     for response in (edited, approved):
         text = error_with_field(response, 400, "invalid_input", "version")
         assert text == "version: must be 1 or more", text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "message"),
+    [
+        (
+            "/api/v1/drafts/{draft}",
+            {"components": {"API": "bogus"}},
+            "components",
+            "components.API: must be one of 'operational', ",
+        ),
+        (
+            "/api/v1/incidents/INC-1",
+            {"severity": "sev7"},
+            "severity",
+            "severity: must be one of 'sev1', 'sev2', 'sev3' or 'sev4'",
+        ),
+        ("/api/v1/drafts/{draft}", {"body": ""}, "body", "body: must not be empty"),
+    ],
+)
+def test_a_refused_edit_says_what_was_wrong_in_the_words_a_new_one_would(
+    stack: Stack, path: str, body: dict[str, Any], field: str, message: str
+) -> None:
+    draft = declare(stack)["draft"]["id"]
+    before = stack.counts()
+
+    response = stack.client.patch(path.format(draft=draft), json=body, headers=stack.auth("writer"))
+
+    text = error_with_field(response, 400, "invalid_input", field)
+    # No union branches of the optional fields ("str-enum[Severity]", "none", validators).
+    assert text.startswith(message), text
+    for internal in ("[", "none", "0x"):
+        assert internal not in text, text
+    assert stack.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/incidents", {**DECLARE, "next_update_by": "yesterday"}),
+        ("PATCH", "/api/v1/drafts/{draft}", {"next_update_by": "2020-01-01T00:00:00Z"}),
+    ],
+)
+def test_a_refused_next_update_time_names_its_field(
+    stack: Stack, method: str, path: str, body: dict[str, Any]
+) -> None:
+    draft = declare(stack)["draft"]["id"]
+
+    response = stack.client.request(
+        method, path.format(draft=draft), json=body, headers=stack.auth("writer")
+    )
+
+    error_with_field(response, 400, "invalid_input", "next_update_by")
+
+
+def test_a_body_that_is_not_valid_json_names_no_field(stack: Stack) -> None:
+    response = stack.client.post(
+        "/api/v1/incidents",
+        content=b'{"title":',
+        headers={**stack.auth("writer"), "Content-Type": "application/json"},
+    )
+
+    text = error_with_field(response, 400, "invalid_input", None)
+    assert text == "the body is not valid JSON (Expecting value at character 9)", text
