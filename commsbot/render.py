@@ -17,7 +17,8 @@ def incident_line(snap: IncidentSnapshot, zone: ZoneInfo) -> str:
     i = snap.incident
     return (
         f"{i.ref:<8} {i.status.value:<13} {i.severity.value}  {i.title}"
-        f"  (declared {format_moment(i.declared_at, zone)} by {i.commander})"
+        # The commander, not who declared it: a handoff changes the commander.
+        f"  (declared {format_moment(i.declared_at, zone)}; commander {i.commander})"
     )
 
 

@@ -255,6 +255,11 @@ def test_an_incident_is_edited_and_handed_off_from_the_cli(cli: Cli) -> None:
     text = cli.run("incident", "handoff", "INC-1", "--to", "sam", "--as", "maya").stdout
     assert text.startswith("Changed INC-1 (handoff):")
     assert "The status page shows 'Slow API' until the next update is published." in text
+    # The header names the commander as such: maya declared it, sam leads it now.
+    header = cli.run("incident", "show", "INC-1").stdout.splitlines()[0]
+    assert "(declared " in header
+    assert header.endswith("; commander sam)"), header
+    assert "by sam" not in header
     shown = cli.json("incident", "show", "INC-1")
     assert shown["incident"]["commander"] == "sam"
     assert [(e["actor"], e["action"], e["detail"]) for e in shown["timeline"][-3:]] == [
