@@ -54,6 +54,11 @@ def test_default_wording_follows_the_outage_posts() -> None:
     assert "7:38 PM PST" in recovered
     later = render(r, Status.RECOVERED, components=["API"], now=START + timedelta(days=2))
     assert later.startswith("API was down on Dec 11 but we've recovered.")
+    # No component named: the public sentence still starts with a capital.
+    unnamed = render(r, Status.RECOVERED, components=[])
+    assert unnamed.startswith("Some of our services were down today but we've recovered.")
+    # A component's own spelling is kept.
+    assert render(r, Status.RECOVERED, components=["iOS app"]).startswith("iOS app was down")
 
 
 def test_folder_overrides_one_template(tmp_path: Path) -> None:
