@@ -203,9 +203,23 @@ class Draft:
         """
         self.body = self._stated(self.body_source, self.next_update_by, show_time)
 
-    def _stated(self, source: str, promise: datetime | None, show_time: TimeFormat) -> str:
+    def _stated(
+        self,
+        source: str,
+        promise: datetime | None,
+        show_time: TimeFormat,
+        *,
+        status: Status | None = None,
+    ) -> str:
         what = "corrected body" if self.corrects is not None else "update body"
-        body = state_promise(source, promise, show_time=show_time, what=what)
+        never: str | None = None
+        if self.corrects is not None:
+            never = "a correction keeps the original update's promise, and it made none"
+        elif self.postmortem:
+            never = "a postmortem never promises a next update"
+        elif (status or self.status) is Status.RECOVERED:
+            never = "a recovery never promises a next update"
+        body = state_promise(source, promise, show_time=show_time, what=what, never_promises=never)
         if len(body) > MAX_BODY:
             raise InvalidInput(
                 f"the {what} is {len(body)} characters long with its next update time "
@@ -279,7 +293,7 @@ class Draft:
         if body is not None:
             cleaned = clean_text(body, what="update body", limit=MAX_BODY, field="body")
             source = mark_promise(cleaned, [self.next_update_by, promise], show_time=show_time)
-        text = self._stated(source, promise, show_time)
+        text = self._stated(source, promise, show_time, status=target)
         cleaned_reason = (
             clean_text(reason, what="reason", limit=MAX_REASON, field="reason")
             if reason is not None

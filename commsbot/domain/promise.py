@@ -25,20 +25,36 @@ TimeFormat = Callable[[datetime], str]
 
 
 def state_promise(
-    source: str, next_update_by: datetime | None, *, show_time: TimeFormat, what: str
+    source: str,
+    next_update_by: datetime | None,
+    *,
+    show_time: TimeFormat,
+    what: str,
+    never_promises: str | None = None,
 ) -> str:
     """``source`` with :data:`NEXT_UPDATE` replaced by ``next_update_by`` as shown.
+
+    Args:
+        never_promises: why this draft can promise nothing ("a recovery never promises a next
+            update"), so the refusal does not suggest giving it a time; None when it could.
 
     Raises:
         InvalidInput: the text states a next update time but the draft promises none.
     """
     if NEXT_UPDATE not in source:
         return source
+    if next_update_by is None and never_promises is not None:
+        raise InvalidInput(
+            f"the {what} says {NEXT_UPDATE} but {never_promises}; write the text without "
+            f"{NEXT_UPDATE}",
+            field="body",
+        )
     if next_update_by is None:
         raise InvalidInput(
             f"the {what} says {NEXT_UPDATE} but this draft promises no next update (a recovery "
             "or a postmortem never does); give a time (e.g. --next-update 30m) or write the "
-            f"text without {NEXT_UPDATE}"
+            f"text without {NEXT_UPDATE}",
+            field="body",
         )
     return source.replace(NEXT_UPDATE, show_time(next_update_by))
 

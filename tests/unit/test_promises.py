@@ -309,3 +309,25 @@ def test_an_update_that_moves_no_component_has_no_affected_components() -> None:
     # Statuspage's shape: null, not an empty or a no-op list.
     assert incident_update(update)["affected_components"] is None
     assert T0 + timedelta(minutes=10) == update.published_at
+
+
+def test_a_recovery_saying_next_update_by_is_told_only_to_remove_it() -> None:
+    deps, _, _ = make_deps()
+    declare(deps, title="Outage", severity=Severity.SEV1, components={"API": None}, actor=MAYA)
+
+    with pytest.raises(InvalidInput) as refused:
+        propose_update(
+            deps,
+            incident_ref="INC-1",
+            status=Status.RECOVERED,
+            actor=MAYA,
+            component_changes={"API": ComponentStatus.OPERATIONAL},
+            body="All fine. Next update by {next_update_by}.",
+        )
+
+    message = str(refused.value)
+    # Giving it a time would be refused next: the advice is only to remove the placeholder.
+    assert "a recovery never promises a next update" in message
+    assert "write the text without {next_update_by}" in message
+    assert "--next-update" not in message
+    assert refused.value.field == "body"
