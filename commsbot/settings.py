@@ -185,6 +185,15 @@ class Settings(_Section):
     def _folder_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():
             raise ValueError("not a folder; create it or remove the setting")
+        if value is not None:
+            from commsbot.templates import check_templates
+
+            problems = check_templates(value)
+            if problems:
+                raise ValueError(
+                    "; ".join(problems) + " — fix the template, or remove it to use the built-in "
+                    "wording"
+                )
         return value
 
     @field_validator("severities", mode="before")

@@ -14,8 +14,9 @@ time changes the text (see :mod:`commsbot.domain.promise`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -159,3 +160,46 @@ class TemplateRenderer:
         tidy = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
         # A template in templates_dir is user text too (the built-in ones pass unchanged).
         return clean_text(tidy, what=f"text of template {name}", limit=1_000_000)
+
+
+#: What a trial render gives each template (:func:`check_templates`): one incident with named
+#: components and a promise, one with neither, as drafts meet them.
+_TRIAL_START = datetime(2024, 12, 11, 23, 16, tzinfo=ZoneInfo("UTC"))
+_TRIALS: tuple[dict[str, Any], ...] = (
+    {
+        "components": ["API", "Web"],
+        "next_update_by": _TRIAL_START + timedelta(minutes=30),
+        "resolved_at": _TRIAL_START + timedelta(hours=2),
+    },
+    {"components": [], "next_update_by": None, "resolved_at": None},
+)
+
+
+def check_templates(folder: Path) -> list[str]:
+    """What is wrong with the templates in ``folder``, each as one sentence; empty when every
+    template renders (compiled, and rendered with sample values: an unknown filter or variable
+    shows only then).
+
+    ``config check`` and start-up ask this, so a broken template is a configuration problem
+    found before an outage, not a refusal of the first declaration.
+    """
+    renderer = TemplateRenderer(zone=ZoneInfo("UTC"), folder=folder)
+    problems: list[str] = []
+    for status, name in [*TEMPLATE_NAMES.items(), (Status.RECOVERED, POSTMORTEM_TEMPLATE)]:
+        if not (folder / name).is_file():
+            continue
+        for trial in _TRIALS:
+            try:
+                renderer.render(
+                    status,
+                    title="Sample incident",
+                    severity="sev1",
+                    started_at=_TRIAL_START,
+                    now=_TRIAL_START + timedelta(hours=3),
+                    postmortem=name == POSTMORTEM_TEMPLATE,
+                    **trial,
+                )
+            except InvalidInput as exc:
+                problems.append(f"{folder / name}: {str(exc).rstrip('.')}")
+                break
+    return problems

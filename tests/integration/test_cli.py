@@ -322,3 +322,28 @@ def test_a_json_refusal_names_its_field_as_the_api_does(cli: Cli) -> None:
     }
     # A refusal about no one input says so, as the API's refusals do.
     assert json.loads(missing.stdout)["error"]["field"] is None
+
+
+def test_a_broken_wording_template_is_a_configuration_problem_found_before_an_outage(
+    cli: Cli,
+) -> None:
+    folder = cli.folder / "tpl"
+    folder.mkdir()
+    (folder / "investigating.md.j2").write_text("Broken {{ title ", encoding="utf-8")
+    (folder / "identified.md.j2").write_text("{{ title | nosuchfilter }}", encoding="utf-8")
+    (folder / "fixing.md.j2").write_text("{{ no_such_thing }}", encoding="utf-8")
+    (folder / "recovered.md.j2").write_text("{{ components | human_list }} ok.", encoding="utf-8")
+    (cli.folder / "commsbot.toml").write_text('templates_dir = "tpl"\n', encoding="utf-8")
+
+    checked = cli.run("config", "check", ok=False)
+    declared = cli.run("incident", "declare", "x", "--as", "maya", "--json", ok=False)
+
+    assert checked.returncode == 3, checked.stdout
+    for name in ("investigating.md.j2", "identified.md.j2", "fixing.md.j2"):
+        assert f"tpl/{name}: template {name} cannot be rendered" in checked.stderr
+    assert "recovered.md.j2" not in checked.stderr
+    assert "fix the template, or remove it to use the built-in wording" in checked.stderr
+    assert declared.returncode == 3
+    error = json.loads(declared.stdout)["error"]
+    assert error["code"] == "config_error"
+    assert "investigating.md.j2" in error["message"]
