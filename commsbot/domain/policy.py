@@ -66,6 +66,7 @@ class ApprovalPolicy:
             raise NotAllowed(
                 f"{actor.name} may not {attempted}: only configured responders may "
                 f"({_listing(self.responders)}); ask one of them or your commsbot admin"
+                f"{_group_hint(self.responders, actor)}"
             )
 
     def check_approve(self, actor: Actor, draft: Draft, incident: Incident) -> None:
@@ -90,6 +91,7 @@ class ApprovalPolicy:
             raise NotAllowed(
                 f"{actor.name} may not approve draft {draft.id} of {incident.ref} "
                 f"({incident.severity.value}): approvers are {_listing(allowed)}"
+                f"{_group_hint(allowed, actor)}"
             )
 
     def check_reject(self, actor: Actor, draft: Draft, incident: Incident) -> None:
@@ -101,7 +103,24 @@ class ApprovalPolicy:
             raise NotAllowed(
                 f"{actor.name} may not reject draft {draft.id} of {incident.ref}: only its "
                 f"author or an approver ({_listing(allowed)}) may"
+                f"{_group_hint(allowed, actor)}"
             )
+
+
+#: Entries that name a group of people; only the chat surface that saw the person knows them.
+GROUP_PREFIXES = ("slack-group:", "discord-role:")
+
+
+def _group_hint(entries: frozenset[str], actor: Actor) -> str:
+    """Why a group entry did not match someone acting where no group membership is known (the
+    CLI, the API), and what would: said only when it may be the reason."""
+    if actor.groups or not any(e.startswith(GROUP_PREFIXES) for e in entries):
+        return ""
+    return (
+        " (slack-group: and discord-role: entries match only when acting in Slack or Discord, "
+        "which know who is in them; from the CLI or the API a person needs an entry of their "
+        f"own, such as {actor.id!r})"
+    )
 
 
 def _listing(entries: frozenset[str]) -> str:

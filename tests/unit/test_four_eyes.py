@@ -188,3 +188,24 @@ def test_the_approval_request_goes_to_everyone_but_the_last_editor() -> None:
     *_, request = notices
     assert request.audience == ("alice", "carol")
     assert "someone other than bob approves version 2" in (request.hint or "")
+
+
+def test_a_group_entry_refusal_says_groups_match_only_in_chat_and_what_would_match() -> None:
+    draft = new_draft()
+    policy = ApprovalPolicy(approvers=frozenset({"slack-group:S0COMMSLEAD", "slack:U0MAYA"}))
+
+    # From the CLI or the API nobody says which groups the person is in.
+    with pytest.raises(NotAllowed) as refused:
+        policy.check_approve(Actor("slack:U0SAM"), draft, INCIDENT)
+    message = str(refused.value)
+    assert "approvers are slack-group:S0COMMSLEAD, slack:U0MAYA" in message
+    assert "match only when acting in Slack or Discord" in message
+    assert "an entry of their own, such as 'slack:U0SAM'" in message
+    # In Slack, where the group is known, the same person approves.
+    policy.check_approve(
+        Actor("slack:U0SAM", groups=frozenset({"slack-group:S0COMMSLEAD"})), draft, INCIDENT
+    )
+    # Lists without group entries need no such word.
+    with pytest.raises(NotAllowed) as plain:
+        ApprovalPolicy(approvers=frozenset({"carol"})).check_approve(BOB, draft, INCIDENT)
+    assert "Slack" not in str(plain.value)
