@@ -18,6 +18,25 @@ if TYPE_CHECKING:
 statuspage_app = typer.Typer(help="The public status page.", no_args_is_help=True)
 
 
+def _unwritable(directory: Path, exc: OSError) -> Exception:
+    """The refusal of an export the disk would not take: what is in the way, and what to do."""
+    from commsbot.domain.errors import InvalidInput
+
+    for parent in directory.resolve().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return InvalidInput(
+                    f"cannot export to {directory}: {parent} is a file, not a folder; export "
+                    "to a folder that is not inside a file"
+                )
+            break
+    where = f" ({exc.filename})" if exc.filename else ""
+    return InvalidInput(
+        f"cannot export to {directory}: {exc.strerror or exc}{where}; export to a folder you "
+        "can create and write to"
+    )
+
+
 @statuspage_app.command("export")
 def export(
     directory: Annotated[
@@ -34,7 +53,10 @@ def export(
         from commsbot.engines.static_export import write_export
         from commsbot.services.statuspage import load_public_data
 
-        count = write_export(load_public_data(wired.deps), directory)
+        try:
+            count = write_export(load_public_data(wired.deps), directory)
+        except OSError as exc:
+            raise _unwritable(directory, exc) from None
         return {"directory": str(directory.resolve()), "files": count}
 
     run_command(

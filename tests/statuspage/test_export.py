@@ -141,3 +141,38 @@ def test_the_cli_exports_from_the_database(tmp_path: Path) -> None:
     assert json.loads(run.stdout)["directory"] == str(tmp_path / "out")
     summary = json.loads((tmp_path / "out/api/v2/summary.json").read_text())
     assert summary["incidents"] == []
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (
+            "afile/sub",
+            "afile is a file, not a folder; export to a folder that is not inside a file",
+        ),
+        # /proc takes no new folders, even from root.
+        ("/proc/nope/x", "No such file or directory (/proc/nope); export to a folder you can"),
+    ],
+)
+def test_the_cli_refuses_a_folder_it_cannot_write_in_one_line(
+    tmp_path: Path, target: str, expected: str
+) -> None:
+    (tmp_path / "afile").write_text("mine")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMSBOT_")}
+    env["COMMSBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    run = subprocess.run(
+        [sys.executable, "-m", "commsbot", "statuspage", "export", target],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot export to {target}: "), line
+    assert expected in line
+    assert (tmp_path / "afile").read_text() == "mine"
