@@ -288,9 +288,12 @@ def load_settings(
     source = explicit or Path(DEFAULT_CONFIG_FILE)
     data: dict[str, Any] = {}
     if explicit is not None and not explicit.is_file():
+        # Name where the path came from: advice to unset a variable nobody set misleads.
+        given = "drop --config" if path is not None else "unset COMMSBOT_CONFIG"
+        problem = "is a folder, not a file" if explicit.is_dir() else "does not exist"
         raise ConfigError(
-            f"configuration file {explicit} does not exist; create it (see the README's "
-            "configuration reference) or unset COMMSBOT_CONFIG to run on defaults"
+            f"configuration file {explicit} {problem}; give a TOML file (see the README's "
+            f"configuration reference), or {given} to run on defaults"
         )
     if source.is_file():
         try:

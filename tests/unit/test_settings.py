@@ -132,3 +132,21 @@ def test_a_severity_table_changes_only_the_keys_it_names() -> None:
         ComponentStatus.DEGRADED_PERFORMANCE,
     )
     assert settings.severities[Severity.SEV2] == parse_settings({}).severities[Severity.SEV2]
+
+
+def test_a_missing_or_folder_configuration_file_blames_where_its_path_came_from(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as given:
+        load_settings(missing, environ={}, dotenv=False)
+    with pytest.raises(ConfigError) as from_env:
+        load_settings(environ={"COMMSBOT_CONFIG": str(missing)}, dotenv=False)
+    with pytest.raises(ConfigError) as folder:
+        load_settings(tmp_path, environ={}, dotenv=False)
+
+    assert str(given.value).startswith(f"configuration file {missing} does not exist;")
+    assert "drop --config to run on defaults" in str(given.value)
+    assert "COMMSBOT_CONFIG" not in str(given.value)
+    assert "unset COMMSBOT_CONFIG to run on defaults" in str(from_env.value)
+    assert str(folder.value).startswith(f"configuration file {tmp_path} is a folder, not a file;")
