@@ -338,8 +338,27 @@ def _describe(exc: ValidationError, source: str) -> str:
         if err["type"] == "enum":
             expected = err.get("ctx", {}).get("expected", "")
             message = f"must be one of {expected}"
+        if err["type"] == "string_pattern_mismatch":
+            pattern = err.get("ctx", {}).get("pattern", "")
+            message = _PATTERN_WORDS.get(pattern, message)
+        if err["type"].startswith("time_"):
+            message = f"{message}; write a time of day as HH:MM (24-hour), e.g. \"17:00\""
         lines.append(f"  {key} = {value!r}: {message}")
     return "\n".join(lines)
+
+
+#: What the configuration's patterns ask for, in words a person can act on.
+_PATTERN_WORDS = {
+    r"^https?://[^\s]+$": "must be an http:// or https:// URL (without spaces)",
+    r"^[A-Za-z_][A-Za-z0-9_]*$": (
+        "must be the name of an environment variable: letters, digits and _, not starting "
+        "with a digit"
+    ),
+    r"^[A-Z_][A-Z0-9_]*$": (
+        "must be the name of an environment variable: capital letters, digits and _, not "
+        "starting with a digit"
+    ),
+}
 
 
 def redact_url(url: str) -> str:

@@ -150,3 +150,28 @@ def test_a_missing_or_folder_configuration_file_blames_where_its_path_came_from(
     assert "COMMSBOT_CONFIG" not in str(given.value)
     assert "unset COMMSBOT_CONFIG to run on defaults" in str(from_env.value)
     assert str(folder.value).startswith(f"configuration file {tmp_path} is a folder, not a file;")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {"destinations": [{"name": "x", "type": "webhook", "url": "ftp://x"}]},
+            "destinations.0.url = 'ftp://x': must be an http:// or https:// URL (without spaces)",
+        ),
+        (
+            {"destinations": [{"name": "x", "type": "webhook", "url_env": "1bad"}]},
+            "destinations.0.url_env = '1bad': must be the name of an environment variable",
+        ),
+        (
+            {"reminders": {"rca_due_time": "25:00"}},
+            'write a time of day as HH:MM (24-hour), e.g. "17:00"',
+        ),
+    ],
+)
+def test_a_bad_value_is_told_what_is_valid_in_words(data: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_settings(data)
+
+    assert expected in str(refused.value)
+    assert "should match pattern" not in str(refused.value)
