@@ -56,8 +56,23 @@ def init(
         )
     if postgres is not None:
         _check_postgres(postgres, as_json)
+    if not directory.exists():
+        fail(
+            EXIT_REFUSED,
+            "invalid_input",
+            f"{directory} does not exist; create it first (mkdir -p {directory}) or give an "
+            "existing folder with --dir",
+            as_json,
+            field="dir",
+        )
     if not directory.is_dir():
-        fail(EXIT_REFUSED, "invalid_input", f"{directory} is not a folder", as_json)
+        fail(
+            EXIT_REFUSED,
+            "invalid_input",
+            f"{directory} is a file, not a folder; give a folder with --dir",
+            as_json,
+            field="dir",
+        )
     toml_text = render_toml(slack=slack, discord=discord)
     env_text = render_env(database_url=postgres)
     written: list[Path] = []

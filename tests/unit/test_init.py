@@ -79,6 +79,20 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "commsbot.toml").read_text(encoding="utf-8") == before
 
 
+def test_init_in_a_folder_that_does_not_exist_says_so_and_how_to_make_it(tmp_path: Path) -> None:
+    missing = tmp_path / "new" / "deeper"
+    (tmp_path / "afile").write_text("mine", encoding="utf-8")
+
+    result = _init(missing)
+    on_a_file = _init(tmp_path / "afile")
+
+    assert result.exit_code == 1
+    assert f"{missing} does not exist; create it first (mkdir -p {missing})" in result.output
+    assert on_a_file.exit_code == 1
+    assert f"{tmp_path / 'afile'} is a file, not a folder" in on_a_file.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
 @pytest.mark.parametrize("url", ["sqlite:///x.db", "mysql://u@h/db", "not a url"])
 def test_init_wants_a_postgresql_url(tmp_path: Path, url: str) -> None:
     result = _init(tmp_path, "--postgres", url)
