@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from commsbot.domain.model import MAX_BODY, MAX_TITLE, Severity
-from commsbot.domain.text import is_invisible, sanitize_text
+from commsbot.domain.text import find_forbidden, is_invisible, sanitize_text
 
 #: At most this many components on an incident opened from alerts (as through the API).
 MAX_COMPONENTS = 50
@@ -125,6 +125,16 @@ def visible(text: str) -> bool:
 def _one_line(text: str) -> str:
     # For the note: one line per alert, the author's spacing kept.
     return sanitize_text(text).replace("\n", " ").replace("\t", " ")
+
+
+def _with_dropped_characters(notification: AlertNotification) -> int:
+    """How many of the notification's texts hold characters :func:`scrub` drops (line endings
+    aside): the note says so, since what it shows is not exactly what was sent."""
+    texts = [notification.receiver, notification.external_url]
+    for alert in notification.alerts:
+        texts += [alert.status, *alert.labels.keys(), *alert.labels.values()]
+        texts += [*alert.annotations.keys(), *alert.annotations.values()]
+    return sum(find_forbidden(t.replace("\r", "")) is not None for t in texts)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -315,6 +325,12 @@ def describe(
         )
     for adjustment in adjustments:
         lines.append(f"Adjusted: {_quote(adjustment)}")
+    dropped = _with_dropped_characters(notification)
+    if dropped:
+        lines.append(
+            f"Adjusted: control characters, noncharacters or unpaired surrogates were dropped "
+            f"from {dropped} label or annotation value(s)"
+        )
     if notification.external_url:
         lines.append(f"Alertmanager: {_quote(notification.external_url)}")
     return shorten("\n".join(lines), MAX_BODY)

@@ -11,6 +11,8 @@ from commsbot.domain.alerts import (
     MAX_COMPONENT_NAME,
     MAX_COMPONENTS,
     Alert,
+    AlertNotification,
+    describe,
     fit_title,
     map_components,
     pick_severity,
@@ -106,3 +108,33 @@ def test_scrub_keeps_text_and_drops_what_cannot_be_stored_or_shown() -> None:
     assert scrub("line\r\none\ttab", lines=True) == "line\none\ttab"
     assert scrub("e\u0301") == "\u00e9"  # NFC
     assert not visible(scrub("\u200b \u2060"))
+
+
+def test_the_note_says_when_characters_were_dropped_from_what_alertmanager_sent() -> None:
+    sent = AlertNotification(
+        group_key="g",
+        status="firing",
+        alerts=(
+            Alert(
+                status="firing",
+                labels={"alertname": "Bell\u0007Alert", "service": "Newsvc\u001b[31m"},
+                annotations={"summary": "has \ufdd0 nonchar and \u0007 bell"},
+            ),
+        ),
+    )
+    clean = AlertNotification(
+        group_key="g",
+        status="firing",
+        alerts=(
+            Alert(status="firing", labels={"alertname": "A"}, annotations={"summary": "x\r\ny"}),
+        ),
+    )
+
+    note = describe(sent, "opened INC-1")
+
+    assert "BellAlert" in note
+    assert (
+        "Adjusted: control characters, noncharacters or unpaired surrogates were dropped from 3 "
+        "label or annotation value(s)"
+    ) in note
+    assert "Adjusted" not in describe(clean, "opened INC-1")
