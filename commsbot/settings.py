@@ -342,7 +342,7 @@ def _describe(exc: ValidationError, source: str) -> str:
             pattern = err.get("ctx", {}).get("pattern", "")
             message = _PATTERN_WORDS.get(pattern, message)
         if err["type"].startswith("time_"):
-            message = f"{message}; write a time of day as HH:MM (24-hour), e.g. \"17:00\""
+            message = f'{message}; write a time of day as HH:MM (24-hour), e.g. "17:00"'
         lines.append(f"  {key} = {value!r}: {message}")
     return "\n".join(lines)
 

@@ -91,7 +91,8 @@ def preflight(
     missing = secrets.missing(config.mode)
     if missing:
         problems.append(
-            f"[slack] mode = {config.mode.value!r} needs {', '.join(missing)}; set it in .env "
+            f"[slack] mode = {config.mode.value!r} needs {', '.join(missing)}; set "
+            f"{'it' if len(missing) == 1 else 'them'} in .env "
             "(see .env.example and the README's Slack section), or set [slack] enabled = false"
         )
     if config.mode is SlackMode.HTTP and not http_enabled:

@@ -98,7 +98,8 @@ def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
                 action="redriven",
                 detail=(
                     f"{describe(uow, record)} to {record.target!r} (delivery {record.id}) is "
-                    f"being sent again after {record.attempts} attempts; last error: "
+                    f"being sent again after {record.attempts} "
+                    f"attempt{'' if record.attempts == 1 else 's'}; last error: "
                     f"{record.last_error}"
                 ),
             )

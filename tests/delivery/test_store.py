@@ -168,8 +168,9 @@ def test_a_dead_delivery_can_be_redriven_and_nothing_else(migrated: Engine) -> N
     assert redriven.state is DeliveryState.PENDING
     assert redriven.deadline_at == w.clock.now() + timedelta(hours=24)
     with w.deps.read() as uow:
-        actions = [e.action for e in uow.timeline.for_incident(record.incident_id)]
-    assert actions[-2:] == ["delivery_dead", "redriven"]
+        entries = list(uow.timeline.for_incident(record.incident_id))
+    assert [e.action for e in entries][-2:] == ["delivery_dead", "redriven"]
+    assert "is being sent again after 1 attempt; last error: HTTP 403" in entries[-1].detail
     with pytest.raises(AlreadyDecided, match="is pending"):
         retry_delivery(w.deps, delivery_id=record.id, actor=COMMS)
 

@@ -23,8 +23,12 @@ async def test_nothing_starts_without_a_token_and_no_slack_section() -> None:
 @pytest.mark.parametrize(
     ("section", "environ", "says"),
     [
-        ({}, {}, "needs SLACK_BOT_TOKEN, SLACK_APP_TOKEN"),
-        ({"mode": "http"}, {"SLACK_BOT_TOKEN": TOKEN}, "needs SLACK_SIGNING_SECRET"),
+        ({}, {}, "needs SLACK_BOT_TOKEN, SLACK_APP_TOKEN; set them in .env"),
+        (
+            {"mode": "http"},
+            {"SLACK_BOT_TOKEN": TOKEN},
+            "needs SLACK_SIGNING_SECRET; set it in .env",
+        ),
         ({"mode": "http"}, {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "s"}, "[http]"),
     ],
 )
