@@ -17,7 +17,6 @@ from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
 from commsbot.delivery.ports import Notice, Outbound, Receipt
 from commsbot.delivery.snapshot import Frozen, thaw
 from commsbot.domain.model import TimelineEntry
-from commsbot.domain.when import iso
 from commsbot.services.deps import Deps
 from commsbot.services.outbox import (
     APPROVAL_REQUESTED,
@@ -27,6 +26,7 @@ from commsbot.services.outbox import (
     link_for,
 )
 from commsbot.services.ports import UnitOfWork
+from commsbot.templates import format_moment
 
 log = logging.getLogger("commsbot.delivery")
 
@@ -295,7 +295,8 @@ def raise_dead(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, *, at: datet
     text = (
         f"{what} of {incident.ref} could not be delivered to {role} {record.target!r} after "
         f"{record.attempts} attempt{'s' if record.attempts != 1 else ''} (since "
-        f"{iso(record.created_at)}): {record.last_error}. Re-drive it with "
+        f"{format_moment(record.created_at, deps.settings.zone)}): {record.last_error}. "
+        "Re-drive it with "
         f"`commsbot delivery retry {record.id}` once the cause is fixed."
     )
     uow.timeline.append(

@@ -18,6 +18,7 @@ from commsbot.engines.targets import build_dispatcher
 from commsbot.services import dispatch as work
 from commsbot.services.deliveries import retry_delivery
 from commsbot.store.db import make_engine
+from commsbot.templates import format_moment
 from tests.delivery.loopback import LoopbackServer
 from tests.delivery.support import COMMS, eventually, make_deps, settings_with, webhook, world
 
@@ -171,6 +172,9 @@ def test_a_dead_delivery_can_be_redriven_and_nothing_else(migrated: Engine) -> N
         entries = list(uow.timeline.for_incident(record.incident_id))
     assert [e.action for e in entries][-2:] == ["delivery_dead", "redriven"]
     assert "is being sent again after 1 attempt; last error: HTTP 403" in entries[-1].detail
+    # In the team's time zone, as every other human text (not a raw ISO stamp).
+    shown = format_moment(record.created_at, w.deps.settings.zone)
+    assert f"after 1 attempt (since {shown}): HTTP 403" in entries[-2].detail
     with pytest.raises(AlreadyDecided, match="is pending"):
         retry_delivery(w.deps, delivery_id=record.id, actor=COMMS)
 
