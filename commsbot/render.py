@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
+from commsbot.domain.lifecycle import Trigger
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
 from commsbot.services.deliveries import Deliveries
 from commsbot.services.results import IncidentDetail
-from commsbot.templates import format_moment, format_time
+from commsbot.templates import format_moment, format_promise
 
 
 def incident_line(snap: IncidentSnapshot, zone: ZoneInfo) -> str:
@@ -40,7 +41,8 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
     lines += [f"  | {line}" for line in draft.body.splitlines()]
     lines += [f"  component {n} → {s.value}" for n, s in draft.component_changes.items()]
     if draft.next_update_by and draft.corrects is None:
-        lines.append(f"  next update by {format_time(draft.next_update_by, zone)}")
+        promised = format_promise(draft.next_update_by, zone, now=draft.updated_at)
+        lines.append(f"  next update by {promised}")
     if draft.reason:
         lines.append(f"  reason: {draft.reason}")
     if draft.decision_note:
@@ -53,15 +55,18 @@ def draft_block(draft: Draft, zone: ZoneInfo) -> list[str]:
 
 
 def update_block(update: Update, zone: ZoneInfo) -> list[str]:
+    # The CLI's own words (what --status takes), not the status page's ("monitoring").
+    label = "postmortem" if update.trigger is Trigger.POSTMORTEM else update.status.value
     lines = [
-        f"update #{update.seq} [{update.statuspage_status}] "
+        f"update #{update.seq} [{label}] "
         f"{format_moment(update.published_at, zone)} "
         f"(by {', '.join(update.authors)}, approved by {update.approver})"
     ]
     lines += [f"  | {line}" for line in update.body.splitlines()]
     lines += [f"  {c.name}: {c.old.value} → {c.new.value}" for c in update.changes]
     if update.next_update_by:
-        lines.append(f"  next update by {format_time(update.next_update_by, zone)}")
+        promised = format_promise(update.next_update_by, zone, now=update.published_at)
+        lines.append(f"  next update by {promised}")
     if update.corrected_at:
         lines.append(f"  (corrected {format_moment(update.corrected_at, zone)}; id {update.id})")
     return lines

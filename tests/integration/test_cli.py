@@ -6,10 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from commsbot.templates import format_moment
 
 
 class Cli:
@@ -347,3 +351,23 @@ def test_a_broken_wording_template_is_a_configuration_problem_found_before_an_ou
     error = json.loads(declared.stdout)["error"]
     assert error["code"] == "config_error"
     assert "investigating.md.j2" in error["message"]
+
+
+def test_incident_show_labels_updates_in_the_cli_words_and_dates_a_later_promise(
+    cli: Cli,
+) -> None:
+    declared = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")
+    cli.json("update", "approve", declared["draft"]["id"], "--as", "sam")
+    fixing = cli.json(
+        "update", "propose", "INC-1", "--status", "fixing", "--next-update", "2d", "--as", "maya"
+    )
+    cli.json("update", "approve", fixing["draft"]["id"], "--as", "sam")
+
+    text = cli.run("incident", "show", "INC-1").stdout
+
+    # "fixing" as typed with --status, not the status page's "monitoring".
+    assert "update #2 [fixing]" in text, text
+    assert "[monitoring]" not in text
+    # Two days out: the time alone would read as today's.
+    promised = datetime.fromisoformat(fixing["draft"]["next_update_by"])
+    assert f"next update by {format_moment(promised, ZoneInfo('UTC'))}" in text, text
