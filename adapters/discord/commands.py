@@ -142,18 +142,10 @@ class IncidentCommands(app_commands.Group):
         actor = actor_from(interaction.user)
 
         def run(deps: Deps) -> DraftResult:
-            if status:
-                target = parse_choice(Status, status, what="status")
-            # POLICY-PENDING(issue 11): the default status (the current one; a postmortem's is
-            # recovered) moves into propose_update once its status is optional (arch-core).
-            elif postmortem:
-                target = Status.RECOVERED
-            else:
-                target = show_incident(deps, incident_ref=incident).incident.incident.status
             return propose_update(
                 deps,
                 incident_ref=incident,
-                status=target,
+                status=parse_choice(Status, status, what="status") if status else None,
                 actor=actor,
                 body=body,
                 component_changes=parse_component_changes(split_items(components)),

@@ -33,7 +33,6 @@ from adapters.slack.parse import (
 from adapters.slack.render import Message
 from adapters.slack.webapi import open_view
 from adapters.slack.wire import SlashCommand
-from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Severity
 from commsbot.domain.policy import Actor
 from commsbot.services import drafts, incidents
@@ -101,9 +100,7 @@ class Commands:
                 drafted = await ctx.act(
                     drafts.propose_update,
                     incident_ref=ref,
-                    # POLICY-PENDING(issue 11): "progress" keeps the current status; the core
-                    # resolves that once propose_update takes status=None (arch-core, stage 2).
-                    status=cmd.status or await _current_status(ctx, ref),
+                    status=cmd.status,  # None ("progress", "postmortem"): the core decides
                     actor=actor,
                     body=cmd.body,
                     component_changes=cmd.components or None,
@@ -147,8 +144,3 @@ class Commands:
                 )
                 return replies.incident_edited(edited), False
         raise AssertionError(f"unhandled command {cmd!r}")
-
-
-async def _current_status(ctx: Context, ref: str) -> Status:
-    detail = await ctx.call(incidents.show_incident, incident_ref=ref)
-    return detail.incident.incident.status

@@ -236,9 +236,7 @@ class Modals:
         drafted = await self.ctx.act(
             drafts.propose_update,
             incident_ref=ref,
-            # POLICY-PENDING(issue 11): the postmortem keeps the current status; the core
-            # decides that once propose_update takes status=None (arch-core, stage 2).
-            status=form.status or snap.incident.status,
+            status=form.status,  # None (the postmortem): the core decides
             actor=actor,
             body=form.body,
             component_changes=forms.changes_against(form.components, snap.components) or None,

@@ -90,15 +90,10 @@ def update_propose(
     from commsbot.services.drafts import propose_update
 
     def action(wired: App) -> Any:
-        if not status:
-            current = _current_status(wired, incident)
-            target = Status.RECOVERED if postmortem else current
-        else:
-            target = parse_choice(Status, status, what="status")
         return propose_update(
             wired.deps,
             incident_ref=incident,
-            status=target,
+            status=parse_choice(Status, status, what="status") if status else None,
             actor=actor_option(actor),
             body=body,
             component_changes=parse_component_changes(component or []),
@@ -109,12 +104,6 @@ def update_propose(
         )
 
     run_command(as_json, action, draft_human("Drafted"))
-
-
-def _current_status(wired: App, ref: str) -> Any:
-    from commsbot.services.incidents import show_incident
-
-    return show_incident(wired.deps, incident_ref=ref).incident.incident.status
 
 
 @update_app.command("edit")

@@ -99,6 +99,14 @@ def allowed_targets(current: Status) -> list[Status]:
     return [s for s in _ORDER if s in targets]
 
 
+def update_status(current: Status, requested: Status | None, *, postmortem: bool = False) -> Status:
+    """The status an update sets: ``requested``, or by default the current one (a progress
+    update), or ``recovered`` for the postmortem (the root-cause analysis of a recovery)."""
+    if requested is not None:
+        return requested
+    return S.RECOVERED if postmortem else current
+
+
 def trigger_for(current: Status, target: Status, *, postmortem: bool = False) -> Trigger:
     """The move that takes an incident from ``current`` to ``target``.
 

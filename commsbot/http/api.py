@@ -311,14 +311,10 @@ async def propose(
     """Draft a public update; it is published when someone else approves it."""
 
     def run() -> dict[str, Any]:
-        status = request.status
-        if status is None:
-            current = incidents.show_incident(ctx.deps, incident_ref=ref).incident.incident
-            status = Status.RECOVERED if request.postmortem else current.status
         return drafts.propose_update(
             ctx.deps,
             incident_ref=ref,
-            status=status,
+            status=request.status,
             actor=actor_of(token),
             body=request.body,
             component_changes=request.components,

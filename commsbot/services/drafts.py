@@ -7,7 +7,7 @@ from datetime import datetime
 
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.events import DraftEdited, DraftRejected, UpdatePublished
-from commsbot.domain.lifecycle import Status, move_to
+from commsbot.domain.lifecycle import Status, move_to, update_status
 from commsbot.domain.model import (
     MAX_BODY,
     MAX_REASON,
@@ -62,8 +62,8 @@ def propose_update(
     deps: Deps,
     *,
     incident_ref: str,
-    status: Status,
     actor: Actor,
+    status: Status | None = None,
     body: str | None = None,
     component_changes: Mapping[str, ComponentStatus] | None = None,
     reason: str | None = None,
@@ -74,7 +74,9 @@ def propose_update(
     """Draft a public update. It leaves only when someone approves it.
 
     Args:
-        status: the status the update sets (the current one for a progress update).
+        status: the status the update sets; None keeps the incident's current one (a
+            progress update), or ``recovered`` for the postmortem — decided in the same
+            transaction that drafts it, so surfaces never look it up first.
         body: the text; by default the template for ``status``. ``{next_update_by}`` in it,
             or the promised time as shown ("3:46 PM PST"), states the promise.
         component_changes: component name → the status the update gives it.
@@ -108,7 +110,7 @@ def propose_update(
             deps,
             uow,
             incident=incident,
-            status=status,
+            status=update_status(incident.status, status, postmortem=postmortem),
             actor=actor,
             body=body,
             component_changes=component_changes,

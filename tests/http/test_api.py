@@ -59,6 +59,34 @@ def test_declare_approve_and_the_public_page_shows_it_at_once(stack: Stack) -> N
     assert summary["status"]["indicator"] == "critical"
 
 
+def test_a_draft_without_a_status_keeps_the_current_one_and_a_postmortem_is_recovered(
+    stack: Stack,
+) -> None:
+    ref = declare(stack, components={})["incident"]["ref"]
+    progress = stack.client.post(
+        f"/api/v1/incidents/{ref}/drafts",
+        json={"body": "Still looking."},
+        headers=stack.auth("writer"),
+    )
+    assert progress.status_code == 201, progress.text
+    assert progress.json()["draft"]["status"] == "investigating"
+    recovered = stack.client.post(
+        f"/api/v1/incidents/{ref}/drafts",
+        json={"status": "recovered"},
+        headers=stack.auth("writer"),
+    )
+    approved = stack.client.post(
+        f"/api/v1/drafts/{recovered.json()['draft']['id']}/approve", headers=stack.auth("approver")
+    )
+    assert approved.status_code == 200, approved.text
+    postmortem = stack.client.post(
+        f"/api/v1/incidents/{ref}/drafts", json={"postmortem": True}, headers=stack.auth("writer")
+    )
+    assert postmortem.status_code == 201, postmortem.text
+    draft = postmortem.json()["draft"]
+    assert (draft["status"], draft["postmortem"]) == ("recovered", True)
+
+
 def test_propose_edit_reject_note_list_and_show(stack: Stack) -> None:
     inc = declare(stack)["incident"]
     ref = inc["ref"]

@@ -145,6 +145,26 @@ def test_next_update_is_stated_in_the_text_and_kept_by_the_update(cli: Cli) -> N
     assert "'soon' is not a next update time" in bad.stderr
 
 
+def test_an_update_without_status_keeps_the_current_one_and_a_postmortem_is_recovered(
+    cli: Cli,
+) -> None:
+    declared = cli.json("incident", "declare", "Slow API", "--as", "maya")
+    cli.json("update", "approve", declared["draft"]["id"], "--as", "sam")
+
+    progress = cli.json("update", "propose", "INC-1", "--body", "Still looking.", "--as", "maya")
+    assert progress["draft"]["status"] == "investigating"
+
+    recovery = cli.json("update", "propose", "INC-1", "--status", "recovered", "--as", "maya")
+    cli.json("update", "approve", recovery["draft"]["id"], "--as", "sam")
+    postmortem = cli.json("update", "propose", "INC-1", "--postmortem", "--as", "maya")
+    assert (postmortem["draft"]["status"], postmortem["draft"]["postmortem"]) == (
+        "recovered",
+        True,
+    )
+    missing = cli.run("update", "propose", "INC-9", "--as", "maya", "--json", ok=False)
+    assert json.loads(missing.stdout)["error"]["code"] == "not_found"
+
+
 def test_refusals_change_nothing_and_say_what_is_allowed(cli: Cli) -> None:
     declared = cli.json("incident", "declare", "Slow API", "-c", "API", "--as", "maya")
     incident = declared["incident"]["ref"]

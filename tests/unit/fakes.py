@@ -57,6 +57,9 @@ class MemoryData:
     outbox: OutboxData = field(default_factory=OutboxData)
     alert_groups: dict[str, AlertGroup] = field(default_factory=dict)
     tokens: dict[str, tuple[ApiToken, str]] = field(default_factory=dict)
+    #: Units of work opened so far (a use case is one; a surface adds none of its own). Not
+    #: data: a refusal that opened one still changed nothing.
+    units_of_work: int = field(default=0, compare=False)
 
 
 class _Incidents:
@@ -233,6 +236,7 @@ class FakeUnitOfWork:
         self.committed = False
 
     def __enter__(self) -> Self:
+        self.shared.units_of_work += 1
         self.data = copy.deepcopy(self.shared)
         self.incidents = _Incidents(self.data)
         self.drafts = _Drafts(self.data)

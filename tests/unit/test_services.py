@@ -208,6 +208,29 @@ def test_reopen_needs_a_reason_and_postmortem_follows_recovery() -> None:
     )
 
 
+def test_an_update_without_a_status_keeps_the_current_one_and_a_postmortem_is_recovered() -> None:
+    deps, data, _ = make_deps()
+    d = declare(deps, title="Blip", severity=Severity.SEV3, components={}, actor=ALICE)
+    approve_draft(deps, draft_id=d.draft.id, actor=BOB)
+    fixing = propose_update(deps, incident_ref="INC-1", status=Status.FIXING, actor=ALICE)
+    approve_draft(deps, draft_id=fixing.draft.id, actor=BOB)
+    reads = data.units_of_work
+
+    progress = propose_update(deps, incident_ref="INC-1", actor=ALICE, body="Still rolling out.")
+
+    assert progress.draft.status is Status.FIXING
+    assert progress.draft.base_status is Status.FIXING
+    assert data.units_of_work == reads + 1  # no separate look-up of the current status first
+    approve_draft(deps, draft_id=progress.draft.id, actor=BOB)
+    rec = propose_update(deps, incident_ref="INC-1", status=Status.RECOVERED, actor=ALICE)
+    approve_draft(deps, draft_id=rec.draft.id, actor=BOB)
+    pm = propose_update(deps, incident_ref="INC-1", actor=ALICE, postmortem=True)
+    assert (pm.draft.status, pm.draft.postmortem) == (Status.RECOVERED, True)
+    assert approve_draft(deps, draft_id=pm.draft.id, actor=BOB).update.statuspage_status == (
+        "postmortem"
+    )
+
+
 def test_reject_then_nothing_more() -> None:
     deps, _, _ = make_deps()
     d = declare(deps, title="Outage", severity=Severity.SEV1, components=OUTAGE, actor=ALICE)

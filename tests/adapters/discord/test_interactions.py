@@ -7,6 +7,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
+from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, DraftState
 from commsbot.services.drafts import edit_draft
 from tests.adapters.discord.bot import (
@@ -345,6 +346,23 @@ def test_status_list_timeline_and_help_answer_privately() -> None:
             assert answer.body["data"]["flags"] == EPHEMERAL
             for name in ("declare", "update", "approve", "reject", "timeline", "help"):
                 assert f"`/incident {name}`" in answer.body["data"]["content"]
+
+    run(scenario)
+
+
+def test_an_update_without_a_status_keeps_the_current_one_in_one_transaction() -> None:
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        declare_as_maya(deps)
+        async with discord_bot(deps) as bot:
+            opened = data.units_of_work
+            update = command(
+                "update", MAYA_M, option("incident", "INC-1"), option("body", "Still looking.")
+            )
+            await bot.dispatch(update)
+            [draft] = [d for d in data.drafts.values() if d.body == "Still looking."]
+            assert draft.status is Status.INVESTIGATING
+            assert data.units_of_work == opened + 1
 
     run(scenario)
 

@@ -130,10 +130,13 @@ async def test_update_approve_and_reject_with_text() -> None:
         await w.command(f"reject {draft.id} say when it started", user_id="U0SAM")
         assert "Rejected draft" in w.last_answer()
         assert w.data.drafts[draft.id].state is DraftState.REJECTED
+        opened = w.data.units_of_work
         await w.command("update INC-1 progress Still rolling back")
         progress = list(w.data.drafts.values())[-1]
         assert progress.status is Status.INVESTIGATING
         assert progress.body == "Still rolling back"
+        # The core picks the current status in the use case's one transaction.
+        assert w.data.units_of_work == opened + 1
 
 
 async def test_approving_your_own_draft_by_text_is_refused() -> None:
