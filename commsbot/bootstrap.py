@@ -116,6 +116,7 @@ def build(
     config_path: Path | None = None,
     clock: Clock | None = None,
     migrate: bool = True,
+    read_only: bool = False,
 ) -> App:
     """Load the configuration, open the database, apply migrations and sync components.
 
@@ -123,13 +124,14 @@ def build(
         settings: already-loaded settings (else read from ``config_path`` / the environment).
         clock: the clock the use cases see (the demo replays a past day with its own).
         migrate: apply pending migrations first (``commsbot run`` and the CLI do).
+        read_only: for a command that only reads: see :func:`open_database`.
 
     Raises:
         ConfigError: the configuration or the database URL is unusable.
         DatabaseUnavailable: the database cannot be reached or opened (the message says why).
     """
     app = prepare(settings, config_path=config_path, clock=clock)
-    open_database(app, migrate=migrate)
+    open_database(app, migrate=migrate, read_only=read_only)
     return app
 
 
@@ -217,18 +219,35 @@ def http_context(app: App) -> HttpContext:
     )
 
 
-def open_database(app: App, *, migrate: bool = True) -> None:
+def open_database(app: App, *, migrate: bool = True, read_only: bool = False) -> None:
     """Check that the database answers, apply migrations and sync the configured components.
+
+    With ``read_only`` (commands that only read: ``incident list``, ``incident show``…), a
+    database already at this version's schema is used as it is, after one query, without
+    importing Alembic or taking SQLite's write lock; a new or older one takes the full path
+    below, as every writing command does, and one that cannot be used is named as below.
 
     Raises:
         DatabaseUnavailable: it cannot be reached or opened; nothing was changed.
     """
+    from commsbot.store.health import explain
+
+    where = app.database_setting
+    if read_only:
+        from commsbot.store.db import is_up_to_date
+
+        try:
+            if is_up_to_date(app.engine):
+                return
+        except Exception as exc:  # named at once: no second wait for a server that is down
+            found = explain(app.database_url, exc, where=where)
+            if found is not None:
+                raise found from None
     from commsbot.domain.errors import ConcurrentChange
     from commsbot.services.components import sync_catalogue
     from commsbot.store.db import upgrade
-    from commsbot.store.health import check_database, explain
+    from commsbot.store.health import check_database
 
-    where = app.database_setting
     check_database(app.engine, app.database_url, where=where)
     deps, settings = app.deps, app.settings
     try:

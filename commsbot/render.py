@@ -4,14 +4,17 @@ destination."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
 from commsbot.domain.lifecycle import Trigger
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
-from commsbot.services.deliveries import Deliveries
 from commsbot.services.results import IncidentDetail
 from commsbot.templates import format_moment, format_promise
+
+if TYPE_CHECKING:
+    from commsbot.services.deliveries import Deliveries
 
 
 def incident_line(snap: IncidentSnapshot, zone: ZoneInfo) -> str:

@@ -42,7 +42,7 @@ def delivery_list(
         wanted = parse_choice(DeliveryState, state, what="delivery state") if state else None
         return list_deliveries(wired.deps, state=wanted, incident_ref=incident, limit=limit)
 
-    run_command(as_json, action, lambda r, w: list_text(r, w.settings.zone))
+    run_command(as_json, action, lambda r, w: list_text(r, w.settings.zone), reads_only=True)
 
 
 @delivery_app.command("retry")

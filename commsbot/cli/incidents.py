@@ -102,6 +102,7 @@ def incident_list(
             "\n".join(incident_line(s, w.settings.zone) for s in snaps) or "No incidents."
         ),
         lambda snaps: {"incidents": [s.as_dict() for s in snaps]},
+        reads_only=True,
     )
 
 
@@ -120,6 +121,7 @@ def incident_show(
         as_json,
         lambda wired: show_incident(wired.deps, incident_ref=incident),
         lambda r, wired: detail_text(r, wired.settings.zone),
+        reads_only=True,
     )
 
 

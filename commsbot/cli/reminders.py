@@ -66,6 +66,7 @@ def reminder_list(
         lambda w: list_reminders(w.deps, incident_ref=incident, include_closed=include_closed),
         human,
         to_json,
+        reads_only=True,
     )
 
 
@@ -165,6 +166,7 @@ def followup_list(
         lambda w: list_followups(w.deps, incident_ref=incident, include_done=include_done),
         human,
         to_json,
+        reads_only=True,
     )
 
 

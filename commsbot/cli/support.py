@@ -78,8 +78,14 @@ def run_command(
     action: Callable[[App], R],
     human: Callable[[R, App], str],
     to_json: Callable[[R], Any] | None = None,
+    *,
+    reads_only: bool = False,
 ) -> None:
     """Build the app, run ``action``, print its result; turn refusals into clean exits.
+
+    ``reads_only``: the command changes nothing, so a database already at this version's
+    schema is used without migrating (one query instead of importing Alembic; see
+    :func:`commsbot.bootstrap.open_database`).
 
     A database that cannot be used (down, refusing the login, a missing folder) exits 3 with
     ``database_unavailable`` and one line saying what to fix, as a configuration problem does.
@@ -92,7 +98,7 @@ def run_command(
     try:
         from commsbot.bootstrap import build
 
-        wired = build(config_path=state["config"])
+        wired = build(config_path=state["config"], read_only=reads_only)
         result = action(wired)
     except ConfigError as exc:
         fail(EXIT_CONFIG, "config_error", str(exc), as_json)

@@ -95,6 +95,7 @@ def list_tokens(
         lambda wired: list_tokens(wired.deps, include_revoked=include_revoked),
         human,
         lambda tokens: {"tokens": [t.as_dict() for t in tokens]},
+        reads_only=True,
     )
 
 

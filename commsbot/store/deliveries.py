@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlmodel import col, select
 
@@ -523,6 +522,9 @@ class SqlDeliveryRepository:
             "updated_at": now,
         }
         dialect = self._session.get_bind().dialect.name
+        # Here, not at the top: the dialects' modules are a tenth of a read-only command's start.
+        from sqlalchemy.dialects import postgresql, sqlite
+
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         self._run(
             insert.values(**values).on_conflict_do_update(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from commsbot.operations.ports import StoreFigures
-from commsbot.store.db import head_revision, read_only_engine
+from commsbot.store.db import HEAD_REVISION, read_only_engine
 from commsbot.store.health import explain
 
 _REVISIONS = "SELECT version_num FROM alembic_version"
@@ -28,17 +28,10 @@ class SqlOperations:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reader = read_only_engine(engine)
-        self._heads: str | None = None
-
-    def _head(self) -> str:
-        # The migrations shipped with this process never change while it runs: read them once.
-        if self._heads is None:
-            self._heads = head_revision()
-        return self._heads
 
     def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
-        heads = self._head()
+        heads = HEAD_REVISION
         try:
             with self._reader.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))

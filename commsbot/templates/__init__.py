@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import jinja2
 
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.promise import NEXT_UPDATE, TimeFormat
 from commsbot.domain.text import clean_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE_NAMES = {status: f"{status.value}.md.j2" for status in Status}
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
@@ -89,27 +91,36 @@ class TemplateRenderer:
     """
 
     def __init__(self, *, zone: ZoneInfo, folder: Path | None = None) -> None:
+        if folder is not None and not folder.is_dir():
+            raise InvalidInput(
+                f"templates_dir {str(folder)!r} is not a folder; create it or remove the "
+                "setting to use the built-in wording"
+            )
+        self._folder = folder
+        self.zone = zone
+
+    @cached_property
+    def _env(self) -> jinja2.Environment:
+        # Made when first needed: commands that only read never load Jinja2.
+        import jinja2
+
         loaders: list[jinja2.BaseLoader] = []
-        if folder is not None:
-            if not folder.is_dir():
-                raise InvalidInput(
-                    f"templates_dir {str(folder)!r} is not a folder; create it or remove the "
-                    "setting to use the built-in wording"
-                )
-            loaders.append(jinja2.FileSystemLoader(folder))
+        if self._folder is not None:
+            loaders.append(jinja2.FileSystemLoader(self._folder))
         loaders.append(jinja2.PackageLoader("commsbot", "templates"))
+        zone = self.zone
         # Plain text: the surfaces escape for themselves (Slack mrkdwn, HTML, …).
-        self._env = jinja2.Environment(
+        env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=False,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self._env.filters["human_list"] = human_list
-        self._env.filters["local_time"] = lambda m: _local_time(m, zone)
-        self._env.filters["local_date"] = lambda m: format_date(m, zone)
-        self.zone = zone
+        env.filters["human_list"] = human_list
+        env.filters["local_time"] = lambda m: _local_time(m, zone)
+        env.filters["local_date"] = lambda m: format_date(m, zone)
+        return env
 
     def show_time(self, moment: datetime) -> str:
         """``moment`` as a bare time ("3:46 PM PST"), in the team's zone."""
@@ -144,6 +155,8 @@ class TemplateRenderer:
             if next_update_by is None
             else _Promised.combine(next_update_by.date(), next_update_by.timetz())
         )
+        import jinja2
+
         try:
             text = self._env.get_template(name).render(
                 title=title,

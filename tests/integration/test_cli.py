@@ -264,6 +264,42 @@ def test_help_path_imports_no_database_or_platform_sdk(cli: Cli) -> None:
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 
+def test_read_only_commands_check_the_schema_with_one_query_not_alembic(cli: Cli) -> None:
+    cli.json("incident", "declare", "Slow API", "--as", "maya")  # creates the schema
+    code = (
+        "import sys\n"
+        "from commsbot.cli.main import main\n"
+        "sys.argv = ['commsbot', 'incident', 'list']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'alembic', 'fastapi', 'uvicorn', 'starlette', 'discord', 'slack_bolt',\n"
+        "         'slack_sdk', 'apprise', 'apscheduler', 'jinja2'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=cli.env,
+        cwd=cli.folder,
+        timeout=60,
+    )
+    assert "INC-1" in proc.stdout, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_read_only_command_on_an_older_database_migrates_it_first(cli: Cli) -> None:
+    from commsbot.store.db import is_up_to_date, upgrade
+
+    url = cli.env["COMMSBOT_DATABASE_URL"]
+    upgrade(url, "0006_draft_authors")
+
+    assert cli.json("incident", "list") == {"incidents": []}
+    assert is_up_to_date(url)
+
+
 def test_an_incident_is_edited_and_handed_off_from_the_cli(cli: Cli) -> None:
     (cli.folder / "commsbot.toml").write_text('[approval]\nresponders = ["maya", "sam"]\n')
     cli.env["COMMSBOT_CONFIG"] = str(cli.folder / "commsbot.toml")

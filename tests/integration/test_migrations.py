@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from commsbot.store import tables
 from commsbot.store.db import (
+    HEAD_REVISION,
     current_revision,
     downgrade,
     head_revision,
@@ -25,8 +26,21 @@ from tests.integration.builders import ONLY_SQLITE
 TABLES = {"incident", "incident_component", "component", "draft", "incident_update", "timeline"}
 
 
+def test_the_head_revision_the_cli_checks_is_the_newest_migration() -> None:
+    # Read-only commands compare the database with HEAD_REVISION instead of asking Alembic.
+    assert head_revision() == HEAD_REVISION, (
+        f"a migration was added: set HEAD_REVISION in commsbot/store/db.py to {head_revision()!r}"
+    )
+
+
 def test_an_empty_database_is_not_up_to_date(engine: Engine) -> None:
     assert current_revision(engine) is None
+    assert not is_up_to_date(engine)
+
+
+def test_a_database_one_migration_behind_is_not_up_to_date(engine: Engine) -> None:
+    upgrade(engine, "0006_draft_authors")
+
     assert not is_up_to_date(engine)
 
 
