@@ -2,7 +2,11 @@
 
 Counts every import, also those inside functions and under ``TYPE_CHECKING`` (grimp, the
 library behind ``lint-imports``, reads them all). Prints one line per package with the
-packages it imports, then the cycles (strongly connected groups of more than one package).
+packages it imports, then the cycles (strongly connected groups of more than one package),
+the widest port (methods and properties of a ``Protocol`` class) and the modules outside
+``commsbot/store`` that import SQLAlchemy or SQLModel. Exits 1 when there is a cycle or SQL
+outside the store.
+
 ``python bench/import_graph.py``; ``--root DIR`` reads another checkout (an older commit, to
 compare); ``--write`` also writes the section "Import graph" of docs/benchmarks.md (not a
 timing: the figures are counts).
@@ -10,6 +14,7 @@ timing: the figures are counts).
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -74,7 +79,48 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def report() -> str:
+def sql_outside_store() -> list[str]:
+    """Modules of commsbot and adapters, outside commsbot.store, that import SQL libraries.
+
+    The composition root is left out: it holds the engine (a type, under TYPE_CHECKING) that
+    it hands to the store.
+    """
+    graph = grimp.build_graph(
+        "commsbot", "adapters", cache_dir=None, include_external_packages=True
+    )
+    return sorted(
+        m
+        for m in graph.modules
+        if m.startswith(("commsbot.", "adapters."))
+        and not m.startswith("commsbot.store")
+        and m != "commsbot.bootstrap"
+        and graph.find_modules_directly_imported_by(m) & {"sqlalchemy", "sqlmodel"}
+    )
+
+
+def widest_port(root: Path) -> tuple[int, str]:
+    """(members, ``module:Class``) of the Protocol class with the most methods/properties."""
+    best = (0, "")
+    for path in sorted((root / "commsbot").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            if not any(getattr(b, "id", getattr(b, "attr", "")) == "Protocol" for b in node.bases):
+                continue
+            members = sum(
+                isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and not item.name.startswith("__")
+                for item in node.body
+            )
+            name = (
+                f"{path.relative_to(root).with_suffix('').as_posix().replace('/', '.')}:{node.name}"
+            )
+            best = max(best, (members, name))
+    return best
+
+
+def report(root: Path = ROOT) -> str:
     graph = edges()
     lines = [f"{a} -> {', '.join(sorted(bs)) or '(nothing)'}" for a, bs in sorted(graph.items())]
     knots = cycles(graph)
@@ -84,26 +130,33 @@ def report() -> str:
         if knots
         else "no cycle between packages"
     )
-    return "\n".join([*lines, "", summary])
+    width, port = widest_port(root)
+    sql = sql_outside_store()
+    extra = (
+        f"Widest port: {port} ({width} methods and properties). "
+        f"Modules outside commsbot/store importing SQLAlchemy or SQLModel: "
+        f"{', '.join(sql) or 'none'}."
+    )
+    return "\n".join([*lines, "", summary, extra])
 
 
 def main() -> int:
     root = Path(sys.argv[sys.argv.index("--root") + 1]) if "--root" in sys.argv else ROOT
     sys.path.insert(0, str(root.resolve()))
-    text = report()
+    text = report(root.resolve())
     print(text)
+    *lines, _, summary, extra = text.splitlines()
     if "--write" in sys.argv:
         from _report import write_section
 
-        *lines, _, summary = text.splitlines()
         body = (
-            f"{summary}. Counted by `bench/import_graph.py` (every import, also inside functions"
-            " and under `TYPE_CHECKING`); `lint-imports` enforces the layers.\n\n```\n"
+            f"{summary}. {extra} Counted by `bench/import_graph.py` (every import, also inside"
+            " functions and under `TYPE_CHECKING`); `lint-imports` enforces the layers.\n\n```\n"
             + "\n".join(lines)
             + "\n```"
         )
         write_section("Import graph", body)
-    return 0
+    return 1 if "cycles:" in summary or "none." not in extra else 0
 
 
 if __name__ == "__main__":
