@@ -117,6 +117,9 @@ def run_command(
         typer.echo(json.dumps(payload, ensure_ascii=False))
     else:
         typer.echo(human(result, wired))
+    # Closes the pool's connections now, not when the process ends: commands also run
+    # in-process (the tests, a script calling main()).
+    wired.engine.dispose()
 
 
 def actor_option(given: str | None) -> Any:

@@ -1,7 +1,9 @@
-"""The CLI end to end, as a person or a script runs it: real process, real SQLite."""
+"""The CLI end to end, as a person or a script runs it, on real SQLite: in process (Typer's
+CliRunner), and in a real process where the entry point and exit codes are what is tested."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -12,18 +14,45 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
+from commsbot.cli.main import app
 from commsbot.templates import format_moment
 
 
 class Cli:
+    """The ``commsbot`` command, run in this process by Typer's CliRunner, in ``folder`` and
+    with ``env`` as its environment: what a person sees (exit code, stdout, stderr) without
+    starting a Python process per command. :class:`ProcessCli` runs the real process."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMMSBOT_")}
         self.env["COMMSBOT_DATABASE_URL"] = f"sqlite:///{folder / 'cli.db'}"
 
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
+        proc = self._run(list(args))
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        # CliRunner sets and unsets variables for the call only: make os.environ equal env.
+        changed: dict[str, str | None] = {k: None for k in os.environ if k not in self.env}
+        changed.update({k: v for k, v in self.env.items() if os.environ.get(k) != v})
+        with contextlib.chdir(self.folder):
+            result = CliRunner().invoke(app, args, env=changed, catch_exceptions=False)
+        return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+class ProcessCli(Cli):
+    """``python -m commsbot`` in a real process: the entry point and its exit codes."""
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "commsbot", *args],
             cwd=self.folder,
             env=self.env,
@@ -31,12 +60,6 @@ class Cli:
             text=True,
             timeout=60,
         )
-        if ok:
-            assert proc.returncode == 0, proc.stderr
-        return proc
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
 
 
 @pytest.fixture
@@ -44,7 +67,13 @@ def cli(tmp_path: Path) -> Cli:
     return Cli(tmp_path)
 
 
-def test_declare_approve_and_show_through_the_cli(cli: Cli) -> None:
+@pytest.fixture
+def process_cli(tmp_path: Path) -> Cli:
+    return ProcessCli(tmp_path)
+
+
+def test_declare_approve_and_show_through_the_cli(process_cli: Cli) -> None:
+    cli = process_cli
     declared = cli.json(
         "incident",
         "declare",

@@ -1,35 +1,22 @@
-"""``commsbot reminder …`` and ``commsbot followup …`` as a person or a script runs them."""
+"""``commsbot reminder …`` and ``commsbot followup …`` as a person or a script runs them
+(in process: see tests/integration/test_cli.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+
+from tests.integration.test_cli import Cli as BaseCli
 
 
-class Cli:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMMSBOT_")}
-        self.env["COMMSBOT_DATABASE_URL"] = f"sqlite:///{folder / 'cli.db'}"
+class Cli(BaseCli):
+    """In process, like tests/integration/test_cli.py; ``code`` is the exit code expected."""
 
-    def run(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "commsbot", *args],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def run(self, *args: str, code: int = 0, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = super().run(*args, ok=False)
         assert proc.returncode == code, proc.stderr
         return proc
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
 
 
 def test_reminders_and_follow_ups_through_the_cli(tmp_path: Path) -> None:
