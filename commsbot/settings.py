@@ -29,6 +29,7 @@ from commsbot.reminders.config import RemindersConfig
 from commsbot.runtime_config import LoggingConfig, RuntimeConfig
 from commsbot.slack_config import SlackConfig
 from commsbot.statuspage.config import PageConfig, public_name
+from commsbot.subscriptions.config import SubscriptionsConfig
 
 DEFAULT_CONFIG_FILE = "commsbot.toml"
 DEFAULT_DATABASE_URL = "sqlite:///commsbot.db"
@@ -146,6 +147,8 @@ class Settings(_Section):
         discord: the ``[discord]`` table.
         runtime: the ``[runtime]`` table.
         logging: the ``[logging]`` table.
+        subscriptions: the ``[subscriptions]`` table (and its ``smtp`` and ``webhooks``):
+            people subscribe to updates by email or webhook on the status page.
     """
 
     timezone: str = "UTC"
@@ -167,6 +170,7 @@ class Settings(_Section):
     # [runtime] / [logging]: how `commsbot run` stops and what it logs (runtime_config.py).
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    subscriptions: SubscriptionsConfig = Field(default_factory=SubscriptionsConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -117,6 +117,7 @@ def _check(settings: Settings, env: Mapping[str, str], report: Report) -> None:
                 context.secret(where=name, key=key, variable=variable)
             except ConfigError as exc:
                 report.problems.append(str(exc))
+    report.problems += _subscriptions(settings, env, used)
     report.platforms = platform_checks(settings, env, http_enabled=settings.http.enabled)
     report.problems += _postmortem_templates(settings)
     for platform in report.platforms:
@@ -132,6 +133,33 @@ def _check(settings: Settings, env: Mapping[str, str], report: Report) -> None:
         name: _variable(name, env, used.get(name, []))
         for name in [*VARIABLES, *sorted(set(used) - set(VARIABLES))]
     }
+
+
+def _subscriptions(
+    settings: Settings, env: Mapping[str, str], used: dict[str, list[str]]
+) -> list[str]:
+    """The signing secret and the SMTP password, when subscriptions are on (as ``run`` reads
+    them at start)."""
+    from commsbot.subscriptions.config import MissingSecret, signing_secrets, smtp_password
+
+    subs = settings.subscriptions
+    if not subs.enabled:
+        return []
+    from commsbot.bootstrap import WEBHOOKS_UNAVAILABLE
+
+    problems = [WEBHOOKS_UNAVAILABLE] if subs.webhooks.enabled else []
+    used.setdefault(subs.secret_env, []).append("[subscriptions] secret_env")
+    try:
+        signing_secrets(subs, env)
+    except MissingSecret as exc:
+        problems.append(str(exc))
+    if subs.smtp is not None and subs.smtp.password_env is not None:
+        used.setdefault(subs.smtp.password_env, []).append("[subscriptions.smtp] password_env")
+        try:
+            smtp_password(subs.smtp, env)
+        except MissingSecret as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def _database(url: str) -> list[str]:

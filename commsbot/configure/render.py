@@ -28,6 +28,7 @@ from commsbot.delivery.config import DestinationConfig, NotifierConfig, _Target
 from commsbot.delivery.registry import BUILT_IN_TYPES, TargetType
 from commsbot.discord_config import DiscordConfig
 from commsbot.settings import ComponentConfig, Settings
+from commsbot.subscriptions.config import SmtpConfig
 
 WIDTH = 99
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -50,6 +51,18 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "group": "Platform",
     "postmortem.template": "comms-templates/postmortem.md.j2",
     "postmortem.html_template": "comms-templates/postmortem.html.j2",
+    "subscriptions.port": 587,
+    "subscriptions.user": "status@example.com",
+    "subscriptions.password_env": "COMMSBOT_SMTP_PASSWORD",
+    "subscriptions.reply_to": "Acme Support <support@example.com>",
+    "subscriptions.unsubscribe_mailto": "unsubscribe@example.com",
+}
+
+#: Optional tables written as a commented example (each, uncommented, is valid on its own).
+EXAMPLE_TABLES: dict[str, BaseModel] = {
+    "subscriptions.smtp": SmtpConfig.model_validate(
+        {"host": "smtp.example.com", "from": "Acme Status <status@example.com>"}
+    ),
 }
 
 #: One example entry per list of tables; each, uncommented alone, is a valid configuration.
@@ -132,6 +145,7 @@ def render_toml(*, slack: bool = False, discord: bool = False) -> str:
     out += _table("postmortem", defaults.postmortem, _summary(defaults.postmortem))
     out += _table("runtime", defaults.runtime, _summary(defaults.runtime))
     out += _table("logging", defaults.logging, _summary(defaults.logging))
+    out += _table("subscriptions", defaults.subscriptions, _summary(defaults.subscriptions))
     out += _table("slack", defaults.slack, _switch(defaults.slack, "--slack", slack), on=slack)
     if slack:
         out += _channels("Slack", "slack", "(channel name → About → at the bottom, C0…)")
@@ -172,8 +186,9 @@ def render_env(*, database_url: str | None = None) -> str:
 
 
 def _fields(model: BaseModel) -> Iterable[tuple[str, Any]]:
-    for name in type(model).model_fields:
-        yield name, getattr(model, name)
+    """Each key as the file spells it (its alias, if any) and its value."""
+    for name, info in type(model).model_fields.items():
+        yield info.alias or name, getattr(model, name)
 
 
 def _comment(text: str | None, *, sentence: bool = True) -> list[str]:
@@ -221,14 +236,21 @@ def _table(
     docs = field_docs(type(model))
     out = ["", *_comment(doc), f"{prefix}[{name}]"]
     nested: list[tuple[str, BaseModel]] = []
+    examples: list[tuple[str, BaseModel]] = []
     previous = None
     for key, value in _fields(model):
         if isinstance(value, BaseModel):
             nested.append((key, value))
             continue
+        if value is None and f"{name}.{key}" in EXAMPLE_TABLES:
+            examples.append((key, EXAMPLE_TABLES[f"{name}.{key}"]))
+            continue
         out += [*_comment(docs.get(key) if docs.get(key) != previous else None)]
         out.append(_line(key, value, prefix, path=path or name))
         previous = docs.get(key)
+    for key, value in examples:
+        doc = f"{_summary(value)} Remove the # at the start of the lines below to use it."
+        out += _table(f"{name}.{key}", value, doc, on=False, path=path or name)
     for key, value in nested:
         out += _table(f"{name}.{key}", value, _summary(value), on=on, path=path or name)
     return out

@@ -128,6 +128,22 @@ GROUPS: tuple[Group, ...] = (
             Variable("COMMSBOT_APPRISE_OPS", "e.g. mailtos://user:pass@mail.example.com"),
         ),
     ),
+    Group(
+        'Subscribers (the README\'s "Subscribers" section): needed once [subscriptions] '
+        "enabled = true.",
+        (
+            Variable(
+                "COMMSBOT_SUBSCRIPTIONS_SECRET",
+                "Signs the confirm, manage and unsubscribe links in subscriber emails (at least "
+                "32 characters: python -c 'import secrets; print(secrets.token_urlsafe(32))'). "
+                "Several, separated by spaces, rotate it: the first signs, all are accepted.",
+            ),
+            Variable(
+                "COMMSBOT_SMTP_PASSWORD",
+                "The password of [subscriptions.smtp] user (password_env names this variable).",
+            ),
+        ),
+    ),
 )
 
 VARIABLES: dict[str, Variable] = {v.name: v for g in GROUPS for v in g.variables}

@@ -10,12 +10,12 @@ Example::
 
     [subscriptions]
     enabled = true
-    secret_env = "SUBSCRIPTIONS_SECRET"
+    secret_env = "COMMSBOT_SUBSCRIPTIONS_SECRET"   # the default
 
     [subscriptions.smtp]
     host = "smtp.example.com"
     user = "status@example.com"
-    password_env = "SMTP_PASSWORD"
+    password_env = "COMMSBOT_SMTP_PASSWORD"
     from = "Acme Status <status@example.com>"
 """
 
@@ -46,6 +46,9 @@ from commsbot.subscriptions.tokens import MIN_SECRET_LENGTH, TokenPurpose
 _SECRET_WORDS = re.compile(r"(secret|token|password|passwd|api_?key)", re.I)
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+#: The variables ``commsbot init`` writes for the signing secret and the SMTP password.
+DEFAULT_SECRET_ENV = "COMMSBOT_SUBSCRIPTIONS_SECRET"
+DEFAULT_SMTP_PASSWORD_ENV = "COMMSBOT_SMTP_PASSWORD"
 
 
 class MissingSecret(ValueError):
@@ -109,7 +112,7 @@ class SmtpConfig(_Table):
             ``tls`` (TLS from the first byte, "SMTPS"), or ``none`` (a relay on this host).
         user / password_env: log in as ``user`` with the password held by the environment
             variable ``password_env``; both or neither.
-        from_address (``from`` in the file): the ``From`` of every message.
+        from_address: the ``From`` of every message (written ``from`` in the file).
         reply_to: where replies go, if not to ``from``.
         max_per_second: messages per second at most (the provider's limit; SES starts at 14).
         timeout_seconds: connecting, and each command's answer.
@@ -210,9 +213,7 @@ class SubscriptionsConfig(_Table):
         enabled: off by default; on needs ``[subscriptions.smtp]``.
         secret_env: the environment variable holding the secret that signs subscriber links
             (at least 32 characters); several secrets separated by spaces rotate keys: the
-            first signs, every one is accepted. Required when enabled. (No default name yet:
-            the task that wires subscriptions in picks one and lists it with the others in
-            ``commsbot/configure/variables.py``.)
+            first signs, every one is accepted.
         confirmation_hours: how long a confirmation link works.
         prune_unconfirmed_days: unconfirmed sign-ups are deleted after this long.
         manage_link_days / unsubscribe_link_days: how long those links in an email work.
@@ -223,11 +224,20 @@ class SubscriptionsConfig(_Table):
         check_deliverability: look up the domain's mail servers (DNS) at sign-up.
         unsubscribe_mailto: an address that takes "unsubscribe" emails (someone must read
             it), added to ``List-Unsubscribe``; None: the one-click link alone.
+        give_up_after_hours: an email a mail server keeps deferring (4xx) is retried this long
+            after its notice was published, then counted as failed.
+        batch_size: subscribers taken at a time by the sender (memory stays bounded by it).
+        lease_seconds: how long a replica's claim on subscribers it is sending to holds
+            without being renewed (it renews while it works); after a crash, another replica
+            takes them over this much later.
+        refusals_in_a_row: this many addresses refused one after the other mean the mail
+            server, not the addresses, is at fault: the fan-out pauses and the team is told,
+            and none of those addresses is marked undeliverable.
         smtp / webhooks: the tables above.
     """
 
     enabled: bool = False
-    secret_env: str | None = Field(default=None, pattern=_ENV_NAME)
+    secret_env: str = Field(default=DEFAULT_SECRET_ENV, pattern=_ENV_NAME)
     confirmation_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     prune_unconfirmed_days: float = Field(default=7.0, gt=0, le=90)
     manage_link_days: float = Field(default=90.0, gt=0, le=3650)
@@ -236,6 +246,10 @@ class SubscriptionsConfig(_Table):
     signups_per_address_per_day: int = Field(default=3, ge=1, le=1000)
     check_deliverability: bool = False
     unsubscribe_mailto: str | None = Field(default=None, max_length=254)
+    give_up_after_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    lease_seconds: float = Field(default=120.0, ge=1, le=3600)
+    refusals_in_a_row: int = Field(default=10, ge=2, le=10_000)
     smtp: SmtpConfig | None = None
     webhooks: WebhookSubscriptionsConfig = Field(default_factory=WebhookSubscriptionsConfig)
 
@@ -258,13 +272,6 @@ class SubscriptionsConfig(_Table):
                 "subscriptions are enabled but no [subscriptions.smtp] is configured: "
                 "confirmation emails could not be sent, so nobody could subscribe; add "
                 "[subscriptions.smtp] with host and from, or set enabled = false",
-            )
-        if self.enabled and self.secret_env is None:
-            _refuse(
-                "secret_env",
-                None,
-                "subscriptions are enabled but no secret signs their links; set secret_env to "
-                'the name of an environment variable holding one (secret_env = "VARIABLE")',
             )
         if self.webhooks.enabled and not self.enabled:
             _refuse(
@@ -299,6 +306,10 @@ class SubscriptionsConfig(_Table):
         }
 
     @property
+    def give_up_after(self) -> timedelta:
+        return timedelta(hours=self.give_up_after_hours)
+
+    @property
     def per_client_limit(self) -> Limit:
         return Limit(self.signups_per_client_per_hour, timedelta(hours=1))
 
@@ -314,11 +325,6 @@ def signing_secrets(config: SubscriptionsConfig, environ: Mapping[str, str]) -> 
         MissingSecret: the variable is unset or empty, or a secret is too short.
     """
     name = config.secret_env
-    if name is None:
-        raise MissingSecret(
-            "subscriptions.secret_env is not set; name the environment variable that holds "
-            "the secret signing subscriber links"
-        )
     secrets = tuple(environ.get(name, "").split())
     hint = (
         "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))' and set "

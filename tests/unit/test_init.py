@@ -123,7 +123,7 @@ def _expected_keys() -> set[tuple[str, str]]:
         for name, info in model.model_fields.items():
             inner = _model_of(info.annotation)
             if inner is None:
-                keys.add((section, name))
+                keys.add((section, info.alias or name))  # as the file spells it
                 continue
             if get_origin(info.annotation) is dict:
                 for severity in Settings().severities:
