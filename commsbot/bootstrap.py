@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
+    from commsbot.engines.subscribers import SubscriberSender
     from commsbot.http.context import HttpContext
     from commsbot.services.deps import Deps
     from commsbot.settings import Settings
@@ -158,6 +159,7 @@ def prepare(
     from commsbot.timing import SystemClock
 
     settings = settings or load_settings(config_path, types=types)
+    keys = subscription_keys(settings, os.environ)
     url = settings.db_url
     try:
         engine = make_engine(url)
@@ -169,8 +171,80 @@ def prepare(
         settings=settings,
         renderer=TemplateRenderer(zone=settings.zone, folder=settings.templates_dir),
         clock=clock or SystemClock(),
+        subscription_keys=keys,
     )
     return App(deps=deps, database_url=url, engine=engine, types=types)
+
+
+#: Webhook subscriptions are modelled (``[subscriptions.webhooks]``) but not sent yet.
+WEBHOOKS_UNAVAILABLE = (
+    "[subscriptions.webhooks] enabled = true: webhook subscriptions are not available in this "
+    "version yet (subscribers sign up by email); set enabled = false or remove the table"
+)
+
+
+def subscription_keys(settings: Settings, environ: Mapping[str, str]) -> Any:
+    """The keys signing subscriber links, when subscriptions are on (else None).
+
+    Raises:
+        ConfigError: the secret's variable is unset or too short.
+    """
+    if not settings.subscriptions.enabled:
+        return None
+    from commsbot.settings import ConfigError
+    from commsbot.subscriptions.config import MissingSecret, signing_secrets
+    from commsbot.subscriptions.tokens import SubscriptionKeys
+
+    config = settings.subscriptions
+    if config.webhooks.enabled:
+        raise ConfigError(WEBHOOKS_UNAVAILABLE)
+    try:
+        return SubscriptionKeys(signing_secrets(config, environ), lifetimes=config.link_lifetimes)
+    except MissingSecret as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def subscriber_sender(
+    app: App, *, environ: Mapping[str, str] | None = None, **options: Any
+) -> SubscriberSender | None:
+    """The engine that sends subscriber email and webhooks (None when subscriptions are off).
+
+    Builds the SMTP sender (``adapters/email``); ``options`` go to the engine (tests).
+
+    Raises:
+        ConfigError: the SMTP password's variable is unset.
+    """
+    settings = app.settings
+    config = settings.subscriptions
+    if not config.enabled or config.smtp is None:
+        return None
+    from adapters.email.sender import SmtpSender
+    from commsbot.engines.subscribers import SubscriberSender
+    from commsbot.settings import ConfigError
+    from commsbot.subscriptions.config import MissingSecret
+    from commsbot.subscriptions.render import EmailRenderer, MailIdentity
+
+    env = os.environ if environ is None else environ
+    try:
+        mail = SmtpSender.from_config(config.smtp, environ=env)
+    except MissingSecret as exc:
+        raise ConfigError(str(exc)) from None
+    identity = MailIdentity(
+        page_name=settings.page.name,
+        page_url=settings.page.url,
+        sender=config.smtp.sender,
+        zone=settings.zone,
+        reply_to=config.smtp.reply_to_address,
+        unsubscribe_mailto=config.unsubscribe_mailto,
+    )
+    options.setdefault("lease_seconds", config.lease_seconds)
+    return SubscriberSender(
+        app.deps,
+        mail=mail,
+        renderer=EmailRenderer(identity),
+        diagnose=app.diagnose,
+        **options,
+    )
 
 
 def http_context(app: App) -> HttpContext:

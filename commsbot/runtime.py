@@ -134,6 +134,9 @@ async def _main(app: App, out: TextIO, *, database_ready: bool) -> None:
     # for releasing what is left and closing connections.
     finishing = app.settings.runtime.delivery_grace_seconds
     parts: dict[str, Awaitable[object]] = {}
+    from commsbot.bootstrap import subscriber_sender
+
+    subscribers = subscriber_sender(app)  # None unless [subscriptions] enabled = true
     try:
         from adapters.discord.runner import start_gateway
 
@@ -176,6 +179,13 @@ async def _main(app: App, out: TextIO, *, database_ready: bool) -> None:
             parts["delivery"] = asyncio.create_task(
                 run_dispatcher(dispatcher, stop, grace=finishing), name="commsbot-delivery"
             )
+            if subscribers is not None:
+                from commsbot.engines.subscribers import run_sender
+
+                # Stops claiming at once, records what was sent, hands back the rest.
+                parts["subscribers"] = asyncio.create_task(
+                    run_sender(subscribers, stop), name="commsbot-subscribers"
+                )
             from commsbot.engines.scheduler import start_reminders
 
             # None when [reminders] enabled = false

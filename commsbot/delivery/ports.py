@@ -283,6 +283,9 @@ class Notice:
         request_message_id: for ``draft_decided``, the message id this notifier returned for
             the draft's latest approval request (None when it has none): the one to mark as
             decided. Read from the outbox, so it survives restarts.
+        subscribers: for approval requests, how many subscribers approving would notify
+            (counted when it was asked); None when subscriptions are off. Surfaces with
+            buttons offer "Approve without notifying subscribers" when it is above 0.
     """
 
     kind: str
@@ -298,6 +301,7 @@ class Notice:
     at: datetime | None = None
     request_message_id: str | None = None
     hint: str | None = None
+    subscribers: int | None = None
 
     def full_text(self) -> str:
         """``text`` followed by ``hint``: the notice for surfaces without buttons."""

@@ -125,6 +125,7 @@ def update_json(update: Update) -> dict[str, Any]:
         "corrected_at": _iso(update.corrected_at),
         "authors": list(update.authors),
         "document": update.document,
+        "deliver_notifications": update.deliver_notifications,
     }
 
 
@@ -151,4 +152,5 @@ def update_from_json(raw: dict[str, Any]) -> Update:
         corrected_at=_time(raw.get("corrected_at")),
         authors=tuple(raw.get("authors", ())),
         document=raw.get("document"),
+        deliver_notifications=bool(raw.get("deliver_notifications", True)),
     )

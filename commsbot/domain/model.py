@@ -351,6 +351,9 @@ class Update:
     authors: tuple[str, ...] = ()
     #: The public postmortem document (Markdown) approved with it; None: none.
     document: str | None = None
+    #: False when it was approved without notifying subscribers (``--quiet``); Statuspage's
+    #: ``deliver_notifications``.
+    deliver_notifications: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "authors", tuple(dict.fromkeys((self.author, *self.authors))))

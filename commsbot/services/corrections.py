@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from commsbot.delivery.snapshot import freeze
 from commsbot.domain.errors import InvalidInput, NotFound
 from commsbot.domain.events import UpdateCorrected
 from commsbot.domain.lifecycle import Status
@@ -26,7 +27,7 @@ from commsbot.domain.model import (
 )
 from commsbot.domain.policy import Actor
 from commsbot.domain.promise import mark_promise
-from commsbot.services import outbox
+from commsbot.services import outbox, subscriber_outbox
 from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
@@ -137,6 +138,7 @@ def publish_correction(
     incident: Incident,
     actor: Actor,
     version: int | None,
+    notify_subscribers: bool = True,
 ) -> Published:
     """The steps of approving a correction, inside :func:`~.drafts.approve_draft`'s unit of
     work (the approval policy already checked), which commits.
@@ -161,9 +163,34 @@ def publish_correction(
     uow.updates.correct(corrected)
     snap = snapshot(uow, incident)
     planned = outbox.plan_correction(deps, uow, snapshot=snap, update=corrected, draft=draft)
+    fanout = None
+    if notify_subscribers and subscriber_outbox.enabled(deps):
+        link = outbox.link_for(deps, incident.id)
+        content, scope = subscriber_outbox.for_update(
+            snap,
+            corrected,
+            link=link,
+            delivery=freeze(snap, corrected, link=link),
+            correction_id=draft.id,
+        )
+        fanout = subscriber_outbox.plan_fanout(
+            deps,
+            uow,
+            content=content,
+            scope=scope,
+            subject_ref=incident.ref,
+            corrects=original.id,
+            update_id=original.id,
+        )
     reminders.on_draft_decided(deps, uow, draft=draft)
     outbox.on_draft_decided(
-        deps, uow, incident=incident, draft=draft, update=corrected, deliveries=len(planned)
+        deps,
+        uow,
+        incident=incident,
+        draft=draft,
+        update=corrected,
+        deliveries=len(planned),
+        subscribers=fanout.planned if fanout else 0,
     )
     record(
         uow,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from commsbot.services.ports import UnitOfWork
 from commsbot.settings import Settings
+from commsbot.subscriptions.tokens import SubscriptionKeys
 from commsbot.templates import TemplateRenderer
 from commsbot.timing import Clock, SystemClock
 
@@ -68,6 +69,8 @@ class Deps:
         clock: the time; tests pass a controllable one.
         ids: makes new public ids.
         waker: wakes this process's dispatcher after a use case queued something.
+        subscription_keys: signs and checks subscriber links (None when subscriptions are
+            off); made from ``[subscriptions] secret_env`` by the composition root.
     """
 
     uow: Callable[[], UnitOfWork]
@@ -77,6 +80,7 @@ class Deps:
     ids: Callable[[], str] = new_id
     reader: Callable[[], UnitOfWork] | None = None
     waker: Waker = field(default_factory=Waker, compare=False)
+    subscription_keys: SubscriptionKeys | None = field(default=None, compare=False)
 
     def read(self) -> UnitOfWork:
         """A unit of work for queries."""

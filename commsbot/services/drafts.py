@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
+from commsbot.delivery.snapshot import freeze
 from commsbot.domain.errors import InvalidInput
 from commsbot.domain.events import DraftEdited, DraftRejected, UpdatePublished
 from commsbot.domain.lifecycle import Status, move_to, update_status
@@ -22,7 +24,7 @@ from commsbot.domain.model import (
 )
 from commsbot.domain.policy import Actor
 from commsbot.services import components as catalogue
-from commsbot.services import corrections, outbox, promises
+from commsbot.services import corrections, outbox, promises, subscriber_outbox
 from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
@@ -274,13 +276,20 @@ def edit_draft(
 
 
 def approve_draft(
-    deps: Deps, *, draft_id: str, actor: Actor, version: int | None = None
+    deps: Deps,
+    *,
+    draft_id: str,
+    actor: Actor,
+    version: int | None = None,
+    notify_subscribers: bool = True,
 ) -> Published:
     """Approve a draft, which publishes it: status and components change together, or not at all.
 
     Args:
         version: the version the approver read; an approval of an older one is refused. None
             approves the current version (for surfaces that show it right before asking).
+        notify_subscribers: False publishes it everywhere but to subscribers (``--quiet``;
+            the update's ``deliver_notifications`` says so).
 
     Raises:
         NotAllowed: ``actor`` made the draft's last change (four eyes), or the approver
@@ -302,11 +311,24 @@ def approve_draft(
         deps.settings.policy().check_approve(actor, draft, incident)
         if draft.corrects is not None:
             result = corrections.publish_correction(
-                deps, uow, draft=draft, incident=incident, actor=actor, version=version
+                deps,
+                uow,
+                draft=draft,
+                incident=incident,
+                actor=actor,
+                version=version,
+                notify_subscribers=notify_subscribers,
             )
         else:
             result = _publish(
-                deps, uow, draft=draft, incident=incident, actor=actor, version=version, now=now
+                deps,
+                uow,
+                draft=draft,
+                incident=incident,
+                actor=actor,
+                version=version,
+                now=now,
+                notify_subscribers=notify_subscribers,
             )
         uow.commit()
     return result
@@ -321,6 +343,7 @@ def _publish(
     actor: Actor,
     version: int | None,
     now: datetime,
+    notify_subscribers: bool = True,
 ) -> Published:
     """The steps of approving an update, inside :func:`approve_draft`'s unit of work."""
     old_status = incident.status
@@ -335,6 +358,8 @@ def _publish(
         show_time=deps.renderer.promise_format(now),
         version=version,
     )
+    if not notify_subscribers:
+        update = replace(update, deliver_notifications=False)
     uow.incidents.save(incident)
     uow.drafts.save(draft)
     for change in update.changes:
@@ -343,8 +368,23 @@ def _publish(
     reminders.on_published(deps, uow, incident=incident, update=update)
     snap = snapshot(uow, incident)
     planned = outbox.plan_update(deps, uow, snapshot=snap, update=update)
+    fanout = None
+    if notify_subscribers and subscriber_outbox.enabled(deps):
+        link = outbox.link_for(deps, incident.id)
+        content, scope = subscriber_outbox.for_update(
+            snap, update, link=link, delivery=freeze(snap, update, link=link)
+        )
+        fanout = subscriber_outbox.plan_fanout(
+            deps, uow, content=content, scope=scope, subject_ref=incident.ref, update_id=update.id
+        )
     outbox.on_draft_decided(
-        deps, uow, incident=incident, draft=draft, update=update, deliveries=len(planned)
+        deps,
+        uow,
+        incident=incident,
+        draft=draft,
+        update=update,
+        deliveries=len(planned),
+        subscribers=fanout.planned if fanout else 0,
     )
     record(
         uow,

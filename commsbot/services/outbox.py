@@ -18,8 +18,10 @@ from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
 from commsbot.delivery.ports import Notice
 from commsbot.delivery.snapshot import freeze
 from commsbot.domain.model import Draft, DraftState, Incident, IncidentSnapshot, Severity, Update
+from commsbot.services import subscriber_outbox
 from commsbot.services.deps import Deps, new_id
 from commsbot.services.ports import UnitOfWork
+from commsbot.subscriptions.model import NoticeKind, NoticeScope
 
 APPROVAL_REQUESTED = "approval_requested"
 DRAFT_DECIDED = "draft_decided"
@@ -185,6 +187,12 @@ def _ask(
         if draft.document is not None
         else ""
     )
+    subscribers = _subscribers(deps, uow, incident, draft)
+    if subscribers is not None:
+        promise += (
+            f"\n\nApproving it notifies {subscribers:,} subscriber"
+            f"{'s' if subscribers != 1 else ''} by email or webhook."
+        )
     text = (
         f"{lead} {incident.ref} “{incident.title}” ({incident.severity.value}, "
         f"{_draft_kind(draft)}, draft {draft.id} v{draft.version}):\n\n{draft.body}{promise}"
@@ -193,8 +201,9 @@ def _ask(
     # Chat surfaces offer Approve / Edit / Reject and their slash command instead.
     hint = (
         f"To publish it, {other} approves version {draft.version}: "
-        f"commsbot update approve {draft.id} --version {draft.version} --as <you>; "
-        f"to stop it: commsbot update reject {draft.id} --reason TEXT --as <you>."
+        f"commsbot update approve {draft.id} --version {draft.version} --as <you>"
+        + (" (add --quiet not to notify subscribers)" if subscribers else "")
+        + f"; to stop it: commsbot update reject {draft.id} --reason TEXT --as <you>."
     )
     enqueue_notice(
         uow,
@@ -207,9 +216,19 @@ def _ask(
             draft_id=draft.id,
             draft_version=draft.version,
             audience=_audience(deps, incident, draft, actor),
+            subscribers=subscribers,
         ),
         now=deps.clock.now(),
     )
+
+
+def _subscribers(deps: Deps, uow: UnitOfWork, incident: Incident, draft: Draft) -> int | None:
+    """How many subscribers approving ``draft`` would notify now (None: subscriptions off)."""
+    if draft.corrects is not None:
+        scope = NoticeScope.of(NoticeKind.CORRECTION, ())
+        return subscriber_outbox.audience_count(deps, uow, scope, corrects=draft.corrects)
+    names = dict.fromkeys([*incident.components, *draft.component_changes])
+    return subscriber_outbox.audience_count(deps, uow, subscriber_outbox.scope_of(names))
 
 
 def on_incident_changed(
@@ -244,6 +263,7 @@ def on_draft_decided(
     draft: Draft,
     update: Update | None = None,
     deliveries: int = 0,
+    subscribers: int = 0,
 ) -> None:
     """Tell the author what became of their draft (``draft_decided``)."""
     actor = draft.decided_by or "someone"
@@ -252,7 +272,14 @@ def on_draft_decided(
         text = (
             f"{actor} approved draft {draft.id} v{draft.version} of {incident.ref}: update "
             f"#{update.seq} ({update.statuspage_status}) is {done} and on its way to "
-            f"{deliveries} destination{'s' if deliveries != 1 else ''}."
+            f"{deliveries} destination{'s' if deliveries != 1 else ''}"
+            + (
+                f" and {subscribers:,} subscriber{'s' if subscribers != 1 else ''}."
+                if subscribers
+                else (
+                    " (subscribers were not notified)." if not update.deliver_notifications else "."
+                )
+            )
         )
     else:
         verb = "withdrew" if actor == draft.author else "rejected"

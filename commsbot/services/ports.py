@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from commsbot.delivery.ports import DeliveryLedger, DeliveryOutbox, DeliveryQueue
     from commsbot.postmortem.ports import PostmortemReader
     from commsbot.reminders.ports import ReminderRepository
+    from commsbot.subscriptions.ports import (
+        FanoutRepository,
+        MessageRepository,
+        SendRepository,
+        SignupWindowRepository,
+        SubscriberRepository,
+    )
     from commsbot.tokens.ports import TokenRepository
 
 
@@ -160,6 +167,16 @@ class UnitOfWork(Protocol):
     def tokens(self) -> TokenRepository: ...
     @property
     def postmortems(self) -> PostmortemReader: ...
+    @property
+    def subscribers(self) -> SubscriberRepository: ...
+    @property
+    def fanouts(self) -> FanoutRepository: ...
+    @property
+    def sends(self) -> SendRepository: ...
+    @property
+    def subscriber_messages(self) -> MessageRepository: ...
+    @property
+    def signup_windows(self) -> SignupWindowRepository: ...
 
     def __enter__(self) -> Self: ...
 

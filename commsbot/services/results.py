@@ -9,6 +9,7 @@ from typing import Any
 from commsbot.delivery.model import DeliveryRecord
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
 from commsbot.domain.when import iso
+from commsbot.subscriptions.model import Subscriber
 
 
 def draft_dict(draft: Draft) -> dict[str, Any]:
@@ -56,6 +57,7 @@ def update_dict(update: Update) -> dict[str, Any]:
         "next_update_by": iso(update.next_update_by),
         "corrected_at": iso(update.corrected_at),
         "document": update.document,
+        "deliver_notifications": update.deliver_notifications,
     }
 
 
@@ -153,3 +155,20 @@ class IncidentDetail:
             "pending_drafts": [draft_dict(d) for d in self.pending],
             "timeline": [timeline_dict(e) for e in self.timeline],
         }
+
+
+def subscriber_dict(sub: Subscriber) -> dict[str, Any]:
+    """A subscriber as listings show it (no consent hashes, no webhook secret)."""
+    return {
+        "id": sub.id,
+        "kind": sub.kind.value,
+        "address": sub.address,
+        "components": sorted(sub.components, key=str.casefold),
+        "state": sub.state.value,
+        "created_at": iso(sub.created_at),
+        "confirmed_at": iso(sub.confirmed_at),
+        "source": sub.consent.source.value,
+        "owner_email": sub.owner_email,
+        "state_changed_at": iso(sub.state_changed_at),
+        "state_reason": sub.state_reason,
+    }

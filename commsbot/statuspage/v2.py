@@ -136,7 +136,7 @@ def incident_update(update: Update) -> dict[str, Any]:
         "updated_at": stamp,
         "display_at": stamp,
         "affected_components": affected or None,
-        "deliver_notifications": True,
+        "deliver_notifications": update.deliver_notifications,
         "custom_tweet": None,
         "tweet_id": None,
     }

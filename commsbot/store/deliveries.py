@@ -543,6 +543,7 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
         "reminder_id": notice.reminder_id,
         "audience": list(notice.audience),
         "hint": notice.hint,
+        "subscribers": notice.subscribers,
     }
 
 
@@ -557,4 +558,5 @@ def notice_from_payload(kind: str, incident_id: str, payload: Mapping[str, Any])
         reminder_id=payload.get("reminder_id"),
         audience=tuple(payload.get("audience", ())),
         hint=payload.get("hint"),
+        subscribers=payload.get("subscribers"),
     )

@@ -237,6 +237,7 @@ def update_row(update: Update) -> UpdateRow:
         corrected_at=update.corrected_at,
         authors=list(update.authors),
         document=update.document,
+        deliver_notifications=update.deliver_notifications,
     )
 
 
@@ -262,6 +263,7 @@ def update_from_row(row: UpdateRow) -> Update:
         corrected_at=row.corrected_at,
         authors=tuple(row.authors),
         document=row.document,
+        deliver_notifications=row.deliver_notifications,
     )
 
 

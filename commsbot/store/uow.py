@@ -23,6 +23,12 @@ from commsbot.store.incidents import (
 from commsbot.store.postmortems import SqlPostmortemReader
 from commsbot.store.reminders import SqlReminderRepository
 from commsbot.store.session import StoreSession, conflict_message
+from commsbot.store.subscriber_fanout import (
+    SqlFanoutRepository,
+    SqlMessageRepository,
+    SqlSendRepository,
+)
+from commsbot.store.subscriptions import SqlSignupWindows, SqlSubscriberRepository
 from commsbot.store.tokens import SqlTokenRepository
 
 
@@ -54,6 +60,11 @@ class SqlUnitOfWork:
     ledger: SqlDeliveryRepository
     tokens: SqlTokenRepository
     postmortems: SqlPostmortemReader
+    subscribers: SqlSubscriberRepository
+    fanouts: SqlFanoutRepository
+    sends: SqlSendRepository
+    subscriber_messages: SqlMessageRepository
+    signup_windows: SqlSignupWindows
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -77,6 +88,11 @@ class SqlUnitOfWork:
         self.alert_groups = SqlAlertGroupRepository(session)
         self.tokens = SqlTokenRepository(session)
         self.postmortems = SqlPostmortemReader(session)
+        self.subscribers = SqlSubscriberRepository(session)
+        self.fanouts = SqlFanoutRepository(session)
+        self.sends = SqlSendRepository(session)
+        self.subscriber_messages = SqlMessageRepository(session)
+        self.signup_windows = SqlSignupWindows(session)
         return self
 
     def __exit__(

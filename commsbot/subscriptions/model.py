@@ -110,6 +110,11 @@ class Subscriber:
         owner_email: for a webhook, who to tell when it is disabled (optional).
         state_changed_at / state_reason: when and why it last left ``confirmed`` (``550 5.1.1
             user unknown``, ``failed for 24 hours``), for the ledger and ``subscribers list``.
+        failing_since: for a webhook, when it started failing (the first failed delivery
+            since the last one that worked), None while it works: failing for the whole
+            give-up window disables it.
+        webhook_secret: for a webhook, the secret its payloads are signed with (sent to it
+            once, in the confirmation request).
         version: optimistic-lock version, owned by the store.
     """
 
@@ -124,6 +129,8 @@ class Subscriber:
     owner_email: str | None = None
     state_changed_at: datetime | None = None
     state_reason: str | None = None
+    failing_since: datetime | None = None
+    webhook_secret: str | None = None
     version: int = 0
 
     @property
@@ -267,6 +274,7 @@ def sign_up(
         owner_email=owner_email if owner_email is not None else existing.owner_email,
         state_changed_at=now if again else existing.state_changed_at,
         state_reason=None,
+        failing_since=None if again else existing.failing_since,
     )
     return SignUp(subscriber, SignUpOutcome.CONFIRMATION_NEEDED, changed=True)
 
@@ -385,6 +393,9 @@ def export(subscriber: Subscriber) -> Mapping[str, object]:
         "owner_email": subscriber.owner_email,
         "state_changed_at": iso(subscriber.state_changed_at),
         "state_reason": subscriber.state_reason,
+        "failing_since": iso(subscriber.failing_since),
+        # The secret itself signs their payloads; the endpoint already has it.
+        "webhook_secret_held": subscriber.webhook_secret is not None,
         "consent": {
             "source": c.source.value,
             "requested_at": iso(c.requested_at),

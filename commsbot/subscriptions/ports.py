@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+from commsbot.subscriptions.fanout import Fanout, FanoutContent, SendState
+from commsbot.subscriptions.messages import MessageState, SubscriberMessage
 from commsbot.subscriptions.model import NoticeScope, Subscriber, SubscriberKind, SubscriberState
 
 # --- Sending mail ---------------------------------------------------------------------------
@@ -149,16 +151,28 @@ class SubscriberRepository(Protocol):
         ...
 
     def audience(
-        self, scope: NoticeScope, *, after: str | None, limit: int, corrects: str | None = None
+        self,
+        scope: NoticeScope,
+        *,
+        after: str | None,
+        limit: int,
+        corrects: str | None = None,
+        as_of: datetime | None = None,
     ) -> Sequence[Subscriber]:
         """The next batch (by id, after the cursor ``after``) of subscribers that
         :func:`~commsbot.subscriptions.model.receives` a notice of ``scope``; for a
         correction, ``corrects`` is the corrected notice and the batch is those it was sent
-        to."""
+        to (or is being sent to). ``as_of``: only those confirmed by then."""
         ...
 
-    def count_audience(self, scope: NoticeScope, *, corrects: str | None = None) -> int:
+    def count_audience(
+        self, scope: NoticeScope, *, corrects: str | None = None, as_of: datetime | None = None
+    ) -> int:
         """How many :meth:`audience` would return in all ("will notify 1,204 subscribers")."""
+        ...
+
+    def count_by_state(self) -> Mapping[SubscriberState, int]:
+        """How many subscribers are in each state (states with none are left out)."""
         ...
 
     def prune_pending(self, *, requested_before: datetime) -> int:
@@ -198,3 +212,237 @@ class WindowStore(Protocol):
         """Record a hit for ``key`` at ``now`` if it has fewer than ``limit.count`` hits in
         the window ending at ``now``, and say whether it did."""
         ...
+
+
+# --- The fan-out ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One subscriber's copy of one fan-out, as the engine claims it."""
+
+    fanout_id: str
+    subscriber_id: str
+    state: SendState
+    attempts: int = 0
+    maybe_sent: bool = False
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class NewSend:
+    """A row the main pass writes for a subscriber it reaches: claimed (``sending``) by
+    ``owner`` until ``until``, or ``retrying`` at ``next_attempt_at`` (it waits for an
+    earlier notice of the same subject to reach this subscriber first)."""
+
+    subscriber_id: str
+    state: SendState
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+
+
+class FanoutRepository(Protocol):
+    """Fan-out rows (one per published notice). Part of the unit of work (``uow.fanouts``)."""
+
+    def add(self, fanout: Fanout, *, content: Mapping[str, Any]) -> None: ...
+
+    def next_position(self, subject_id: str) -> int:
+        """One more than the subject's last fan-out position (1 for the first)."""
+        ...
+
+    def get(self, fanout_id: str) -> Fanout:
+        """With its counts; raises NotFound."""
+        ...
+
+    def by_notice(self, notice_id: str) -> Fanout | None: ...
+
+    def for_updates(self, update_ids: Sequence[str]) -> Mapping[str, Sequence[Fanout]]:
+        """Update id → the fan-outs of it and of its corrections, with counts (the ledger)."""
+        ...
+
+    def list(
+        self, *, subject_id: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> Sequence[Fanout]:
+        """Newest first, with counts."""
+        ...
+
+    def content(self, fanout_id: str) -> dict[str, Any]: ...
+
+    def workable(self, *, now: datetime) -> Fanout | None:
+        """The oldest fan-out whose subscribers are still being reached, not paused (or whose
+        pause is over), and with no earlier fan-out of its subject still being reached;
+        locked for this transaction (other replicas skip it meanwhile)."""
+        ...
+
+    def advance(
+        self, fanout_id: str, *, cursor: str | None, reached: int, finished_pass: bool
+    ) -> None:
+        """Move the cursor past this batch (``reached`` more rows written); at the end of the
+        subscribers, the fan-out is ``finishing``."""
+        ...
+
+    def pause(self, fanout_id: str, *, until: datetime, error: str) -> bool:
+        """Pause it until ``until``; True when the team has not been told yet (tell them)."""
+        ...
+
+    def resume(self, fanout_id: str) -> bool:
+        """Clear a pause after a message went through; True when the team had been told."""
+        ...
+
+    def settle(self, fanout_ids: Sequence[str], *, now: datetime) -> None:
+        """Mark ``done`` those that are ``finishing`` with no open row left."""
+        ...
+
+
+class SendRepository(Protocol):
+    """Per-subscriber rows of the fan-outs (``uow.sends``). Conditional updates: True when
+    this caller held the claim."""
+
+    def add_many(
+        self, fanout_id: str, rows: Sequence[NewSend], *, owner: str, until: datetime
+    ) -> None: ...
+
+    def blocked(self, *, subject_id: str, position: int, subscriber_ids: Sequence[str]) -> set[str]:
+        """Those of ``subscriber_ids`` with an earlier notice of the subject still open."""
+        ...
+
+    def claim_due(
+        self, *, owner: str, now: datetime, until: datetime, limit: int
+    ) -> Sequence[SendRecord]:
+        """Claim rows due for another attempt (retrying and due, or sending with an expired
+        lease: a crashed holder, marked ``maybe_sent``), of fan-outs that are not paused."""
+        ...
+
+    def finish(
+        self,
+        fanout_id: str,
+        subscriber_id: str,
+        *,
+        owner: str,
+        state: SendState,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool: ...
+
+    def release(self, *, owner: str, now: datetime) -> int:
+        """Hand back every row ``owner`` holds (it stops): due again at once; how many."""
+        ...
+
+    def extend(self, *, owner: str, until: datetime) -> None:
+        """Keep holding the rows ``owner`` is still sending, until ``until``."""
+        ...
+
+    def expire(self, *, now: datetime) -> Sequence[str]:
+        """Give up rows still retrying past their fan-out's deadline; the fan-outs touched."""
+        ...
+
+    def counts(self, fanout_ids: Sequence[str]) -> Mapping[str, Mapping[SendState, int]]: ...
+
+
+class MessageRepository(Protocol):
+    """One-off messages (``uow.subscriber_messages``)."""
+
+    def add(self, message: SubscriberMessage) -> None: ...
+
+    def claim_due(
+        self, *, owner: str, now: datetime, until: datetime, limit: int
+    ) -> Sequence[SubscriberMessage]: ...
+
+    def finish(
+        self,
+        message_id: str,
+        *,
+        owner: str,
+        state: MessageState,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+    ) -> bool: ...
+
+    def release(self, *, owner: str, now: datetime) -> int: ...
+
+    def extend(self, *, owner: str, until: datetime) -> None: ...
+
+
+class SignupWindowRepository(WindowStore, Protocol):
+    """The SQL :class:`WindowStore` (``uow.signup_windows``), atomic per key across replicas."""
+
+    def sweep(self, *, before: datetime) -> int:
+        """Forget keys with no hit since ``before``; how many."""
+        ...
+
+
+# --- Webhook subscriptions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HookAnswer:
+    """What a webhook subscription answered (2xx)."""
+
+    status: int
+    body: str = ""
+
+
+class HookFailed(Exception):
+    """A webhook subscription's request failed.
+
+    Args:
+        retryable: trying again may work (timeouts, 5xx, 429).
+        gone: the endpoint said it does not want it any more (410): disable at once.
+        ambiguous: the request may have been acted on.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        gone: bool = False,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.gone = gone
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+
+
+class HookSender(Protocol):
+    """POSTs signed JSON to webhook subscriptions (``adapters/webhook/subscriptions.py``).
+
+    It must check every address the URL's host resolves to with
+    :func:`~commsbot.subscriptions.addresses.is_public_ip` (unless private addresses are
+    allowed by configuration) and connect only to a checked one.
+    """
+
+    async def deliver(
+        self,
+        url: str,
+        *,
+        content: FanoutContent,
+        delivery_id: str,
+        key: str,
+        secret: str | None,
+        maybe_sent: bool = False,
+    ) -> HookAnswer:
+        """Send a published notice: for updates and corrections, exactly the payload webhook
+        destinations get (built from ``content.delivery``). Raises HookFailed."""
+        ...
+
+    async def challenge(
+        self,
+        url: str,
+        *,
+        subscription: Mapping[str, Any],
+        challenge: str,
+        secret: str,
+        key: str,
+    ) -> HookAnswer:
+        """The confirmation request: it carries the signing secret and a challenge the
+        endpoint must echo. Raises HookFailed."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -146,6 +146,10 @@ class UpdateRow(SQLModel, table=True):
     authors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     #: The public postmortem document approved with it (0008_postmortem_document).
     document: str | None = Field(default=None, sa_type=sa.Text)
+    #: False when approved without notifying subscribers (0009_subscriptions).
+    deliver_notifications: bool = Field(
+        default=True, sa_column_kwargs={"server_default": sa.true()}
+    )
 
 
 class TimelineRow(SQLModel, table=True):
