@@ -28,6 +28,7 @@ from commsbot.cli.postmortem import postmortem as postmortem_command
 from commsbot.cli.postmortem import report as report_command
 from commsbot.cli.reminders import followup_app, reminder_app
 from commsbot.cli.statuspage import statuspage_app
+from commsbot.cli.subscribers import subscribers_app
 from commsbot.cli.support import EXIT_CONFIG, EXIT_REFUSED, JsonOpt, fail, run_command, state
 from commsbot.cli.tokens import token_app
 from commsbot.cli.updates import update_app
@@ -53,6 +54,7 @@ app.add_typer(followup_app, name="followup")
 app.add_typer(token_app, name="token")
 app.add_typer(statuspage_app, name="statuspage")
 app.add_typer(config_app, name="config")
+app.add_typer(subscribers_app, name="subscribers")
 app.command("init")(init_command)
 app.command("postmortem")(postmortem_command)
 app.command("report")(report_command)

@@ -151,6 +151,14 @@ def update_approve(
     version: Annotated[
         int | None, typer.Option(help="The version you read (refused if it changed since).")
     ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            help="Publish without notifying subscribers (email and webhook); the channels "
+            "and the status page still get it.",
+        ),
+    ] = False,
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -170,7 +178,13 @@ def update_approve(
 
     run_command(
         as_json,
-        lambda w: approve_draft(w.deps, draft_id=draft, actor=actor_option(actor), version=version),
+        lambda w: approve_draft(
+            w.deps,
+            draft_id=draft,
+            actor=actor_option(actor),
+            version=version,
+            notify_subscribers=not quiet,
+        ),
         human,
     )
 

@@ -1,0 +1,74 @@
+"""Published updates reach every confirmed subscriber they concern, once, in order, through a
+real SMTP server (aiosmtpd), and the ledger counts them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from commsbot.domain.lifecycle import Status
+from commsbot.domain.model import ComponentStatus
+from commsbot.subscriptions.fanout import FanoutState
+from tests.adapters.email.smtpd import SmtpServer
+from tests.subscriptions.wiring import World, eventually, make_world, running
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def world(migrated: Engine, smtp: SmtpServer) -> World:
+    return make_world(migrated, smtp)
+
+
+def test_each_subscriber_gets_each_update_once_in_order_and_component_filters_hold(
+    world: World,
+) -> None:
+    everyone = "ada@example.com"
+    chat = "grace@example.com"
+    api_only = "linus@example.com"
+    world.subscribe(everyone)
+    world.subscribe(chat, "ChatGPT")
+    world.subscribe(api_only, "API")
+
+    first = world.declare("ChatGPT", body="We're looking into errors in ChatGPT.")
+    second = world.publish(Status.IDENTIFIED, "A bad deploy; rolling back.")
+    quiet = world.publish(Status.FIXING, "Rolled back; watching.", notify_subscribers=False)
+    last = world.publish(Status.RECOVERED, "Fixed.", {"ChatGPT": ComponentStatus.OPERATIONAL})
+
+    async def scenario() -> None:
+        async with running(world.sender()):
+            await eventually(lambda: world.open_fanouts() == 0, what="every fan-out done")
+
+    asyncio.run(scenario())
+
+    # One fan-out row per notifying update, none for the quiet one.
+    fanouts = world.fanouts()
+    assert sorted(f.update_id or "" for f in fanouts) == sorted([first, second, last])
+    assert all(f.state is FanoutState.DONE and f.counts.sent == 2 for f in fanouts)
+    assert world.to(api_only) == []  # Cachet #1687: an API-only subscriber hears nothing
+    for address in (everyone, chat):
+        got = world.to(address)
+        bodies = [m.get_body(("plain",)).get_content() for m in got]  # type: ignore[union-attr]
+        assert len(got) == 3, bodies
+        assert "errors in ChatGPT" in bodies[0]
+        assert "rolling back" in bodies[1]
+        assert "Fixed." in bodies[2]
+        assert not any("watching" in b for b in bodies)
+        ids = [m["Message-ID"] for m in got]
+        assert len(set(ids)) == 3
+        # One incident's updates thread together.
+        assert got[1]["In-Reply-To"] is not None
+        assert got[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with world.deps.read() as uow:
+        ledger = uow.fanouts.for_updates([first, quiet])
+        assert [f.counts.sent for f in ledger[first]] == [2]
+        assert list(ledger.get(quiet, ())) == []
+        assert uow.updates.get(quiet).deliver_notifications is False
+        assert uow.updates.get(last).deliver_notifications is True
