@@ -14,10 +14,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from commsbot.engines.statuspage import PublicPages
 from commsbot.statuspage.snapshot import Document, PublicSnapshot
 
-#: No scripts, no frames, no forms, styles only inline: the page needs nothing else.
+#: No scripts, no frames, styles only inline; forms only to this site (the subscribe form).
 _HTML_POLICY = (
     b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 _PUBLIC_PREFIXES = ("/api/v2/", "/incidents/")
 PUBLIC_EXACT = frozenset({"/", "/index.html", "/history", "/history.atom", "/history.rss"})

@@ -47,6 +47,7 @@ def load_public_data(deps: Deps) -> PublicData:
         incidents=incidents,
         history=history,
         now=now,
+        subscribe=settings.subscriptions.enabled,
     )
 
 

@@ -84,6 +84,12 @@ def known_components(deps: Deps, uow: UnitOfWork) -> list[str]:
     return configured or [c.name for c in uow.components.all()]
 
 
+def choosable_components(deps: Deps) -> list[str]:
+    """The components the sign-up and manage forms offer."""
+    with deps.read() as uow:
+        return known_components(deps, uow)
+
+
 def check_address(deps: Deps, kind: SubscriberKind, raw: str) -> str:
     """The normalised address, or a refusal naming the field (``email`` or ``url``)."""
     config = deps.settings.subscriptions

@@ -114,6 +114,7 @@ class PublicData:
         incidents: public incidents, newest first: the most recent ones and every unresolved one.
         history: updates published in the history window, oldest first (for the bars).
         now: when this was loaded; only the history bars depend on it (which day is today).
+        subscribe: the live page offers "Subscribe to updates" (``[subscriptions]`` is on).
     """
 
     page: PageConfig
@@ -123,6 +124,7 @@ class PublicData:
     incidents: tuple[PublicIncident, ...]
     history: tuple[Update, ...]
     now: datetime
+    subscribe: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

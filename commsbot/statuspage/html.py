@@ -227,6 +227,8 @@ def _render(name: str, data: PublicData, links: Links, **context: object) -> str
             indicator=level.value,
             indicator_text=INDICATOR_DESCRIPTIONS[level],
             updated=_when(data, data.updated_at),
+            # A static export has nowhere to POST to.
+            subscribe=data.subscribe and not links.static,
             **context,
         )
     )

@@ -210,6 +210,17 @@ class SubscriptionKeys:
         """A keyed hash of an email address (:func:`address_key`), for per-address limits."""
         return self._hash("address", address_key(address))
 
+    def csrf_token(self, nonce: str) -> str:
+        """A form token (``nonce.mac``) for the double-submit cookie of the sign-up form."""
+        return f"{nonce}.{self._hash('csrf', nonce)}"
+
+    def check_csrf_token(self, token: str) -> bool:
+        """Whether ``token`` was made by :meth:`csrf_token` with this secret."""
+        nonce, _, mac = token.partition(".")
+        if not nonce or len(token) > 200:
+            return False
+        return hmac.compare_digest(mac, self._hash("csrf", nonce))
+
     def _hash(self, kind: str, value: str) -> str:
         mac = hmac.new(self._hash_key, f"{kind}\x00{value}".encode(), hashlib.sha256)
         return mac.hexdigest()[:32]

@@ -1,0 +1,240 @@
+"""The status page's subscriber pages through the real HTTP stack: sign up, confirm, manage,
+unsubscribe (RFC 8058 one-click), with their refusals."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from commsbot.bootstrap import subscription_keys
+from commsbot.engines.statuspage import PublicPages
+from commsbot.http.app import create_app
+from commsbot.services.components import sync_catalogue
+from commsbot.services.deps import Deps
+from commsbot.services.statuspage import load_public_data
+from commsbot.store.db import make_engine, upgrade
+from commsbot.store.operations import SqlOperations
+from commsbot.store.statuspage import sql_marker
+from commsbot.store.uow import unit_of_work_factory
+from commsbot.subscriptions.model import SubscriberKind, SubscriberState
+from commsbot.subscriptions.tokens import SubscriptionKeys, TokenPurpose
+from commsbot.templates import TemplateRenderer
+from tests.http.conftest import StackContext
+from tests.statuspage import scenario
+from tests.subscriptions.wiring import ENV, settings_for
+from tests.unit.fakes import FakeClock
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
+
+SAME = {"Sec-Fetch-Site": "same-origin"}
+
+
+@dataclass
+class Site:
+    client: TestClient
+    deps: Deps
+    keys: SubscriptionKeys
+    engine: sa.Engine
+
+    def rows(self) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            return [
+                (r[0], r[1])
+                for r in conn.execute(
+                    sa.text("SELECT address, state FROM subscriber ORDER BY address")
+                )
+            ]
+
+    def token(self, purpose: TokenPurpose, address: str) -> str:
+        with self.deps.read() as uow:
+            sub = uow.subscribers.find(SubscriberKind.EMAIL, address)
+        assert sub is not None
+        return self.keys.issue_for(purpose, sub, now=self.deps.clock.now())
+
+    def form(self) -> str:
+        page = self.client.get("/subscriptions")
+        assert page.status_code == 200
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        return found.group(1)
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    settings = settings_for(2525, signups_per_client_per_hour=5)
+    clock = FakeClock(scenario.START)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    keys = subscription_keys(settings, ENV)
+    deps = Deps(
+        uow=unit_of_work_factory(engine),
+        reader=unit_of_work_factory(engine, read_only=True),
+        settings=settings,
+        renderer=TemplateRenderer(zone=settings.zone),
+        clock=clock,
+        subscription_keys=keys,
+    )
+    with deps.uow() as uow:
+        sync_catalogue(uow, settings, now=clock.now())
+        uow.commit()
+    ctx = StackContext(
+        deps=deps,
+        operations=SqlOperations(engine),
+        pages=PublicPages(
+            load=lambda: load_public_data(deps),
+            marker=sql_marker(engine, today=lambda: clock.now().date()),
+        ),
+        config=settings.http,
+        engine=engine,
+    )
+    ctx.pages.refresh()
+    with TestClient(
+        create_app(context=ctx), raise_server_exceptions=False, base_url="https://status.acme.test"
+    ) as client:
+        yield Site(client=client, deps=deps, keys=keys, engine=engine)
+    engine.dispose()
+
+
+def test_the_front_page_offers_the_form_and_allows_posting_it_here(site: Site) -> None:
+    page = site.client.get("/")
+    assert '<form class="subscribe" method="post" action="/subscriptions">' in page.text
+    assert "form-action 'self'" in page.headers["content-security-policy"]
+    # The front page's form has no token (the page is the same for everyone): the
+    # browser's same-origin signal lets it through.
+    answer = site.client.post("/subscriptions", data={"email": "ada@example.com"}, headers=SAME)
+    assert answer.status_code == 200 and "Check your inbox" in answer.text
+    assert site.rows() == [("ada@example.com", "pending")]
+
+
+def test_signing_up_never_reveals_whether_an_address_is_subscribed(site: Site) -> None:
+    def sign_up(email: str) -> str:
+        token = site.form()
+        answer = site.client.post(
+            "/subscriptions",
+            data={"email": email, "csrf": token, "components": ["API"]},
+            headers=SAME,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    first = sign_up("grace@example.com")
+    again = sign_up("grace@example.com")
+    confirmed = site.client.get(
+        "/subscriptions/confirm",
+        params={"token": site.token(TokenPurpose.CONFIRM, "grace@example.com")},
+    )
+    assert "You are subscribed" in confirmed.text
+    assert site.rows() == [("grace@example.com", "confirmed")]
+    after = sign_up("grace@example.com")
+    assert first == again == after
+
+
+def test_cross_site_and_forged_posts_change_nothing(site: Site) -> None:
+    token = site.form()
+    cross = site.client.post(
+        "/subscriptions",
+        data={"email": "eve@example.com", "csrf": token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403
+    other_origin = site.client.post(
+        "/subscriptions",
+        data={"email": "eve@example.com"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert other_origin.status_code == 403
+    forged = site.client.post(
+        "/subscriptions",
+        data={"email": "eve@example.com", "csrf": "abc.def"},
+        headers=SAME,
+    )
+    assert forged.status_code == 403
+    assert "from another site" in forged.text
+    assert site.rows() == []
+
+
+@pytest.mark.parametrize(
+    ("email", "complaint"),
+    [
+        ("not an address", "email"),
+        ("ada@example.com\r\nBcc: everyone@example.com", "email"),
+        ("", "email"),
+    ],
+)
+def test_bad_addresses_are_shown_next_to_the_field(site: Site, email: str, complaint: str) -> None:
+    token = site.form()
+    answer = site.client.post("/subscriptions", data={"email": email, "csrf": token}, headers=SAME)
+    assert answer.status_code == 400
+    assert f'id="{complaint}-error"' in answer.text
+    assert 'aria-describedby="email-error"' in answer.text
+    assert site.rows() == []
+
+
+def test_a_flood_of_sign_ups_is_rate_limited(site: Site) -> None:
+    codes = []
+    for n in range(8):
+        token = site.form()
+        codes.append(
+            site.client.post(
+                "/subscriptions",
+                data={"email": f"user{n}@example.com", "csrf": token},
+                headers=SAME,
+            ).status_code
+        )
+    assert codes[:5] == [200] * 5
+    assert set(codes[5:]) == {429}
+    assert len(site.rows()) == 5
+
+
+def test_manage_and_one_click_unsubscribe(site: Site) -> None:
+    token = site.form()
+    site.client.post(
+        "/subscriptions", data={"email": "ken@example.com", "csrf": token}, headers=SAME
+    )
+    site.client.get(
+        "/subscriptions/confirm",
+        params={"token": site.token(TokenPurpose.CONFIRM, "ken@example.com")},
+    )
+    manage = site.token(TokenPurpose.MANAGE, "ken@example.com")
+    page = site.client.get("/subscriptions/manage", params={"token": manage})
+    assert 'name="components" value="Sora"' in page.text
+    saved = site.client.post(
+        f"/subscriptions/manage?token={manage}", data={"components": ["Sora"]}, headers=SAME
+    )
+    assert "Saved." in saved.text
+    with site.deps.read() as uow:
+        sub = uow.subscribers.find(SubscriberKind.EMAIL, "ken@example.com")
+        assert sub is not None and sub.components == frozenset({"Sora"})
+        assert sub.state is SubscriberState.CONFIRMED
+
+    # Forged, wrong-purpose and garbage links are refused with a page that says so.
+    for bad in [manage, manage[:-3] + "xyz", "nonsense"]:
+        refused = site.client.get("/subscriptions/confirm", params={"token": bad})
+        assert refused.status_code == 400 and "This link does not work" in refused.text
+
+    unsubscribe = site.token(TokenPurpose.UNSUBSCRIBE, "ken@example.com")
+    # A GET (a mail scanner following the link) changes nothing.
+    assert (
+        "Stop emailing"
+        in site.client.get("/subscriptions/unsubscribe", params={"token": unsubscribe}).text
+    )
+    assert site.rows() == [("ken@example.com", "confirmed")]
+    # RFC 8058: the mail provider POSTs List-Unsubscribe=One-Click, from no page of ours.
+    one_click = site.client.post(
+        f"/subscriptions/unsubscribe?token={unsubscribe}",
+        content=b"List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status_code == 200 and "Unsubscribed" in one_click.text
+    assert site.rows() == []
+    # The old link cannot be replayed against anything.
+    replay = site.client.post(f"/subscriptions/unsubscribe?token={unsubscribe}")
+    assert replay.status_code == 200
+    assert site.rows() == []
