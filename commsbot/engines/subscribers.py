@@ -405,7 +405,7 @@ class SubscriberSender:
         held = [*held, *(r.subscriber.id for _, r, _ in self._streak.release())]
         await self._sends.flush()
         seconds = min(
-            self._pauses.get(batch.fanout.id, PAUSE_FIRST_SECONDS / 2) * 2, PAUSE_CAP_SECONDS
+            self._pauses.get(batch.fanout.id, self._pause_first / 2) * 2, self._pause_cap
         )
         self._pauses[batch.fanout.id] = seconds
         until = self._clock.now() + timedelta(seconds=seconds)

@@ -50,7 +50,8 @@ def test_add_list_export_import_and_remove(cli: Cli, tmp_path: Path) -> None:
     assert pending["subscriber"]["state"] == "pending"
 
     bad = cli.run("subscribers", "add", "not an address", ok=False)
-    assert bad.returncode == 1 and "error:" in bad.stderr
+    assert bad.returncode == 1
+    assert "error:" in bad.stderr
 
     # A file with one bad row imports nothing and names the row.
     (tmp_path / "bad.csv").write_text(
@@ -58,7 +59,8 @@ def test_add_list_export_import_and_remove(cli: Cli, tmp_path: Path) -> None:
     )
     refused = cli.run("subscribers", "import", "bad.csv", "--confirmed", ok=False)
     assert refused.returncode == 1
-    assert "row 3" in refused.stderr and "row 4" in refused.stderr
+    assert "row 3" in refused.stderr
+    assert "row 4" in refused.stderr
     assert cli.json("subscribers", "list")["counts"]["confirmed"] == 1
 
     (tmp_path / "good.csv").write_text(
@@ -68,7 +70,8 @@ def test_add_list_export_import_and_remove(cli: Cli, tmp_path: Path) -> None:
     assert (report["added"], report["already_subscribed"]) == (1, 1)
 
     listed = cli.json("subscribers", "list")
-    assert listed["counts"]["confirmed"] == 2 and listed["counts"]["pending"] == 1
+    assert listed["counts"]["confirmed"] == 2
+    assert listed["counts"]["pending"] == 1
     rows = list(csv.DictReader(io.StringIO(cli.run("subscribers", "export").stdout)))
     assert {r["address"]: r["components"] for r in rows} == {
         "ada@example.com": "API",
@@ -83,7 +86,8 @@ def test_add_list_export_import_and_remove(cli: Cli, tmp_path: Path) -> None:
     removed = cli.run("subscribers", "remove", "linus@example.com")
     assert "Removed linus@example.com" in removed.stdout
     gone = cli.run("subscribers", "export", "linus@example.com", ok=False)
-    assert gone.returncode == 1 and "no subscriber" in gone.stderr
+    assert gone.returncode == 1
+    assert "no subscriber" in gone.stderr
 
 
 def test_quiet_approval_publishes_without_notifying_subscribers(cli: Cli) -> None:
