@@ -11,9 +11,13 @@ from sqlalchemy.engine import Engine
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus
+from commsbot.services.corrections import propose_correction
+from commsbot.services.drafts import approve_draft
+from commsbot.services.statuspage import load_public_data
+from commsbot.statuspage.v2 import incident
 from commsbot.subscriptions.fanout import FanoutState
 from tests.adapters.email.smtpd import SmtpServer
-from tests.subscriptions.wiring import World, eventually, make_world, running
+from tests.subscriptions.wiring import COMMS, IC, World, eventually, make_world, running
 
 
 @pytest.fixture
@@ -72,3 +76,42 @@ def test_each_subscriber_gets_each_update_once_in_order_and_component_filters_ho
         assert list(ledger.get(quiet, ())) == []
         assert uow.updates.get(quiet).deliver_notifications is False
         assert uow.updates.get(last).deliver_notifications is True
+
+
+def test_a_correction_goes_to_those_who_got_the_update_and_approvers_see_the_count(
+    world: World,
+) -> None:
+    world.subscribe("ada@example.com")
+    update = world.declare("API", body="We're looking into API errors.")
+
+    async def send_all() -> None:
+        async with running(world.sender()):
+            await eventually(lambda: world.open_fanouts() == 0, what="every fan-out done")
+
+    asyncio.run(send_all())
+    # Subscribed after the update: not sent the correction of an update it never got.
+    world.subscribe("late@example.com")
+    draft = propose_correction(
+        world.deps, update_ref=update, body="We're looking into API and login errors.", actor=IC
+    ).draft
+    with world.deps.read() as uow:
+        asked = [n for _, n, _ in uow.deliveries.unexpanded_notices(limit=100)]
+    request = [n for n in asked if n.kind == "approval_requested" and n.draft_id == draft.id]
+    assert request[0].subscribers == 1
+    assert "Approving it notifies 1 subscriber by email" in request[0].text
+    approve_draft(world.deps, draft_id=draft.id, actor=COMMS)
+    asyncio.run(send_all())
+    got = world.to("ada@example.com")
+    assert len(got) == 2
+    assert "login errors" in got[1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert world.to("late@example.com") == []
+
+
+def test_the_statuspage_json_says_whether_an_update_notified_subscribers(world: World) -> None:
+    world.subscribe("ada@example.com")
+    world.declare("API", notify_subscribers=False)
+    world.publish(Status.IDENTIFIED, "Found it.")
+    data = load_public_data(world.deps)
+    updates = incident(data, data.incidents[0])["incident_updates"]
+    # Newest first: the loud one, then the quiet acknowledgment.
+    assert [u["deliver_notifications"] for u in updates] == [True, False]
