@@ -404,9 +404,7 @@ class SubscriberSender:
         """Pause the fan-out: the server refuses us. Nothing held is marked."""
         held = [*held, *(r.subscriber.id for _, r, _ in self._streak.release())]
         await self._sends.flush()
-        seconds = min(
-            self._pauses.get(batch.fanout.id, self._pause_first / 2) * 2, self._pause_cap
-        )
+        seconds = min(self._pauses.get(batch.fanout.id, self._pause_first / 2) * 2, self._pause_cap)
         self._pauses[batch.fanout.id] = seconds
         until = self._clock.now() + timedelta(seconds=seconds)
         told = await asyncio.to_thread(
