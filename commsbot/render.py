@@ -11,6 +11,7 @@ from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
 from commsbot.domain.lifecycle import Trigger
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
 from commsbot.services.results import IncidentDetail
+from commsbot.subscriptions.fanout import Fanout
 from commsbot.templates import format_moment, format_promise
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def detail_text(detail: IncidentDetail, zone: ZoneInfo) -> str:
     for update in detail.updates or []:
         out += [f"  {line}" for line in update_block(update, zone)]
         out += [f"    {delivery_line(r, zone)}" for r in detail.deliveries.get(update.id, ())]
+        out += [f"    {fanout_line(f, zone)}" for f in detail.subscribers.get(update.id, ())]
     if not detail.updates:
         out.append("  none yet")
     out += ["", "Drafts waiting for approval:"]
@@ -126,11 +128,31 @@ def delivery_line(record: DeliveryRecord, zone: ZoneInfo) -> str:
     return f"{head}  {text}"
 
 
+def fanout_line(fanout: Fanout, zone: ZoneInfo) -> str:
+    """``→ subscribers  sent 1,198, pending 4, failed 1, undeliverable 1 (of 1,204)``."""
+    what = "correction " if fanout.kind.value == "correction" else ""
+    c = fanout.counts
+    text = (
+        f"→ {what}subscribers  sent {c.sent:,}, pending {c.pending:,}, failed {c.failed:,}, "
+        f"undeliverable {c.undeliverable:,} (of {fanout.planned:,})"
+    )
+    if fanout.paused_until is not None and fanout.state.open:
+        text += (
+            f"; PAUSED until {format_moment(fanout.paused_until, zone)} — {fanout.last_error}"
+        )
+    return text
+
+
 def list_text(result: Deliveries, zone: ZoneInfo) -> str:
     """``commsbot delivery list`` for people."""
-    if not result.deliveries:
+    if not result.deliveries and not result.subscribers:
         return "No deliveries."
-    return "\n".join(
+    lines = [
         f"{r.id}  {r.kind.value:<10} {format_moment(r.created_at, zone)}  {delivery_line(r, zone)}"
         for r in result.deliveries
-    )
+    ]
+    lines += [
+        f"{f.id}  {f.subject_ref:<10} {format_moment(f.created_at, zone)}  {fanout_line(f, zone)}"
+        for f in result.subscribers
+    ]
+    return "\n".join(lines)

@@ -28,7 +28,7 @@ def create(
         typer.Option(
             metavar="SCOPE",
             help="read (list, show), write (+ declare, propose, edit, reject, note, "
-            "Alertmanager) or approve (+ publish).",
+            "Alertmanager), approve (+ publish) or admin (+ subscribers).",
         ),
     ] = "read",
     actor: Annotated[

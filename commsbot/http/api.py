@@ -196,6 +196,11 @@ class ApproveRequest(_Body):
     version: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="The version read; refused if changed."
     )
+    quiet: bool = Field(
+        default=False,
+        description="Publish without notifying subscribers (the update's "
+        "deliver_notifications is then false).",
+    )
 
 
 class RejectRequest(_Body):
@@ -361,6 +366,7 @@ async def approve(
         draft_id=draft_id,
         actor=actor_of(token),
         version=request.version if request else None,
+        notify_subscribers=not (request and request.quiet),
     )
     await refresh_page(ctx)
     return result.as_dict()

@@ -31,7 +31,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commsbot import __version__
-from commsbot.http import alertmanager, api, errors, ops, reports, subscriptions
+from commsbot.http import alertmanager, api, errors, ops, reports, subscribers_api, subscriptions
 from commsbot.http.context import HttpContext
 from commsbot.http.metrics import Metrics
 from commsbot.http.public import PublicPagesMiddleware, is_public
@@ -154,6 +154,7 @@ def create_app(
     app.include_router(alertmanager.router)
     app.include_router(ops.router)
     app.include_router(subscriptions.router)
+    app.include_router(subscribers_api.router)
     for router in extra_routers:
         app.include_router(router)
     for prefix, sub in (mounts or {}).items():

@@ -23,7 +23,9 @@ from commsbot.tokens.model import ApiToken, Scope
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="token",
-    description="A token from `commsbot token create NAME --scope read|write|approve --actor WHO`.",
+    description=(
+        "A token from `commsbot token create NAME --scope read|write|approve|admin --actor WHO`."
+    ),
 )
 _CHALLENGE = 'Bearer realm="commsbot"'
 

@@ -35,6 +35,7 @@ STATUS_BY_CODE = {
     "concurrent_change": 409,
     "invalid_transition": 409,
     "guard_failed": 409,
+    "rate_limited": 429,
 }
 _HTTP_CODES = {
     400: "invalid_input",

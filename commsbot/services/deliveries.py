@@ -17,7 +17,8 @@ from commsbot.domain.model import TimelineEntry
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
 from commsbot.services.dispatch import describe
-from commsbot.services.results import delivery_dict
+from commsbot.services.results import delivery_dict, fanout_dict
+from commsbot.subscriptions.fanout import Fanout
 from commsbot.templates import format_moment as when
 
 
@@ -26,9 +27,14 @@ class Deliveries:
     """A page of the ledger."""
 
     deliveries: Sequence[DeliveryRecord]
+    #: Subscriber fan-outs (one row per published notice), newest first.
+    subscribers: Sequence[Fanout] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"deliveries": [delivery_dict(r) for r in self.deliveries]}
+        return {
+            "deliveries": [delivery_dict(r) for r in self.deliveries],
+            "subscriber_fanouts": [fanout_dict(f) for f in self.subscribers],
+        }
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,11 @@ def list_deliveries(
     """Deliveries (updates, corrections and notices), newest first."""
     with deps.read() as uow:
         incident_id = uow.incidents.get(incident_ref).id if incident_ref else None
-        return Deliveries(list(uow.ledger.list(state=state, incident_id=incident_id, limit=limit)))
+        fanouts = uow.fanouts.list(subject_id=incident_id, limit=limit) if state is None else ()
+        return Deliveries(
+            list(uow.ledger.list(state=state, incident_id=incident_id, limit=limit)),
+            subscribers=list(fanouts),
+        )
 
 
 def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:

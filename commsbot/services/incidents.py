@@ -422,10 +422,12 @@ def show_incident(deps: Deps, *, incident_ref: str) -> IncidentDetail:
         deliveries: dict[str, list[DeliveryRecord]] = {}
         for delivery in uow.ledger.for_incident(incident.id):
             deliveries.setdefault(delivery.update_id or "", []).append(delivery)
+        updates = list(uow.updates.for_incident(incident.id))
         return IncidentDetail(
             incident=snapshot(uow, incident),
-            updates=list(uow.updates.for_incident(incident.id)),
+            updates=updates,
             pending=list(uow.drafts.for_incident(incident.id, pending_only=True)),
             timeline=list(uow.timeline.for_incident(incident.id)),
             deliveries=deliveries,
+            subscribers=uow.fanouts.for_updates([u.id for u in updates]),
         )

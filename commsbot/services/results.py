@@ -9,6 +9,7 @@ from typing import Any
 from commsbot.delivery.model import DeliveryRecord
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
 from commsbot.domain.when import iso
+from commsbot.subscriptions.fanout import Fanout
 from commsbot.subscriptions.model import Subscriber
 
 
@@ -141,6 +142,8 @@ class IncidentDetail:
     pending: Sequence[Draft]
     timeline: Sequence[TimelineEntry]
     deliveries: Mapping[str, Sequence[DeliveryRecord]] = field(default_factory=dict)
+    #: Update id → its subscriber fan-outs (and its corrections'), with their counts.
+    subscribers: Mapping[str, Sequence[Fanout]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +152,7 @@ class IncidentDetail:
                 {
                     **update_dict(u),
                     "deliveries": [delivery_dict(r) for r in self.deliveries.get(u.id, ())],
+                    "subscribers": [fanout_dict(f) for f in self.subscribers.get(u.id, ())],
                 }
                 for u in self.updates
             ],
@@ -171,4 +175,24 @@ def subscriber_dict(sub: Subscriber) -> dict[str, Any]:
         "owner_email": sub.owner_email,
         "state_changed_at": iso(sub.state_changed_at),
         "state_reason": sub.state_reason,
+    }
+
+
+def fanout_dict(fanout: Fanout) -> dict[str, Any]:
+    """A subscriber fan-out as the ledger shows it: one row per published notice, with where
+    its subscribers stand (``sent``, ``pending``: not reached yet or being retried,
+    ``failed``, ``undeliverable``)."""
+    return {
+        "id": fanout.id,
+        "kind": fanout.kind.value,
+        "incident": fanout.subject_ref,
+        "update_id": fanout.update_id,
+        "notice_id": fanout.notice_id,
+        "state": fanout.state.value,
+        "planned": fanout.planned,
+        **fanout.counts.as_dict(),
+        "paused_until": iso(fanout.paused_until),
+        "last_error": fanout.last_error,
+        "created_at": iso(fanout.created_at),
+        "finished_at": iso(fanout.finished_at),
     }

@@ -23,7 +23,7 @@ from commsbot.services.subscriptions import (
     queue_message,
     request_subscription,
 )
-from commsbot.services.views import subscriber_dict
+from commsbot.services.results import subscriber_dict
 from commsbot.subscriptions.addresses import InvalidSubscription, validate_email_address
 from commsbot.subscriptions.messages import MessageKind
 from commsbot.subscriptions.model import (

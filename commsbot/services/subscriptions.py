@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from commsbot.domain.errors import InvalidInput
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
-from commsbot.services.views import subscriber_dict
+from commsbot.services.results import subscriber_dict
 from commsbot.subscriptions.addresses import (
     InvalidSubscription,
     validate_email_address,

@@ -4,7 +4,7 @@ A token is ``cbt_`` and 43 URL-safe characters (32 random bytes). Only its SHA-2
 a stolen database does not give working tokens, and a high-entropy token needs no slow hash.
 The token acts as its ``actor`` (that name is what the timeline and the approval policy see) and
 may do what its scope allows: ``read`` < ``write`` (declare, propose, edit, reject, note,
-Alertmanager) < ``approve`` (publish).
+Alertmanager) < ``approve`` (publish) < ``admin`` (subscribers).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
     APPROVE = "approve"
+    #: + managing subscribers (``/api/v1/subscribers``).
+    ADMIN = "admin"
 
     @property
     def rank(self) -> int:

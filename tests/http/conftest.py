@@ -36,7 +36,13 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 #: Who each test token acts as.
-ACTORS = {"reader": "rita", "writer": "maya", "approver": "sam", "alertmanager": "alertmanager"}
+ACTORS = {
+    "reader": "rita",
+    "writer": "maya",
+    "approver": "sam",
+    "alertmanager": "alertmanager",
+    "admin": "sam",
+}
 
 
 @dataclass
@@ -114,6 +120,7 @@ def open_stack(database_url: str, settings: Settings) -> Iterator[Stack]:
         "writer": Scope.WRITE,
         "approver": Scope.APPROVE,
         "alertmanager": Scope.WRITE,
+        "admin": Scope.ADMIN,
     }
     tokens = {
         who: create_token(ctx.deps, name=who, actor=ACTORS[who], scope=scope)[1]
