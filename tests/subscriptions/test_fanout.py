@@ -14,6 +14,7 @@ from commsbot.domain.model import ComponentStatus
 from commsbot.services.corrections import propose_correction
 from commsbot.services.drafts import approve_draft
 from commsbot.services.statuspage import load_public_data
+from commsbot.services.subscriber_admin import import_subscribers
 from commsbot.statuspage.v2 import incident
 from commsbot.subscriptions.fanout import FanoutState
 from tests.adapters.email.smtpd import SmtpServer
@@ -115,3 +116,29 @@ def test_the_statuspage_json_says_whether_an_update_notified_subscribers(world: 
     updates = incident(data, data.incidents[0])["incident_updates"]
     # Newest first: the loud one, then the quiet acknowledgment.
     assert [u["deliver_notifications"] for u in updates] == [True, False]
+
+
+def test_two_senders_on_one_database_never_send_a_copy_twice(
+    migrated: Engine, smtp: SmtpServer
+) -> None:
+    world = make_world(migrated, smtp, batch_size=20)
+    rows = [{"address": f"user{n:03}@example.com"} for n in range(150)]
+    import_subscribers(world.deps, rows=rows, actor=IC, confirmed=True)
+    world.smtp.recorder.hang_seconds = 0.002
+    world.declare("API", body="First.")
+    world.publish(Status.IDENTIFIED, "Second.")
+
+    async def scenario() -> tuple[int, int]:
+        one, two = world.sender(owner="replica-1"), world.sender(owner="replica-2")
+        async with running(one), running(two):
+            await eventually(
+                lambda: world.open_fanouts() == 0, what="every fan-out done", timeout=60
+            )
+        return one.sent, two.sent
+
+    one, two = asyncio.run(scenario())
+    ids = [m["Message-ID"] for m in world.received()]
+    assert len(ids) == len(set(ids)) == 300
+    assert one + two == 300
+    assert one > 0
+    assert two > 0  # both worked, taking turns by batch
