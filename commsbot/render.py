@@ -137,9 +137,7 @@ def fanout_line(fanout: Fanout, zone: ZoneInfo) -> str:
         f"undeliverable {c.undeliverable:,} (of {fanout.planned:,})"
     )
     if fanout.paused_until is not None and fanout.state.open:
-        text += (
-            f"; PAUSED until {format_moment(fanout.paused_until, zone)} — {fanout.last_error}"
-        )
+        text += f"; PAUSED until {format_moment(fanout.paused_until, zone)} — {fanout.last_error}"
     return text
 
 
