@@ -95,8 +95,8 @@ def test_a_revoked_name_can_be_used_again_but_not_an_active_one(stack: Stack) ->
 
     names = [(t.name, t.revoked_at is None) for t in list_tokens(stack.deps, include_revoked=True)]
     assert sorted(names) == sorted(
-        [("alertmanager", True), ("approver", True), ("reader", True), ("writer", True),
-         ("reader", False)]
+        [("admin", True), ("alertmanager", True), ("approver", True), ("reader", True),
+         ("writer", True), ("reader", False)]
     )  # fmt: skip
     assert token.actor == "rita2"
 

@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from commsbot.domain.lifecycle import Status
 from commsbot.services.subscriber_admin import import_subscribers
 from commsbot.store.db import make_engine, upgrade
-from tests.adapters.email.smtpd import SmtpServer
+from tests.adapters.email.smtpd import Received, SmtpServer
 from tests.subscriptions.support import SECRET
 from tests.subscriptions.wiring import IC, World, make_world
 
@@ -73,6 +74,10 @@ def _start(config: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _at_least(items: list[Received], count: int) -> bool:
+    return len(items) >= count
+
+
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -100,7 +105,7 @@ def test_sigkill_mid_fan_out_loses_nothing_and_keeps_each_incidents_order(
         kills = 0
         for target in (SUBSCRIBERS // 3, SUBSCRIBERS + SUBSCRIBERS // 3):
             process = _start(config)
-            _wait(lambda n=target: len(received) >= n, f"{target} messages")
+            _wait(partial(_at_least, received, target), f"{target} messages")
             process.send_signal(signal.SIGKILL)
             process.wait(10)
             kills += 1

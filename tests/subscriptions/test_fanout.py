@@ -96,7 +96,7 @@ def test_a_correction_goes_to_those_who_got_the_update_and_approvers_see_the_cou
         world.deps, update_ref=update, body="We're looking into API and login errors.", actor=IC
     ).draft
     with world.deps.read() as uow:
-        asked = [n for _, n, _ in uow.deliveries.unexpanded_notices(limit=100)]
+        asked = [n for _, n, _ in uow.queue.unexpanded_notices(limit=100)]
     request = [n for n in asked if n.kind == "approval_requested" and n.draft_id == draft.id]
     assert request[0].subscribers == 1
     assert "Approving it notifies 1 subscriber by email" in request[0].text

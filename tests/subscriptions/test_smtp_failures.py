@@ -104,7 +104,7 @@ def test_a_relay_refusing_everyone_pauses_marks_no_one_and_tells_the_team(
     assert all(len(world.to(f"{n}@example.com")) == 1 for n in names)
     # The team was told once (a notice for the notifiers), not once per attempt.
     with world.deps.read() as uow:
-        queued = uow.deliveries.unexpanded_notices(limit=100)
+        queued = uow.queue.unexpanded_notices(limit=100)
         told = [n for _, n, _ in queued if n.kind == SUBSCRIBERS_PAUSED]
     assert len(told) == 1
     assert "No address was marked undeliverable" in told[0].text

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from commsbot.domain.alerts import AlertGroup, AlertGroupState
 from commsbot.domain.errors import ConcurrentChange, NotFound
@@ -25,6 +25,7 @@ from commsbot.services.ports import (
     UpdateRepository,
 )
 from commsbot.settings import Settings, parse_settings
+from commsbot.subscriptions.fanout import Fanout
 from commsbot.templates import TemplateRenderer
 from commsbot.tokens.model import ApiToken
 from commsbot.tokens.ports import TokenRepository
@@ -228,6 +229,26 @@ class _Tokens:
         self.data.tokens[token_id] = (replace(token, revoked_at=at), stored)
 
 
+class SubscriptionsOff:
+    """The subscriber repositories of a store whose ``[subscriptions]`` are off, as in every
+    unit test here: the ledger's reads find no fan-out, and any other use is a bug (the
+    subscriber tests run on real databases: tests/subscriptions)."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def for_updates(self, update_ids: Sequence[str]) -> Mapping[str, Sequence[Fanout]]:
+        return {}
+
+    def list(
+        self, *, subject_id: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> Sequence[Fanout]:
+        return []
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"uow.{self._what}.{name} used while subscriptions are off")
+
+
 class FakeUnitOfWork:
     """Works on a copy of the shared data; commit swaps it in, exit without commit drops it."""
 
@@ -248,6 +269,11 @@ class FakeUnitOfWork:
         self.tokens = _Tokens(self.data)
         self.alert_groups = _AlertGroups(self.data)
         self.postmortems = FakePostmortemReader(self.data)
+        self.subscribers = SubscriptionsOff("subscribers")
+        self.fanouts = SubscriptionsOff("fanouts")
+        self.sends = SubscriptionsOff("sends")
+        self.subscriber_messages = SubscriptionsOff("subscriber_messages")
+        self.signup_windows = SubscriptionsOff("signup_windows")
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
 
