@@ -69,16 +69,21 @@ async def _act_on_reminder(
 class ApproveButton(ui.DynamicItem[Button], template=f"commsbot:approve:{DRAFT}"):
     """Approve (which publishes) the version of the draft the message shows."""
 
+    #: False for "Approve without notifying subscribers".
+    notify_subscribers = True
+
     def __init__(self, draft_id: str, version: int) -> None:
-        super().__init__(
-            ui.Button(
-                label="Approve",
-                style=discord.ButtonStyle.success,
-                custom_id=f"commsbot:approve:{draft_id}:{version}",
-            )
-        )
+        super().__init__(self._button(draft_id, version))
         self.draft_id = draft_id
         self.version = version
+
+    @staticmethod
+    def _button(draft_id: str, version: int) -> Button:
+        return ui.Button(
+            label="Approve",
+            style=discord.ButtonStyle.success,
+            custom_id=f"commsbot:approve:{draft_id}:{version}",
+        )
 
     @classmethod
     async def from_custom_id(
@@ -94,13 +99,29 @@ class ApproveButton(ui.DynamicItem[Button], template=f"commsbot:approve:{DRAFT}"
             draft_id=self.draft_id,
             actor=actor_from(interaction.user),
             version=self.version,
+            notify_subscribers=self.notify_subscribers,
         )
         if published is not None:
             snap = published.incident.incident
+            quiet = "" if self.notify_subscribers else " without notifying subscribers"
             await _mark(
                 interaction,
-                verdict=f"Approved: published as {snap.ref} update {published.update.seq}",
+                verdict=f"Approved: published as {snap.ref} update {published.update.seq}{quiet}",
             )
+
+
+class QuietApproveButton(ApproveButton, template=f"commsbot:approve-quiet:{DRAFT}"):
+    """Approve without notifying subscribers (shown when approving would notify some)."""
+
+    notify_subscribers = False
+
+    @staticmethod
+    def _button(draft_id: str, version: int) -> Button:
+        return ui.Button(
+            label="Approve without notifying subscribers",
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"commsbot:approve-quiet:{draft_id}:{version}",
+        )
 
 
 class EditButton(ui.DynamicItem[Button], template=f"commsbot:edit:{DRAFT}"):
@@ -336,6 +357,7 @@ class CancelReminderButton(ui.DynamicItem[Button], template=f"commsbot:cancel:{R
 #: Registered with ``Client.add_dynamic_items`` in ``setup_hook``.
 DYNAMIC_ITEMS: tuple[type[ui.DynamicItem[Any]], ...] = (
     ApproveButton,
+    QuietApproveButton,
     EditButton,
     RejectButton,
     SnoozeButton,
@@ -343,10 +365,13 @@ DYNAMIC_ITEMS: tuple[type[ui.DynamicItem[Any]], ...] = (
 )
 
 
-def approval_view(draft_id: str, version: int) -> ui.View:
-    """Approve / Edit / Reject for one version of a draft."""
+def approval_view(draft_id: str, version: int, *, subscribers: int | None = None) -> ui.View:
+    """Approve / Edit / Reject for one version of a draft (and "Approve without notifying
+    subscribers" when approving would notify some)."""
     view = ui.View(timeout=None)
     view.add_item(ApproveButton(draft_id, version))
+    if subscribers:
+        view.add_item(QuietApproveButton(draft_id, version))
     view.add_item(EditButton(draft_id, version))
     view.add_item(RejectButton(draft_id, version))
     return view

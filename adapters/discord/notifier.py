@@ -94,7 +94,9 @@ class DiscordNotifier:
                 )
         view: discord.ui.View | None = None
         if notice.kind == "approval_requested" and notice.draft_id and notice.draft_version:
-            view = approval_view(notice.draft_id, notice.draft_version)
+            view = approval_view(
+                notice.draft_id, notice.draft_version, subscribers=notice.subscribers
+            )
         elif notice.kind == "reminder" and notice.reminder_id:
             view = reminder_view(notice.reminder_id)
         params = handle_message_parameters(

@@ -85,6 +85,7 @@ class SlackSurface:
         app, buttons, modals = self.app, Buttons(self.ctx), Modals(self.ctx)
         app.command(self.config.command)(Commands(self.ctx).on_command)
         app.action(render.APPROVE)(buttons.on_approve)
+        app.action(render.APPROVE_QUIET)(buttons.on_approve_quiet)
         app.action(render.EDIT)(buttons.on_edit)
         app.action(render.REJECT)(buttons.on_reject)
         app.action(render.REMINDER_DRAFT)(buttons.on_reminder_draft)

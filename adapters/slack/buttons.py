@@ -78,15 +78,32 @@ class Buttons:
             return
         await self.ctx.guard(where, self._approve(body, where, *draft))
 
-    async def _approve(self, body: BlockActions, where: Where, draft_id: str, version: int) -> None:
+    async def on_approve_quiet(self, ack: AsyncAck, body: BlockActions, action: Action) -> None:
+        """ "Approve without notifying subscribers": published everywhere but to them."""
+        self.ctx.inflight.track()
+        await ack()
+        where, draft = _where(body), parse_draft_value(_chosen(action))
+        if draft is None:
+            await self.ctx.tell(where, replies.plain_message("This button carries no draft."))
+            return
+        await self.ctx.guard(where, self._approve(body, where, *draft, quiet=True))
+
+    async def _approve(
+        self, body: BlockActions, where: Where, draft_id: str, version: int, *, quiet: bool = False
+    ) -> None:
         actor = await self.ctx.actor(body["user"])
         result = await self.ctx.act(
-            drafts.approve_draft, draft_id=draft_id, actor=actor, version=version
+            drafts.approve_draft,
+            draft_id=draft_id,
+            actor=actor,
+            version=version,
+            notify_subscribers=not quiet,
         )
         update = result.update
         note = (
             f":white_check_mark: *Approved and published* by {mention(actor.id)} at "
             f"{when(update.published_at, self.ctx.zone)} (update #{update.seq})"
+            + (" without notifying subscribers" if quiet else "")
         )
         await self._settle(body, controls=(APPROVAL_CONTROLS, REMINDER_CONTROLS), note=note)
         await self.ctx.tell(where, replies.published(result))

@@ -45,6 +45,8 @@ from commsbot.templates import format_date, format_time
 #: The controls' action ids (their listeners are in ``buttons.py``).
 APPROVE = "commsbot.approve"
 EDIT = "commsbot.edit"
+#: "Approve without notifying subscribers" (shown when approving would notify some).
+APPROVE_QUIET = "commsbot.approve_quiet"
 REJECT = "commsbot.reject"
 REMINDER_DRAFT = "commsbot.reminder.draft"
 REMINDER_SNOOZE = "commsbot.reminder.snooze"
@@ -229,10 +231,16 @@ def approval_request(notice: Notice, *, command: str = "/incident") -> Message:
     )
     value = draft_value(notice.draft_id, notice.draft_version)
     blocks = fit([section(head), *sections(_body(notice.text))], limit=47)
+    quiet = (
+        [button("Approve without notifying subscribers", action_id=APPROVE_QUIET, value=value)]
+        if notice.subscribers
+        else []
+    )
     blocks.append(
         actions(
             APPROVAL_CONTROLS + value,
             button("Approve", action_id=APPROVE, value=value, style="primary"),
+            *quiet,
             button("Edit", action_id=EDIT, value=value),
             button("Reject", action_id=REJECT, value=value, style="danger"),
         )

@@ -418,3 +418,37 @@ def test_an_incident_is_edited_and_handed_off_from_discord() -> None:
             assert len(data.timeline) == written
 
     run(scenario)
+
+
+def test_approve_without_notifying_subscribers_is_offered_and_publishes_quietly() -> None:
+    from adapters.discord.buttons import approval_view
+
+    ids = [item.custom_id for item in approval_view("d1", 2, subscribers=3).children]  # type: ignore[attr-defined]
+    assert ids == [
+        "commsbot:approve:d1:2",
+        "commsbot:approve-quiet:d1:2",
+        "commsbot:edit:d1:2",
+        "commsbot:reject:d1:2",
+    ]
+    plain = [item.custom_id for item in approval_view("d1", 2, subscribers=0).children]  # type: ignore[attr-defined]
+    assert "commsbot:approve-quiet:d1:2" not in plain
+
+    async def scenario() -> None:
+        deps, data, _ = make_deps(team_settings())
+        draft = declare_as_maya(deps).draft
+        async with discord_bot(deps) as bot:
+            message = await bot.request_approval(draft_id=draft.id, version=1)
+            # Subscriptions are off in these fakes: add the button a subscriber count above 0
+            # would have shown.
+            quiet_id = f"commsbot:approve-quiet:{draft.id}:1"
+            row = message["components"][0]["components"]
+            row.insert(1, {**row[0], "custom_id": quiet_id, "style": 2})
+            payload = press(quiet_id, SAM_M, message)
+            await bot.dispatch(payload)
+            [edit] = [c for c in bot.answers(payload) if c.method == "PATCH"]
+            [embed] = edit.body["embeds"]
+            assert embed["fields"][-1]["name"].endswith("without notifying subscribers")
+        [update] = data.updates.values()
+        assert update.deliver_notifications is False
+
+    run(scenario)

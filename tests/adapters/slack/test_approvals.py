@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 from commsbot.domain.model import DraftState
@@ -160,3 +161,44 @@ async def test_the_edit_forms_next_update_field_changes_the_promise_and_its_text
         [draft] = w.data.drafts.values()
         assert draft.version == 2
         assert draft.body.endswith("We'll post an update by 4:16 PM PST.")
+
+
+def test_an_approval_that_would_notify_subscribers_offers_to_approve_without_notifying() -> None:
+    from adapters.slack import render
+    from commsbot.delivery.ports import Notice
+
+    notice = Notice(
+        kind="approval_requested",
+        incident_id="i1",
+        incident_ref="INC-1",
+        text="Approving it notifies 1,204 subscribers by email or webhook.",
+        draft_id="d1",
+        draft_version=2,
+        subscribers=1204,
+    )
+    with_subscribers = render.approval_request(notice).blocks
+    assert buttons({"blocks": with_subscribers}) == [
+        "commsbot.approve",
+        "commsbot.approve_quiet",
+        "commsbot.edit",
+        "commsbot.reject",
+    ]
+    none = render.approval_request(replace(notice, subscribers=0)).blocks
+    assert "commsbot.approve_quiet" not in buttons({"blocks": none})
+
+
+async def test_approve_without_notifying_subscribers_publishes_quietly() -> None:
+    async with world(settings(**APPROVERS)) as w:
+        await w.command("declare sev1 ChatGPT down | ChatGPT")
+        [ts] = await w.post_approval_requests()
+        # Subscriptions are off in this world, so the button is added as a subscriber
+        # count above 0 would have rendered it.
+        message = w.slack.message("C0APPROVE", ts)
+        controls = next(b for b in message["blocks"] if b["type"] == "actions")
+        quiet = copy.deepcopy(controls["elements"][0])
+        quiet.update(action_id="commsbot.approve_quiet", style=None)
+        controls["elements"].insert(1, {k: v for k, v in quiet.items() if v is not None})
+        await w.click("C0APPROVE", ts, "commsbot.approve_quiet", user_id="U0SAM")
+        [update] = w.data.updates.values()
+        assert update.deliver_notifications is False
+        assert "without notifying subscribers" in readable(w.slack.message("C0APPROVE", ts))
