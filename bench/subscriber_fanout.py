@@ -157,6 +157,7 @@ def main() -> None:
         raise SystemExit(f"bare loop: the server got {base}, expected {n}")
     lost, duplicates = n - got["unique"], got["total"] - got["unique"]
     load = os.getloadavg()[0]
+    met = wall / bare_wall <= 1.5 and peak < 200 and lost == 0 and duplicates == 0
     body = f"""
 **The whole path** (issue 12's goal: ≤ 1.5× the bare loop, peak RSS of `commsbot run` under
 200 MB, 0 lost, 0 duplicates). One approved update to {n:,} confirmed subscribers: `commsbot
@@ -173,6 +174,7 @@ the machine, so the ratio is the figure to read).
 {_row("`commsbot run`, from start-up to the fan-out done", wall, n, bare_wall)}
 
 Lost: {lost}. Duplicates: {duplicates}. Peak RSS of `commsbot run`: {peak:.0f} MiB.
+Goal {"met" if met else "NOT met"} in this run.
 Run: `python bench/subscriber_fanout.py --write`.
 """
     print(body)
