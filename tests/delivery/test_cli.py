@@ -25,7 +25,10 @@ def test_ledger_corrections_and_retry_through_the_cli(cli: Cli) -> None:  # noqa
     assert refused.returncode == 1
     assert "is pending (not tried yet); only dead deliveries can be re-driven" in refused.stderr
     assert json.loads(refused.stdout)["error"]["code"] == "already_decided"
-    assert cli.json("delivery", "list", "--state", "dead") == {"deliveries": []}
+    assert cli.json("delivery", "list", "--state", "dead") == {
+        "deliveries": [],
+        "subscriber_fanouts": [],
+    }
     bad_state = cli.run("delivery", "list", "--state", "lost", ok=False)
     assert "unknown delivery state 'lost'; choose one of: pending, sending" in bad_state.stderr
 
