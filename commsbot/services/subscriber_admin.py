@@ -16,6 +16,7 @@ from typing import Any
 from commsbot.domain.errors import InvalidInput, NotFound
 from commsbot.domain.policy import Actor
 from commsbot.services.deps import Deps
+from commsbot.services.results import subscriber_dict
 from commsbot.services.subscriptions import (
     check_address,
     keys_of,
@@ -23,7 +24,6 @@ from commsbot.services.subscriptions import (
     queue_message,
     request_subscription,
 )
-from commsbot.services.results import subscriber_dict
 from commsbot.subscriptions.addresses import InvalidSubscription, validate_email_address
 from commsbot.subscriptions.messages import MessageKind
 from commsbot.subscriptions.model import (

@@ -11,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from commsbot.bootstrap import subscription_keys
+from commsbot.engines.comms_figures import CommsFigures
 from commsbot.engines.statuspage import PublicPages
 from commsbot.http.app import create_app
 from commsbot.services.components import sync_catalogue
 from commsbot.services.deps import Deps
+from commsbot.services.postmortems import team_metrics
 from commsbot.services.statuspage import load_public_data
 from commsbot.services.tokens import create_token
 from commsbot.store.db import make_engine, upgrade
@@ -87,14 +89,17 @@ def site(database_url: str) -> Iterator[Site]:
     with deps.uow() as uow:
         sync_catalogue(uow, settings, now=clock.now())
         uow.commit()
+    marker = sql_marker(engine, today=lambda: clock.now().date())
     ctx = StackContext(
         deps=deps,
         operations=SqlOperations(engine),
-        pages=PublicPages(
-            load=lambda: load_public_data(deps),
-            marker=sql_marker(engine, today=lambda: clock.now().date()),
-        ),
+        pages=PublicPages(load=lambda: load_public_data(deps), marker=marker),
         config=settings.http,
+        comms=CommsFigures(
+            load=lambda: team_metrics(deps),
+            marker=marker,
+            max_age=settings.postmortem.metrics_max_age_seconds,
+        ),
         engine=engine,
     )
     ctx.pages.refresh()
