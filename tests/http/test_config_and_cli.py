@@ -66,7 +66,7 @@ def test_token_create_list_and_revoke_through_the_cli(tmp_path: Path) -> None:
     assert made["secret"].startswith("cbt_")
     assert (made["token"]["scope"], made["token"]["actor"]) == ("write", "alertmgr")
 
-    code, refused = cli(tmp_path, "token", "create", "x", "--scope", "admin")
+    code, refused = cli(tmp_path, "token", "create", "x", "--scope", "root")
     assert code == 1
     assert refused["error"]["code"] == "invalid_input"
 
