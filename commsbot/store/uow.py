@@ -20,6 +20,7 @@ from commsbot.store.incidents import (
     SqlTimeline,
     SqlUpdateRepository,
 )
+from commsbot.store.maintenance import SqlMaintenanceRepository, SqlMaintenanceTimeline
 from commsbot.store.postmortems import SqlPostmortemReader
 from commsbot.store.reminders import SqlReminderRepository
 from commsbot.store.session import StoreSession, conflict_message
@@ -54,6 +55,8 @@ class SqlUnitOfWork:
     ledger: SqlDeliveryRepository
     tokens: SqlTokenRepository
     postmortems: SqlPostmortemReader
+    maintenances: SqlMaintenanceRepository
+    maintenance_timeline: SqlMaintenanceTimeline
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -77,6 +80,8 @@ class SqlUnitOfWork:
         self.alert_groups = SqlAlertGroupRepository(session)
         self.tokens = SqlTokenRepository(session)
         self.postmortems = SqlPostmortemReader(session)
+        self.maintenances = SqlMaintenanceRepository(session)
+        self.maintenance_timeline = SqlMaintenanceTimeline(session)
         return self
 
     def __exit__(
