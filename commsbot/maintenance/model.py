@@ -15,7 +15,7 @@ without ever publishing a word nobody approved. A draft's kind is the move it ma
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from commsbot.domain.errors import AlreadyDecided, GuardFailed, InvalidInput, StaleDraft
@@ -561,12 +561,3 @@ def overlapping(
         ):
             found.append((other, shared))
     return found
-
-
-@dataclass(frozen=True)
-class Scheduled:
-    """What scheduling returns: the maintenance, its announcement draft, and what to know."""
-
-    maintenance: Maintenance
-    draft: MaintenanceDraft
-    warnings: tuple[str, ...] = field(default=())
