@@ -23,6 +23,7 @@ from commsbot.domain.model import (
     parse_choice,
     parse_component_changes,
 )
+from commsbot.maintenance.views import MaintenanceDraftResult
 from commsbot.services.deps import Deps
 from commsbot.services.drafts import approve_draft, propose_update, reject_draft
 from commsbot.services.incidents import declare, edit_incident, list_incidents, show_incident
@@ -204,7 +205,7 @@ class IncidentCommands(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction.user)
 
-        def run(deps: Deps) -> DraftResult:
+        def run(deps: Deps) -> DraftResult | MaintenanceDraftResult:
             draft_id, _ = parse_draft_ref(draft, None)
             return reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
 

@@ -21,8 +21,9 @@ from commsbot.domain.model import (
     publish,
 )
 from commsbot.domain.policy import Actor
+from commsbot.maintenance.views import MaintenanceDraftResult, MaintenancePublished
 from commsbot.services import components as catalogue
-from commsbot.services import corrections, outbox, promises
+from commsbot.services import corrections, maintenance, maintenance_publish, outbox, promises
 from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
@@ -275,8 +276,12 @@ def edit_draft(
 
 def approve_draft(
     deps: Deps, *, draft_id: str, actor: Actor, version: int | None = None
-) -> Published:
+) -> Published | MaintenancePublished:
     """Approve a draft, which publishes it: status and components change together, or not at all.
+
+    Every draft comes here, incident updates and scheduled-maintenance notices alike: one
+    approval path and one policy (:class:`~commsbot.domain.policy.ApprovalPolicy`). A
+    maintenance draft is published by :func:`.maintenance_publish.approve`.
 
     Args:
         version: the version the approver read; an approval of an older one is refused. None
@@ -294,6 +299,8 @@ def approve_draft(
         InvalidInput: ``version`` is below 1.
     """
     check_version(version)
+    if maintenance.owns_draft(deps, draft_id):
+        return maintenance_publish.approve(deps, draft_id=draft_id, actor=actor, version=version)
     now = deps.clock.now()
     with deps.uow() as uow:
         draft = uow.drafts.get(draft_id)
@@ -359,8 +366,13 @@ def _publish(
     return Published(incident=snap, update=update)
 
 
-def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> DraftResult:
-    """Reject a draft with a reason; its author may also withdraw it this way."""
+def reject_draft(
+    deps: Deps, *, draft_id: str, actor: Actor, reason: str
+) -> DraftResult | MaintenanceDraftResult:
+    """Reject a draft with a reason; its author may also withdraw it this way (any draft: an
+    incident update's or a scheduled maintenance's)."""
+    if maintenance.owns_draft(deps, draft_id):
+        return maintenance.reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
     reason = clean_text(reason, what="rejection reason", limit=MAX_REASON, field="reason")
     now = deps.clock.now()
     with deps.uow() as uow:

@@ -328,7 +328,7 @@ class SqlMaintenanceRepository:
         self._session.flush()
 
     def notices(self, maintenance_ids: Sequence[str]) -> dict[str, tuple[MaintenanceNotice, ...]]:
-        found: dict[str, tuple[MaintenanceNotice, ...]] = {i: () for i in maintenance_ids}
+        found: dict[str, tuple[MaintenanceNotice, ...]] = dict.fromkeys(maintenance_ids, ())
         if not maintenance_ids:
             return found
         rows = self._session.exec(
