@@ -43,7 +43,7 @@ StartOpt = Annotated[
     typer.Option(
         "--start",
         metavar="WHEN",
-        help="2024-12-11 22:00 (page's zone), …T22:00-08:00, tomorrow 22:00, or 2h from now.",
+        help="2024-12-11 22:00 (page's zone), …T22:00-08:00, tomorrow 22:00, or 2h (from now).",
     ),
 ]
 EndOpt = Annotated[
@@ -96,7 +96,7 @@ def draft_lines(d: MaintenanceDraft, zone: ZoneInfo) -> list[str]:
 def notice_lines(n: MaintenanceNotice, zone: ZoneInfo) -> list[str]:
     from commsbot.maintenance.render import format_moment
 
-    by = "the bot, on time" if n.automatic else f"approved by {n.approver}"
+    by = f"approved by {n.approver}" + (" with the announcement" if n.automatic else "")
     lines = [
         f"notice #{n.seq} [{n.status.statuspage}] {n.kind.value} "
         f"{format_moment(n.published_at, zone)} ({by})"

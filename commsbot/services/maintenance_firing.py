@@ -36,7 +36,7 @@ def fire(
         return None
     kind = reminder.kind
     if (kind is K.MAINTENANCE_START and (m.status is not M.SCHEDULED or not m.announced)) or (
-        kind is K.MAINTENANCE_UPCOMING and m.status is not M.SCHEDULED
+        kind is K.MAINTENANCE_UPCOMING and _stale(uow, m, reminder, now=now)
     ):
         close(uow, [reminder], state=ReminderState.DONE, now=now, actor=BOT_ACTOR)
         return None
@@ -122,6 +122,15 @@ def fire(
     )
     publishing.note(uow, m, at=now, actor=BOT_ACTOR, action="reminder_fired", detail=text)
     return after, notice
+
+
+def _stale(uow: UnitOfWork, m: Maintenance, reminder: Reminder, *, now: datetime) -> bool:
+    """A reminder before the start that no longer says anything: the window has begun, or a
+    later one is due too (after the bot was away: the team hears the nearest only)."""
+    if m.status is not M.SCHEDULED or now >= m.scheduled_for:
+        return True
+    later = uow.reminders.find(incident_id=m.id, kinds=(K.MAINTENANCE_UPCOMING,))
+    return any(reminder.due_at < r.due_at <= now for r in later if r.id != reminder.id)
 
 
 def _upcoming(uow: UnitOfWork, m: Maintenance, *, head: str, now: datetime) -> str:

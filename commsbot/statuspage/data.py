@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import Component, Impact, Incident, Update
+from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.config import PageConfig
 
 #: How many incidents ``incidents.json``, the feeds and the history page list.
@@ -114,6 +115,8 @@ class PublicData:
         incidents: public incidents, newest first: the most recent ones and every unresolved one.
         history: updates published in the history window, oldest first (for the bars).
         now: when this was loaded; only the history bars depend on it (which day is today).
+        maintenances: announced scheduled maintenances with their published notices, latest
+            window first: the recent ones and every open one.
     """
 
     page: PageConfig
@@ -123,6 +126,7 @@ class PublicData:
     incidents: tuple[PublicIncident, ...]
     history: tuple[Update, ...]
     now: datetime
+    maintenances: tuple[PublicMaintenance, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -153,9 +157,11 @@ class PublicData:
         """The last time anything public changed (not the render time: ETags stay stable)."""
         moments = [i.last.published_at for i in self.incidents]
         moments += [c.updated_at for c in self.components if c.updated_at is not None]
+        moments += [m.updated_at for m in self.maintenances]
         return max(moments, default=self.now)
 
     def incident_url(self, incident_id: str) -> str:
+        """An incident's page; a maintenance's too (Statuspage's shortlinks do the same)."""
         return f"{self.base_url}/incidents/{incident_id}"
 
 

@@ -17,6 +17,8 @@ from markdown_it import MarkdownIt
 
 from commsbot.domain.model import ComponentStatus, Impact
 from commsbot.domain.text import sanitize_inline
+from commsbot.maintenance import render as maintenance
+from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.data import (
     HISTORY_DAYS,
     PublicData,
@@ -92,6 +94,8 @@ class IncidentView:
     updates: list[UpdateView]
     #: The link to the published root-cause analysis, if the team published its document.
     postmortem: str | None = None
+    #: A scheduled maintenance's window (None for an incident).
+    window: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,40 @@ def _incident_view(data: PublicData, item: PublicIncident, links: Links) -> Inci
         components=list(inc.components),
         updates=updates,
         postmortem=links.postmortem(inc.id) if item.document else None,
+    )
+
+
+def _window(data: PublicData, item: PublicMaintenance) -> str:
+    m = item.maintenance
+    start, end = _when(data, m.scheduled_for), _when(data, m.scheduled_until)
+    same_day = start.rsplit(", ", 1)[0] == end.rsplit(", ", 1)[0]
+    return f"{start} – {end.rsplit(', ', 1)[1] if same_day else end}"
+
+
+def _maintenance_view(data: PublicData, item: PublicMaintenance, links: Links) -> IncidentView:
+    """A scheduled maintenance shown as Statuspage shows one: an incident card, in blue."""
+    m = item.maintenance
+    updates = [
+        UpdateView(
+            label=maintenance.notice_label(item, index),
+            body=n.body,
+            when=_when(data, n.published_at),
+            iso=n.published_at.isoformat(),
+        )
+        for index, n in reversed(list(enumerate(item.notices)))
+    ]
+    return IncidentView(
+        id=m.id,
+        name=m.title,
+        link=links.incident(m.id),
+        status=m.status.label,
+        impact="maintenance",
+        impact_label="Maintenance",
+        started=_when(data, m.started_at or m.scheduled_for),
+        resolved=_when(data, m.ended_at) if m.ended_at else None,
+        components=list(m.components),
+        updates=updates,
+        window=_window(data, item),
     )
 
 
@@ -240,6 +278,12 @@ def index(data: PublicData, *, links: Links) -> str:
         data,
         links,
         active=[_incident_view(data, i, links) for i in data.unresolved],
+        in_maintenance=[
+            _maintenance_view(data, m, links) for m in maintenance.active(data.maintenances)
+        ],
+        upcoming=[
+            _maintenance_view(data, m, links) for m in maintenance.upcoming(data.maintenances)
+        ],
         components=_component_views(data),
         days=HISTORY_DAYS,
         past=[_incident_view(data, i, links) for i in resolved],
@@ -282,13 +326,20 @@ def postmortem_page(data: PublicData, item: PublicIncident, *, links: Links) -> 
     )
 
 
+def maintenance_page(data: PublicData, item: PublicMaintenance, *, links: Links) -> str:
+    """One scheduled maintenance: its window and every published notice, newest first."""
+    return _render("incident.html.j2", data, links, incident=_maintenance_view(data, item, links))
+
+
 def history_page(data: PublicData, *, links: Links) -> str:
-    """The recent incidents, resolved included, newest first."""
+    """The recent incidents, resolved included, newest first; then the maintenance history."""
+    finished = [m for m in maintenance.recent(data.maintenances) if m.status.finished]
     return _render(
         "history.html.j2",
         data,
         links,
         incidents=[_incident_view(data, i, links) for i in data.recent],
+        maintenances=[_maintenance_view(data, m, links) for m in finished],
     )
 
 

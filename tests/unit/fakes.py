@@ -31,6 +31,7 @@ from commsbot.tokens.ports import TokenRepository
 from tests.delivery.fakes import FakeDeliveryRepository, OutboxData
 from tests.postmortem.fakes import FakePostmortemReader
 from tests.reminders.fakes import FakeReminderRepository
+from tests.unit.maintenance_fakes import FakeMaintenances, FakeMaintenanceTimeline, MaintenanceData
 
 
 class FakeClock:
@@ -60,6 +61,7 @@ class MemoryData:
     #: Units of work opened so far (a use case is one; a surface adds none of its own). Not
     #: data: a refusal that opened one still changed nothing.
     units_of_work: int = field(default=0, compare=False)
+    maintenance: MaintenanceData = field(default_factory=MaintenanceData)
 
 
 class _Incidents:
@@ -248,6 +250,8 @@ class FakeUnitOfWork:
         self.tokens = _Tokens(self.data)
         self.alert_groups = _AlertGroups(self.data)
         self.postmortems = FakePostmortemReader(self.data)
+        self.maintenances = FakeMaintenances(self.data.maintenance)
+        self.maintenance_timeline = FakeMaintenanceTimeline(self.data.maintenance)
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
 
@@ -272,6 +276,7 @@ class FakeUnitOfWork:
         self.shared.outbox = self.data.outbox
         self.shared.alert_groups = self.data.alert_groups
         self.shared.tokens = self.data.tokens
+        self.shared.maintenance = self.data.maintenance
         self.committed = True
 
 
