@@ -94,7 +94,6 @@ def replay(*, as_json: bool, out: TextIO, postmortem_dir: Path) -> None:
 
         def publish(draft_id: str, version: int | None = None, approver: Actor = COMMS) -> None:
             published = approve_draft(deps, draft_id=draft_id, actor=approver, version=version)
-            assert isinstance(published, Published)  # the demo's drafts are incident updates
             block = "\n".join(update_block(published.update, ZONE))
             # The promise kept: the reminder is planned for the time the text states.
             due = [

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from adapters.slack.blocks import (
     MAX_FALLBACK_TEXT,
     MAX_MESSAGE_TEXT,
-    Block,
     context,
     escaped_truncated,
     fit,
@@ -22,7 +21,8 @@ from adapters.slack.blocks import (
     section,
     sections,
 )
-from adapters.slack.cards import COMPONENT_EMOJI, Message, when
+from adapters.slack.render import COMPONENT_EMOJI, Message, when
+from adapters.slack.wire import Block
 from commsbot.delivery.maintenance_render import label
 from commsbot.delivery.snapshot import MaintenancePost
 

@@ -156,7 +156,7 @@ def update_approve(
 ) -> None:
     """Approve a draft, which publishes it (status and components change together)."""
     from commsbot.render import components_block, incident_line, update_block
-    from commsbot.services.drafts import approve_draft
+    from commsbot.services.drafts import approve_any_draft
 
     def human(r: Any, wired: App) -> str:
         zone = wired.settings.zone
@@ -180,7 +180,9 @@ def update_approve(
 
     run_command(
         as_json,
-        lambda w: approve_draft(w.deps, draft_id=draft, actor=actor_option(actor), version=version),
+        lambda w: approve_any_draft(
+            w.deps, draft_id=draft, actor=actor_option(actor), version=version
+        ),
         human,
     )
 
@@ -193,7 +195,7 @@ def update_reject(
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a draft with a reason (its author may withdraw it the same way)."""
-    from commsbot.services.drafts import reject_draft
+    from commsbot.services.drafts import reject_any_draft
 
     incident_human = draft_human("Rejected")
 
@@ -208,7 +210,9 @@ def update_reject(
 
     run_command(
         as_json,
-        lambda w: reject_draft(w.deps, draft_id=draft, actor=actor_option(actor), reason=reason),
+        lambda w: reject_any_draft(
+            w.deps, draft_id=draft, actor=actor_option(actor), reason=reason
+        ),
         human,
     )
 

@@ -124,7 +124,7 @@ def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord) -> Job:
         assert record.notice_id is not None
         return Job(record=record, notice=_notice(uow, record))
     if record.kind is DeliveryKind.MAINTENANCE:
-        raw = uow.deliveries.snapshot_of(record.id)
+        raw = uow.ledger.snapshot_of(record.id)
         assert raw is not None  # planned with its snapshot, always
         return Job(
             record=record,
@@ -133,7 +133,7 @@ def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord) -> Job:
                 key=record.key,
                 post=thaw_maintenance(raw),
                 attempt=record.attempts,
-                thread_id=uow.deliveries.thread_for(
+                thread_id=uow.ledger.thread_for(
                     target=record.target, incident_id=record.incident_id
                 ),
                 maybe_sent=record.maybe_sent,
@@ -296,7 +296,7 @@ def describe(uow: UnitOfWork, record: DeliveryRecord) -> str:
     """``update #2``, ``the correction of update #2``, ``notice approval_requested`` or
     ``maintenance notice #1``."""
     if record.kind is DeliveryKind.MAINTENANCE:
-        raw = uow.deliveries.snapshot_of(record.id)
+        raw = uow.ledger.snapshot_of(record.id)
         seq = raw["notice"]["seq"] if raw else "?"
         return f"maintenance notice #{seq}"
     if record.kind is DeliveryKind.NOTICE:

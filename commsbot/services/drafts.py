@@ -274,14 +274,33 @@ def edit_draft(
     return result
 
 
-def approve_draft(
+def approve_any_draft(
     deps: Deps, *, draft_id: str, actor: Actor, version: int | None = None
 ) -> Published | MaintenancePublished:
-    """Approve a draft, which publishes it: status and components change together, or not at all.
+    """Approve any draft, an incident update's or a scheduled maintenance's: the one approval
+    path every surface takes (``commsbot update approve``, the Approve buttons), under one
+    policy (:class:`~commsbot.domain.policy.ApprovalPolicy`: four eyes, stale versions
+    refused). Raises what :func:`approve_draft` and :func:`.maintenance_publish.approve` do.
+    """
+    if maintenance.owns_draft(deps, draft_id):
+        return maintenance_publish.approve(deps, draft_id=draft_id, actor=actor, version=version)
+    return approve_draft(deps, draft_id=draft_id, actor=actor, version=version)
 
-    Every draft comes here, incident updates and scheduled-maintenance notices alike: one
-    approval path and one policy (:class:`~commsbot.domain.policy.ApprovalPolicy`). A
-    maintenance draft is published by :func:`.maintenance_publish.approve`.
+
+def reject_any_draft(
+    deps: Deps, *, draft_id: str, actor: Actor, reason: str
+) -> DraftResult | MaintenanceDraftResult:
+    """Reject any draft (an incident update's or a scheduled maintenance's) with a reason."""
+    if maintenance.owns_draft(deps, draft_id):
+        return maintenance.reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
+    return reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
+
+
+def approve_draft(
+    deps: Deps, *, draft_id: str, actor: Actor, version: int | None = None
+) -> Published:
+    """Approve an incident's draft, which publishes it: status and components change together,
+    or not at all. (Surfaces approve through :func:`approve_any_draft`.)
 
     Args:
         version: the version the approver read; an approval of an older one is refused. None
@@ -299,8 +318,6 @@ def approve_draft(
         InvalidInput: ``version`` is below 1.
     """
     check_version(version)
-    if maintenance.owns_draft(deps, draft_id):
-        return maintenance_publish.approve(deps, draft_id=draft_id, actor=actor, version=version)
     now = deps.clock.now()
     with deps.uow() as uow:
         draft = uow.drafts.get(draft_id)
@@ -366,13 +383,8 @@ def _publish(
     return Published(incident=snap, update=update)
 
 
-def reject_draft(
-    deps: Deps, *, draft_id: str, actor: Actor, reason: str
-) -> DraftResult | MaintenanceDraftResult:
-    """Reject a draft with a reason; its author may also withdraw it this way (any draft: an
-    incident update's or a scheduled maintenance's)."""
-    if maintenance.owns_draft(deps, draft_id):
-        return maintenance.reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
+def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> DraftResult:
+    """Reject an incident's draft with a reason; its author may also withdraw it this way."""
     reason = clean_text(reason, what="rejection reason", limit=MAX_REASON, field="reason")
     now = deps.clock.now()
     with deps.uow() as uow:

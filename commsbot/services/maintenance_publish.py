@@ -174,12 +174,12 @@ def plan_deliveries(
     components, in the outbox, frozen: every attempt sends exactly this."""
     now = deps.clock.now()
     frozen = freeze_maintenance(m, notice, components=components, link=link_for(deps, m.id))
-    position = uow.deliveries.next_position(m.id)
+    position = uow.outbox.next_position(m.id)
     count = 0
     for dest in destinations_of(deps.settings.destinations):
         if not dest.wants_maintenance(components=list(m.components)):
             continue
-        uow.deliveries.add(
+        uow.outbox.add(
             DeliveryRecord(
                 id=deps.ids(),
                 kind=DeliveryKind.MAINTENANCE,

@@ -78,7 +78,7 @@ def test_upgrade_keeps_the_outbox_and_dates_old_components(engine: Engine) -> No
         "reminder": {"draft"},
     }
     with engine.connect() as conn:
-        created = dict(
+        created: dict[str, object] = dict(
             conn.execute(sa.text("SELECT name, created_at FROM component ORDER BY name")).all()
         )
     # API: named by an incident declared before its last change; Web: no trace at all.
