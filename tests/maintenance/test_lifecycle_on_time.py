@@ -19,7 +19,7 @@ from commsbot.domain.errors import InvalidInput, NotAllowed, StaleDraft
 from commsbot.domain.lifecycle import Status
 from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.maintenance.views import MaintenanceDraftResult, MaintenancePublished
-from commsbot.services.drafts import approve_draft, propose_update
+from commsbot.services.drafts import approve_any_draft, approve_draft, propose_update
 from commsbot.services.incidents import declare
 from commsbot.services.maintenance import cancel, complete, extend, show
 from commsbot.services.maintenance import edit_draft as edit_maintenance
@@ -52,14 +52,14 @@ def test_nothing_is_public_until_a_second_person_approves_the_announcement(bot: 
     assert bot.calendar() == []
 
     with pytest.raises(NotAllowed, match="someone else must read and approve"):
-        approve_draft(bot.deps, draft_id=made.draft.id, actor=MAYA)
+        approve_any_draft(bot.deps, draft_id=made.draft.id, actor=MAYA)
     # Sam edits the text: now neither maya's approval of v1 nor sam's own of v2 is accepted.
     edit_maintenance(bot.deps, draft_id=made.draft.id, actor=SAM, body="DB upgrade {start}.")
     with pytest.raises(StaleDraft):
-        approve_draft(bot.deps, draft_id=made.draft.id, actor=LEE, version=1)
+        approve_any_draft(bot.deps, draft_id=made.draft.id, actor=LEE, version=1)
     with pytest.raises(NotAllowed):
-        approve_draft(bot.deps, draft_id=made.draft.id, actor=SAM)
-    published = approve_draft(bot.deps, draft_id=made.draft.id, actor=LEE, version=2)
+        approve_any_draft(bot.deps, draft_id=made.draft.id, actor=SAM)
+    published = approve_any_draft(bot.deps, draft_id=made.draft.id, actor=LEE, version=2)
     assert isinstance(published, MaintenancePublished)
 
     upcoming = _json(bot, "/api/v2/scheduled-maintenances/upcoming.json")
@@ -182,7 +182,7 @@ def test_an_approved_extension_moves_the_window_and_bumps_the_calendar_sequence(
     # Until the extension is approved, the end of the window completes nothing.
     assert bot.at(la(2024, 11, 3, 0, 0)).fire()[0].text.count("waits for approval") == 1
     assert bot.status(ref) == "in_progress"
-    approve_draft(bot.deps, draft_id=drafted.draft.id, actor=SAM)
+    approve_any_draft(bot.deps, draft_id=drafted.draft.id, actor=SAM)
 
     [event] = bot.calendar()
     assert str(event["UID"]) == uid
@@ -198,7 +198,7 @@ def test_a_cancelled_maintenance_is_cancelled_in_the_calendar(bot: Bot) -> None:
     assert isinstance(drafted, MaintenanceDraftResult)  # announced: a notice to approve
     [event] = bot.calendar()
     assert str(event["STATUS"]) == "CONFIRMED"
-    approve_draft(bot.deps, draft_id=drafted.draft.id, actor=SAM)
+    approve_any_draft(bot.deps, draft_id=drafted.draft.id, actor=SAM)
     [event] = bot.calendar()
     assert str(event["STATUS"]) == "CANCELLED"
     assert bot.status(ref) == "cancelled"
