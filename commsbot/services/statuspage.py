@@ -45,6 +45,7 @@ def load_public_data(deps: Deps) -> PublicData:
         )
         history = tuple(uow.updates.published_since(start, limit=HISTORY_UPDATES))
         maintenances = _public_maintenances(uow, since=start)
+    as_left = {name: c.status for name, c in by_name.items()}
     by_name = _under_maintenance(by_name, maintenances)
     shown = tuple(by_name[c.name] for c in shown)
     return PublicData(
@@ -56,6 +57,7 @@ def load_public_data(deps: Deps) -> PublicData:
         history=history,
         now=now,
         maintenances=maintenances,
+        incident_status=as_left,
     )
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from commsbot.domain.lifecycle import Status
-from commsbot.domain.model import Component, Impact, Incident, Update
+from commsbot.domain.model import Component, ComponentStatus, Impact, Incident, Update
 from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.config import PageConfig
 
@@ -117,6 +117,8 @@ class PublicData:
         now: when this was loaded; only the history bars depend on it (which day is today).
         maintenances: announced scheduled maintenances with their published notices, latest
             window first: the recent ones and every open one.
+        incident_status: each component's status as incidents left it, where an active
+            maintenance shows it otherwise (``components`` has what the public sees).
     """
 
     page: PageConfig
@@ -127,6 +129,7 @@ class PublicData:
     history: tuple[Update, ...]
     now: datetime
     maintenances: tuple[PublicMaintenance, ...] = ()
+    incident_status: Mapping[str, ComponentStatus] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
