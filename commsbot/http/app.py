@@ -31,7 +31,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commsbot import __version__
-from commsbot.http import alertmanager, api, errors, ops, reports
+from commsbot.http import alertmanager, api, errors, maintenance, ops, reports
 from commsbot.http.context import HttpContext
 from commsbot.http.metrics import Metrics
 from commsbot.http.public import PublicPagesMiddleware, is_public
@@ -151,6 +151,7 @@ def create_app(
     errors.install(app)
     app.include_router(api.router)
     app.include_router(reports.router)
+    app.include_router(maintenance.router)
     app.include_router(alertmanager.router)
     app.include_router(ops.router)
     for router in extra_routers:
