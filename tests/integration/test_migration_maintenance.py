@@ -1,4 +1,4 @@
-"""0008_maintenance on a database with data in it, on SQLite and PostgreSQL.
+"""0009_maintenance on a database with data in it, on SQLite and PostgreSQL.
 
 The outbox and reminder tables lose their foreign key to ``incident`` (they now name an
 incident or a maintenance): on SQLite that is a copy of tables other tables point at, which
@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from commsbot.store.db import downgrade, upgrade
 
-BEFORE = "0007_incident_public_title"
+BEFORE = "0008_postmortem_document"
 
 
 def _insert(conn: sa.Connection, sql: str, **values: object) -> None:

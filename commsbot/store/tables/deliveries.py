@@ -35,7 +35,7 @@ class DeliveryRow(SQLModel, table=True):
     target: str = Field(max_length=TARGET_LENGTH)
     #: The incident, or the scheduled maintenance, the delivery belongs to: deliveries to one
     #: target are ordered, and threaded, per incident or maintenance. No foreign key since
-    #: ``0008_maintenance``: it names a row of either table.
+    #: ``0009_maintenance``: it names a row of either table.
     incident_id: str = Field(max_length=ID_LENGTH, index=True)
     position: int | None = None
     update_id: str | None = Field(

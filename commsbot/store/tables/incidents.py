@@ -74,7 +74,7 @@ class ComponentRow(SQLModel, table=True):
     position: int = 0
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: When it was first stored (the history bars show no data before); added by
-    #: ``0008_maintenance``, which fills it for older rows from the earliest trace of them.
+    #: ``0009_maintenance``, which fills it for older rows from the earliest trace of them.
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     row_version: int = Field(default=0, sa_column=COMPONENT_ROW_VERSION)
 

@@ -1,6 +1,6 @@
 """Scheduled maintenances: the maintenance, its drafts, its published notices, its timeline.
 
-Migration: ``0008_maintenance``. Rows are storage only (:mod:`commsbot.maintenance.model` has
+Migration: ``0009_maintenance``. Rows are storage only (:mod:`commsbot.maintenance.model` has
 the rules); mapped in :mod:`commsbot.store.maintenance`.
 """
 

@@ -15,8 +15,8 @@ On SQLite the four tables are copied without the key (batch mode), with foreign 
 the copy and checked before the commit (``commsbot.store.db``). Checked against the models by
 the schema comparison test, on SQLite and PostgreSQL.
 
-Revision ID: 0008_maintenance
-Revises: 0007_incident_public_title
+Revision ID: 0009_maintenance
+Revises: 0008_postmortem_document
 Create Date: 2024-12-14 00:00:00
 """
 
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_maintenance"
-down_revision: str | None = "0007_incident_public_title"
+revision: str = "0009_maintenance"
+down_revision: str | None = "0008_postmortem_document"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
