@@ -31,7 +31,7 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 #: known without Alembic: read-only commands compare the database's with it in one query
 #: instead of importing Alembic to migrate. A test compares it with the folder, so a new
 #: migration must change it here.
-HEAD_REVISION = "0008_postmortem_document"
+HEAD_REVISION = "0009_maintenance"
 _REVISION_QUERY = "SELECT version_num FROM alembic_version"
 #: Execution option marking a read-only engine (see :func:`read_only_engine`).
 _READ_ONLY = "commsbot_read_only"
