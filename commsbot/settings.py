@@ -24,6 +24,7 @@ from commsbot.domain.model import ComponentStatus, Severity
 from commsbot.domain.policy import ApprovalPolicy
 from commsbot.domain.text import clean_text
 from commsbot.http_config import HttpConfig
+from commsbot.maintenance.config import MaintenanceConfig
 from commsbot.postmortem.config import PostmortemConfig
 from commsbot.reminders.config import RemindersConfig
 from commsbot.runtime_config import LoggingConfig, RuntimeConfig
@@ -143,6 +144,7 @@ class Settings(_Section):
         http: the ``[http]`` table.
         reminders: the ``[reminders]`` table.
         postmortem: the ``[postmortem]`` table: the team's own document templates.
+        maintenance: the ``[maintenance]`` table (scheduled maintenance).
         slack: the ``[slack]`` table.
         discord: the ``[discord]`` table.
         runtime: the ``[runtime]`` table.
@@ -164,6 +166,7 @@ class Settings(_Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     postmortem: PostmortemConfig = Field(default_factory=PostmortemConfig)
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     # [discord]: the gateway for /incident and buttons (commsbot/discord_config.py, pydantic only).
     discord: DiscordConfig | None = None

@@ -14,7 +14,12 @@ from zoneinfo import ZoneInfo
 import apprise
 
 from adapters.apprise.config import AppriseOptions
-from commsbot.delivery.ports import DeliveryFailed, Notice, Outbound, Receipt
+from commsbot.delivery.maintenance_render import (
+    maintenance_markdown,
+    maintenance_plain,
+    maintenance_short,
+)
+from commsbot.delivery.ports import DeliveryFailed, MaintenanceOutbound, Notice, Outbound, Receipt
 from commsbot.delivery.render import (
     notice_plain,
     render_markdown,
@@ -89,6 +94,19 @@ class AppriseDestination:
             incident = item.incident.incident
             prefix = "Correction: " if item.is_correction else ""
             title = truncate(f"{prefix}{incident.ref}: {incident.title}", TITLE_LIMIT)
+        return await self._sender.send(body, title=title, markdown=fmt == "markdown")
+
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        fmt = self._options.format
+        if fmt == "short":
+            body = maintenance_short(item)
+        elif fmt == "markdown":
+            body = maintenance_markdown(item, zone=self._zone, limit=MAX_BODY)
+        else:
+            body = maintenance_plain(item, zone=self._zone, limit=MAX_BODY)
+        title = ""
+        if self._options.title and fmt != "short":
+            title = truncate(f"Maintenance {item.post.ref}: {item.post.title}", TITLE_LIMIT)
         return await self._sender.send(body, title=title, markdown=fmt == "markdown")
 
 

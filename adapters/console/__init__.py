@@ -11,7 +11,8 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from commsbot.delivery.ports import Notice, Outbound, Receipt
+from commsbot.delivery.maintenance_render import maintenance_plain
+from commsbot.delivery.ports import MaintenanceOutbound, Notice, Outbound, Receipt
 from commsbot.delivery.render import neutralize
 from commsbot.domain.model import IncidentSnapshot, Update
 from commsbot.render import incident_line, update_block
@@ -57,6 +58,11 @@ class ConsoleDestination:
             render_update(item.incident, item.update, self._zone, correction=item.is_correction)
             + "\n"
         )
+        self._out.flush()
+        return Receipt(message_id=f"console:{item.key}")
+
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        self._out.write(f"{RULE}\nPUBLISHED  {maintenance_plain(item, zone=self._zone)}\n")
         self._out.flush()
         return Receipt(message_id=f"console:{item.key}")
 

@@ -21,7 +21,13 @@ from discord import ui
 from adapters.discord import render
 from adapters.discord.interact import actor_from, call_core, deps_of, reply
 from commsbot.domain.errors import CommsbotError
-from commsbot.services.drafts import approve_draft, edit_draft, get_draft, reject_draft
+from commsbot.maintenance.views import MaintenancePublished
+from commsbot.services.drafts import (
+    approve_any_draft,
+    edit_draft,
+    get_draft,
+    reject_any_draft,
+)
 
 DRAFT = r"(?P<draft>[A-Za-z0-9_-]{1,40}):(?P<version>[0-9]{1,9})"
 REMINDER = r"(?P<reminder>[A-Za-z0-9_-]{1,60})"
@@ -95,13 +101,19 @@ class ApproveButton(ui.DynamicItem[Button], template=f"commsbot:approve:{DRAFT}"
         await interaction.response.defer()
         published = await call_core(
             interaction,
-            approve_draft,
+            approve_any_draft,
             draft_id=self.draft_id,
             actor=actor_from(interaction.user),
             version=self.version,
             notify_subscribers=self.notify_subscribers,
         )
-        if published is not None:
+        if isinstance(published, MaintenancePublished):
+            m = published.maintenance
+            await _mark(
+                interaction,
+                verdict=f"Approved: published as {m.ref} notice {published.notice.seq}",
+            )
+        elif published is not None:
             snap = published.incident.incident
             quiet = "" if self.notify_subscribers else " without notifying subscribers"
             await _mark(
@@ -287,7 +299,7 @@ class RejectDraftModal(ui.Modal, title="Reject this draft"):
         await interaction.response.defer()
         rejected = await call_core(
             interaction,
-            reject_draft,
+            reject_any_draft,
             draft_id=self.draft_id,
             actor=actor_from(interaction.user),
             reason=self.reason.value,

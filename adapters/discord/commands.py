@@ -23,8 +23,9 @@ from commsbot.domain.model import (
     parse_choice,
     parse_component_changes,
 )
+from commsbot.maintenance.views import MaintenanceDraftResult, MaintenancePublished
 from commsbot.services.deps import Deps
-from commsbot.services.drafts import approve_draft, propose_update, reject_draft
+from commsbot.services.drafts import approve_any_draft, propose_update, reject_any_draft
 from commsbot.services.incidents import declare, edit_incident, list_incidents, show_incident
 from commsbot.services.results import Declared, DraftResult, IncidentEdited, Published
 
@@ -187,9 +188,9 @@ class IncidentCommands(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction.user)
 
-        def run(deps: Deps) -> Published:
+        def run(deps: Deps) -> Published | MaintenancePublished:
             draft_id, wanted = parse_draft_ref(draft, version)
-            return approve_draft(deps, draft_id=draft_id, actor=actor, version=wanted)
+            return approve_any_draft(deps, draft_id=draft_id, actor=actor, version=wanted)
 
         published = await call_core(interaction, run)
         if published is not None:
@@ -204,9 +205,9 @@ class IncidentCommands(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = actor_from(interaction.user)
 
-        def run(deps: Deps) -> DraftResult:
+        def run(deps: Deps) -> DraftResult | MaintenanceDraftResult:
             draft_id, _ = parse_draft_ref(draft, None)
-            return reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
+            return reject_any_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
 
         result = await call_core(interaction, run)
         if result is not None:

@@ -30,7 +30,7 @@ from adapters.discord.rest import (
     parse_message_ref,
     retry_after_of,
 )
-from commsbot.delivery.ports import DeliveryFailed, Outbound, Receipt
+from commsbot.delivery.ports import DeliveryFailed, MaintenanceOutbound, Outbound, Receipt
 
 if TYPE_CHECKING:
     from discord.types.message import Message as MessagePayload
@@ -83,14 +83,54 @@ class DiscordDestination:
                 raise
             raise as_delivery_failed(exc, what=what) from exc
 
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        """Post one scheduled-maintenance notice, in blue; raises ``DeliveryFailed``."""
+        from adapters.discord.maintenance import maintenance_content, maintenance_embeds
+
+        try:
+            async with asyncio.timeout(self._rest.timeout):
+                http = await self._rest.client()
+                return await self._send(
+                    http,
+                    key=item.key,
+                    retrying=item.maybe_sent or item.attempt > 1,
+                    content=maintenance_content(item),
+                    embeds=maintenance_embeds(item),
+                )
+        except DeliveryFailed:
+            raise
+        except Exception as exc:
+            if not is_failure(exc):
+                raise
+            raise as_delivery_failed(exc, what=f"post to channel {self.channel_id}") from exc
+
     async def _post(self, http: HTTPClient, item: Outbound, *, note: str | None = None) -> Receipt:
         corrected = item.correction_of is not None
+        return await self._send(
+            http,
+            key=item.key,
+            retrying=item.maybe_sent or item.attempt > 1,
+            content=render.update_content(item, corrected=corrected),
+            embeds=render.update_embeds(item, corrected=corrected),
+            note=note,
+        )
+
+    async def _send(
+        self,
+        http: HTTPClient,
+        *,
+        key: str,
+        retrying: bool,
+        content: str,
+        embeds: list[discord.Embed],
+        note: str | None = None,
+    ) -> Receipt:
         # Look the channel up before posting: a wrong id or a missing permission then fails the
         # delivery while nothing is posted yet.
         announcement = self.publish and await self._type(http) == ANNOUNCEMENT_CHANNEL
-        if item.maybe_sent or item.attempt > 1:
+        if retrying:
             found, looked = await find_posted(
-                http, self.channel_id, key=item.key, author_id=self._rest.bot_user_id
+                http, self.channel_id, key=key, author_id=self._rest.bot_user_id
             )
             if found is not None:
                 # The earlier attempt posted it: adopt that message (and publish it if the
@@ -102,10 +142,10 @@ class DiscordDestination:
                 )
             note = "; ".join(n for n in (note, looked) if n) or None
         params = handle_message_parameters(
-            content=render.update_content(item, corrected=corrected),
-            embeds=render.update_embeds(item, corrected=corrected),
+            content=content,
+            embeds=embeds,
             allowed_mentions=discord.AllowedMentions.none(),
-            nonce=nonce_for(item.key),
+            nonce=nonce_for(key),
         )
         with params:
             data = await http.send_message(self.channel_id, params=params)

@@ -167,10 +167,10 @@ def update_embeds(item: Outbound, *, corrected: bool = False) -> list[discord.Em
         footer += " · corrected"
     # The key ends the footer: a retry finds the post by it after Discord forgot the nonce.
     head.set_footer(text=marked(clip(footer, MAX_FOOTER - len(MARK) - len(item.key)), item.key))
-    return _with_body(head, quiet(update.body), link=link)
+    return with_body(head, quiet(update.body), link=link)
 
 
-def _with_body(head: discord.Embed, body: str, *, link: str | None) -> list[discord.Embed]:
+def with_body(head: discord.Embed, body: str, *, link: str | None) -> list[discord.Embed]:
     budget = MAX_EMBED_TOTAL - len(head)
     text = body.strip()
     if len(text) > budget:

@@ -18,6 +18,7 @@ from adapters.discord.render import (
     timestamp,
 )
 from commsbot.domain.model import Draft, IncidentSnapshot
+from commsbot.maintenance.views import MaintenanceDraftResult, MaintenancePublished
 from commsbot.services.results import (
     Declared,
     DraftResult,
@@ -49,7 +50,13 @@ def drafted(result: DraftResult) -> str:
     )
 
 
-def published(result: Published) -> str:
+def published(result: Published | MaintenancePublished) -> str:
+    if isinstance(result, MaintenancePublished):
+        m, n = result.maintenance, result.notice
+        return (
+            f"Published **{m.ref}** notice {n.seq} ({n.kind.value}, now "
+            f"{m.status.label.lower()}); it is being broadcast to every destination now."
+        )
     i = result.incident.incident
     u = result.update
     return (
@@ -72,7 +79,13 @@ def edited(result: IncidentEdited) -> str:
     return text
 
 
-def rejected(result: DraftResult) -> str:
+def rejected(result: DraftResult | MaintenanceDraftResult) -> str:
+    if isinstance(result, MaintenanceDraftResult):
+        d = result.draft
+        return (
+            f"Rejected draft `{d.id}` v{d.version} of **{result.maintenance.ref}**; nothing was "
+            "published."
+        )
     i = result.incident.incident
     return f"Rejected {_draft_line(result.draft)} of **{i.ref}**; nothing was published."
 

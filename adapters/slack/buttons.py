@@ -23,6 +23,7 @@ from adapters.slack.render import (
 )
 from adapters.slack.webapi import open_view, settle_message
 from adapters.slack.wire import Action, BlockActions
+from commsbot.maintenance.views import MaintenancePublished
 from commsbot.services import drafts, reminders
 
 # --- parse: what a press says -------------------------------------------------------------
@@ -93,16 +94,20 @@ class Buttons:
     ) -> None:
         actor = await self.ctx.actor(body["user"])
         result = await self.ctx.act(
-            drafts.approve_draft,
+            drafts.approve_any_draft,
             draft_id=draft_id,
             actor=actor,
             version=version,
             notify_subscribers=not quiet,
         )
-        update = result.update
+        if isinstance(result, MaintenancePublished):
+            at, what = result.notice.published_at, f"{result.maintenance.ref} notice"
+            seq = result.notice.seq
+        else:
+            at, what, seq = result.update.published_at, "update", result.update.seq
         note = (
             f":white_check_mark: *Approved and published* by {mention(actor.id)} at "
-            f"{when(update.published_at, self.ctx.zone)} (update #{update.seq})"
+            f"{when(at, self.ctx.zone)} ({what} #{seq})"
             + (" without notifying subscribers" if quiet else "")
         )
         await self._settle(body, controls=(APPROVAL_CONTROLS, REMINDER_CONTROLS), note=note)

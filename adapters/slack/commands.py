@@ -119,12 +119,12 @@ class Commands:
                 return replies.incident_list(snaps, open_only=open_only, zone=zone), False
             case Approve(draft_id=draft_id, version=version):
                 published = await ctx.act(
-                    drafts.approve_draft, draft_id=draft_id, actor=actor, version=version
+                    drafts.approve_any_draft, draft_id=draft_id, actor=actor, version=version
                 )
                 return replies.published(published), False
             case Reject(draft_id=draft_id, reason=reason):
                 rejected = await ctx.act(
-                    drafts.reject_draft, draft_id=draft_id, actor=actor, reason=reason
+                    drafts.reject_any_draft, draft_id=draft_id, actor=actor, reason=reason
                 )
                 return replies.rejected(rejected), False
             case Timeline(incident=ref):

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.config import SlackOptions
+from adapters.slack.maintenance import MAINTENANCE_EVENT, maintenance_message
 from adapters.slack.render import Message, changes_status, incident_card, update_reply
 from adapters.slack.webapi import (
     CALL_ERRORS,
@@ -31,7 +32,8 @@ from adapters.slack.webapi import (
     update_message,
 )
 from adapters.slack.wire import EventPayload, Metadata
-from commsbot.delivery.ports import Outbound, Receipt
+from commsbot.delivery.ports import MaintenanceOutbound, Outbound, Receipt
+from commsbot.domain.maintenance import MaintenanceTrigger
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig
@@ -75,6 +77,46 @@ class SlackDestination:
         except CALL_ERRORS as exc:
             raise delivery_failed(exc, posting=True) from exc
         return Receipt(message_id=ts, thread_id=root)
+
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        """Post one scheduled-maintenance notice: the first to reach the channel (its
+        announcement) as a message of its own, later ones in its thread, sent to the channel
+        too unless they are notes (:mod:`adapters.slack.maintenance`)."""
+        post = item.post
+        metadata: Metadata = {
+            "event_type": MAINTENANCE_EVENT,
+            "event_payload": {
+                "key": item.key,
+                "incident_id": post.maintenance_id,
+                "seq": post.notice.seq,
+            },
+        }
+        root = item.thread_id
+        try:
+            if item.maybe_sent or item.attempt > 1:
+                since = post.notice.published_at.timestamp() - 300
+                found = await find_messages(
+                    self.client,
+                    channel=self.channel,
+                    event_type=MAINTENANCE_EVENT,
+                    match=lambda p: p.get("key") == item.key,
+                    thread_ts=root,
+                    oldest=f"{since:.6f}",
+                )
+                if found:
+                    ts = found[0]["ts"]
+                    return Receipt(message_id=ts, thread_id=root or ts)
+            ts = await post_message(
+                self.client,
+                channel=self.channel,
+                message=maintenance_message(post, zone=self.zone),
+                metadata=metadata,
+                thread_ts=root,
+                broadcast=root is not None and post.notice.kind is not MaintenanceTrigger.PROGRESS,
+            )
+        except CALL_ERRORS as exc:
+            raise delivery_failed(exc, posting=True) from exc
+        return Receipt(message_id=ts, thread_id=root or ts)
 
     # --- the live card ---------------------------------------------------------------------
 

@@ -269,7 +269,7 @@ class Modals:
 
     async def _reject(self, reason: str, meta: Meta, actor: Actor) -> Message:
         rejected = await self.ctx.act(
-            drafts.reject_draft, draft_id=meta.get("d", ""), actor=actor, reason=reason
+            drafts.reject_any_draft, draft_id=meta.get("d", ""), actor=actor, reason=reason
         )
         d = rejected.draft
         at = when(d.decided_at, self.ctx.zone) if d.decided_at else "now"

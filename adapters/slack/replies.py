@@ -29,6 +29,7 @@ from adapters.slack.render import (
 )
 from adapters.slack.wire import Block
 from commsbot.domain.model import Draft, IncidentSnapshot
+from commsbot.maintenance.views import MaintenanceDraftResult, MaintenancePublished
 from commsbot.services.results import (
     Declared,
     DraftResult,
@@ -104,7 +105,13 @@ def proposed(result: DraftResult, *, command: str, edited: bool = False) -> Mess
     return plain_message(text)
 
 
-def published(result: Published) -> Message:
+def published(result: Published | MaintenancePublished) -> Message:
+    if isinstance(result, MaintenancePublished):
+        m, n = result.maintenance, result.notice
+        return plain_message(
+            f":large_blue_circle: Published notice #{n.seq} of *{m.ref}* ({n.kind.value}, "
+            f"now {m.status.label.lower()}); it is on its way to every status channel and page."
+        )
     i = result.incident.incident
     u = result.update
     return plain_message(
@@ -113,10 +120,15 @@ def published(result: Published) -> Message:
     )
 
 
-def rejected(result: DraftResult) -> Message:
+def rejected(result: DraftResult | MaintenanceDraftResult) -> Message:
     d = result.draft
+    ref = (
+        result.maintenance.ref
+        if isinstance(result, MaintenanceDraftResult)
+        else result.incident.incident.ref
+    )
     return plain_message(
-        f":x: Rejected draft `{escape(d.id)}` v{d.version} of *{result.incident.incident.ref}*"
+        f":x: Rejected draft `{escape(d.id)}` v{d.version} of *{ref}*"
         f": {escaped_truncated(d.decision_note or '', 500)}"
     )
 

@@ -28,12 +28,13 @@ from adapters.webhook.config import WebhookOptions
 from adapters.webhook.payload import (
     SIGNATURE_HEADER,
     encode,
+    maintenance_payload,
     notice_payload,
     sign,
     update_payload,
 )
 from commsbot import __version__
-from commsbot.delivery.ports import DeliveryFailed, Notice, Outbound, Receipt
+from commsbot.delivery.ports import DeliveryFailed, MaintenanceOutbound, Notice, Outbound, Receipt
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig, NotifierConfig
@@ -185,6 +186,12 @@ class WebhookDestination:
 
     async def deliver(self, item: Outbound) -> Receipt:
         payload = update_payload(item, zone=self._zone)
+        return await self._client.post(
+            payload, event=payload["event"], key=item.key, delivery_id=item.delivery_id
+        )
+
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        payload = maintenance_payload(item, zone=self._zone)
         return await self._client.post(
             payload, event=payload["event"], key=item.key, delivery_id=item.delivery_id
         )

@@ -12,8 +12,14 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from commsbot.delivery.ports import Notice, Outbound
+from commsbot.delivery.maintenance_render import (
+    maintenance_markdown,
+    maintenance_plain,
+    maintenance_short,
+)
+from commsbot.delivery.ports import MaintenanceOutbound, Notice, Outbound
 from commsbot.delivery.render import render_markdown, render_plain, render_short
+from commsbot.domain.when import iso
 from commsbot.services.results import update_dict
 
 #: Bumped only for changes a receiver could trip over (a key removed or its meaning changed).
@@ -35,6 +41,46 @@ def update_payload(item: Outbound, *, zone: ZoneInfo) -> dict[str, Any]:
             "markdown": render_markdown(item, zone=zone, limit=None),
             "plain": render_plain(item, zone=zone),
             "short": render_short(item),
+        },
+    }
+
+
+def maintenance_payload(item: MaintenanceOutbound, *, zone: ZoneInfo) -> dict[str, Any]:
+    """``maintenance.published``: a scheduled maintenance as the notice left it, the notice
+    (``kind``: announce, start, extend, verify, resume, complete, cancel, progress), three
+    texts."""
+    post, notice = item.post, item.post.notice
+    return {
+        "version": VERSION,
+        "event": "maintenance.published",
+        "delivery": {"id": item.delivery_id, "key": item.key},
+        "maintenance": {
+            "id": post.maintenance_id,
+            "ref": post.ref,
+            "title": post.title,
+            "status": post.status.value,
+            "scheduled_for": iso(post.scheduled_for),
+            "scheduled_until": iso(post.scheduled_until),
+            "url": post.link,
+        },
+        "components": {name: status.value for name, status in post.components.items()},
+        "notice": {
+            "id": notice.id,
+            "seq": notice.seq,
+            "kind": notice.kind.value,
+            "status": notice.status.value,
+            "body": notice.body,
+            "changes": [
+                {"name": c.name, "old": c.old.value, "new": c.new.value} for c in notice.changes
+            ],
+            "published_at": iso(notice.published_at),
+            "automatic": notice.automatic,
+        },
+        "thread_id": item.thread_id,
+        "text": {
+            "markdown": maintenance_markdown(item, zone=zone, limit=None),
+            "plain": maintenance_plain(item, zone=zone),
+            "short": maintenance_short(item),
         },
     }
 

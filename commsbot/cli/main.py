@@ -24,6 +24,7 @@ from commsbot.cli.config import config_app
 from commsbot.cli.config import init as init_command
 from commsbot.cli.deliveries import delivery_app
 from commsbot.cli.incidents import incident_app
+from commsbot.cli.maintenance import maintenance_app
 from commsbot.cli.postmortem import postmortem as postmortem_command
 from commsbot.cli.postmortem import report as report_command
 from commsbot.cli.reminders import followup_app, reminder_app
@@ -48,6 +49,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(incident_app, name="incident")
 app.add_typer(update_app, name="update")
+app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(db_app, name="db")
 app.add_typer(reminder_app, name="reminder")
 app.add_typer(followup_app, name="followup")

@@ -164,10 +164,20 @@ def update_approve(
 ) -> None:
     """Approve a draft, which publishes it (status and components change together)."""
     from commsbot.render import components_block, incident_line, update_block
-    from commsbot.services.drafts import approve_draft
+    from commsbot.services.drafts import approve_any_draft
 
     def human(r: Any, wired: App) -> str:
         zone = wired.settings.zone
+        if hasattr(r, "maintenance"):
+            from commsbot.cli.maintenance import maintenance_line, notice_lines
+
+            return "\n".join(
+                [
+                    f"Published: {maintenance_line(r.maintenance, zone)}",
+                    *notice_lines(r.notice, zone),
+                    f"  on its way to {r.deliveries} destination(s)",
+                ]
+            )
         return "\n".join(
             [
                 f"Published: {incident_line(r.incident, zone)}",
@@ -178,7 +188,7 @@ def update_approve(
 
     run_command(
         as_json,
-        lambda w: approve_draft(
+        lambda w: approve_any_draft(
             w.deps,
             draft_id=draft,
             actor=actor_option(actor),
@@ -197,12 +207,25 @@ def update_reject(
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a draft with a reason (its author may withdraw it the same way)."""
-    from commsbot.services.drafts import reject_draft
+    from commsbot.services.drafts import reject_any_draft
+
+    incident_human = draft_human("Rejected")
+
+    def human(r: Any, wired: App) -> str:
+        if hasattr(r, "maintenance"):
+            from commsbot.cli.maintenance import draft_lines, maintenance_line
+
+            zone = wired.settings.zone
+            lines = draft_lines(r.draft, zone)
+            return "\n".join([f"Rejected for {maintenance_line(r.maintenance, zone)}", *lines])
+        return incident_human(r, wired)
 
     run_command(
         as_json,
-        lambda w: reject_draft(w.deps, draft_id=draft, actor=actor_option(actor), reason=reason),
-        draft_human("Rejected"),
+        lambda w: reject_any_draft(
+            w.deps, draft_id=draft, actor=actor_option(actor), reason=reason
+        ),
+        human,
     )
 
 

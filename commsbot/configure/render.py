@@ -142,6 +142,7 @@ def render_toml(*, slack: bool = False, discord: bool = False) -> str:
     out += _entries("notifiers", NotifierConfig, docs.get("notifiers"))
     out += _table("http", defaults.http, _summary(defaults.http))
     out += _table("reminders", defaults.reminders, _summary(defaults.reminders))
+    out += _table("maintenance", defaults.maintenance, _summary(defaults.maintenance))
     out += _table("postmortem", defaults.postmortem, _summary(defaults.postmortem))
     out += _table("runtime", defaults.runtime, _summary(defaults.runtime))
     out += _table("logging", defaults.logging, _summary(defaults.logging))

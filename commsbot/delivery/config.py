@@ -157,16 +157,28 @@ class DestinationConfig(_Target):
 
     Attributes:
         severities: only incidents of these severities; unset: all.
-        components: only incidents affecting one of these components (case-insensitive);
-            unset: all.
+        components: only incidents (and scheduled maintenances) affecting one of these
+            components (case-insensitive); unset: all.
+        maintenance: post scheduled-maintenance notices here too (a maintenance has no
+            severity: ``severities`` does not filter them).
     """
 
     severities: list[Severity] | None = None
     components: list[str] | None = None
+    maintenance: bool = True
 
     def wants(self, *, severity: Severity, components: list[str]) -> bool:
         """Whether an update of an incident with this severity and components goes here."""
         if self.severities is not None and severity not in self.severities:
+            return False
+        if self.components is None:
+            return True
+        wanted = {c.casefold() for c in self.components}
+        return any(c.casefold() in wanted for c in components)
+
+    def wants_maintenance(self, *, components: list[str]) -> bool:
+        """Whether notices of a scheduled maintenance of these components go here."""
+        if not self.maintenance:
             return False
         if self.components is None:
             return True

@@ -36,13 +36,15 @@ class DeliveryKind(StrEnum):
     UPDATE = "update"  # a published update, to a destination
     CORRECTION = "correction"  # a correction of a published update, to a destination
     NOTICE = "notice"  # an internal notice, to a notifier
+    MAINTENANCE = "maintenance"  # a published scheduled-maintenance notice, to a destination
 
 
 def delivery_key(kind: DeliveryKind, source_id: str, target: str) -> str:
     """The idempotency key of one delivery: the same on every attempt, ≤ 25 characters.
 
-    ``source_id`` is the update id (updates), the correcting draft's id (corrections) or the
-    notice id (notices); the target's name is hashed so that any name fits.
+    ``source_id`` is the update id (updates), the correcting draft's id (corrections), the
+    notice id (notices) or the maintenance notice's id; the target's name is hashed so that
+    any name fits.
 
     Example:
         >>> delivery_key(DeliveryKind.UPDATE, "k2v9x0q7ab1c", "status-webhook")
@@ -74,6 +76,8 @@ class DeliveryRecord:
     id: str
     kind: DeliveryKind
     target: str
+    #: The incident, or the scheduled maintenance, this belongs to: deliveries to one target
+    #: go out in order, and in one thread, per incident or maintenance.
     incident_id: str
     key: str
     created_at: datetime

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from commsbot.delivery.model import DeliveryRecord, DeliveryState
+from commsbot.delivery.snapshot import MaintenancePost
 from commsbot.domain.model import IncidentSnapshot, Update
 
 
@@ -207,6 +208,26 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class MaintenanceOutbound:
+    """One delivery of one published scheduled-maintenance notice to one destination.
+
+    Attributes:
+        delivery_id / key / attempt / maybe_sent: as for :class:`Outbound`.
+        post: the notice and the maintenance as it left it, frozen when the delivery was
+            planned (:class:`~commsbot.delivery.snapshot.MaintenancePost`).
+        thread_id: what this destination returned as ``thread_id`` for earlier notices of the
+            same maintenance (a Slack root message ts, …), else None.
+    """
+
+    delivery_id: str
+    key: str
+    post: MaintenancePost
+    attempt: int = 1
+    thread_id: str | None = None
+    maybe_sent: bool = False
+
+
+@dataclass(frozen=True)
 class Receipt:
     """What a destination reports after delivering.
 
@@ -256,6 +277,11 @@ class Destination(Protocol):
         Must be safe to call again for the same ``item.key`` after an ambiguous failure: use
         the platform's idempotency mechanism or look before posting again.
         """
+        ...
+
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        """Post a scheduled-maintenance notice (announcement, start, extension, completion,
+        cancellation), with the same safety as :meth:`deliver`; raise DeliveryFailed."""
         ...
 
 

@@ -12,11 +12,13 @@ what is missing, and the caller reads it back as it was published.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from commsbot.domain.lifecycle import Status, Trigger
+from commsbot.domain.maintenance import MaintenanceStatus, MaintenanceTrigger
 from commsbot.domain.model import (
     ComponentChange,
     ComponentStatus,
@@ -25,6 +27,7 @@ from commsbot.domain.model import (
     Severity,
     Update,
 )
+from commsbot.maintenance.model import Maintenance, MaintenanceNotice
 
 
 @dataclass(frozen=True)
@@ -154,3 +157,109 @@ def update_from_json(raw: dict[str, Any]) -> Update:
         document=raw.get("document"),
         deliver_notifications=bool(raw.get("deliver_notifications", True)),
     )
+
+
+# -- scheduled maintenance -------------------------------------------------------------------
+
+
+def freeze_maintenance(
+    maintenance: Maintenance,
+    notice: MaintenanceNotice,
+    *,
+    components: Mapping[str, ComponentStatus],
+    link: str,
+) -> dict[str, Any]:
+    """What one delivery of a maintenance notice sends, as JSON: the maintenance as the notice
+    left it, its components' shown status then, the notice, the link."""
+    return {
+        "maintenance": {
+            "id": maintenance.id,
+            "number": maintenance.number,
+            "title": maintenance.title,
+            "status": maintenance.status.value,
+            "scheduled_for": _iso(maintenance.scheduled_for),
+            "scheduled_until": _iso(maintenance.scheduled_until),
+            "components": list(maintenance.components),
+        },
+        "components": {name: status.value for name, status in components.items()},
+        "notice": {
+            "id": notice.id,
+            "seq": notice.seq,
+            "kind": notice.kind.value,
+            "status": notice.status.value,
+            "body": notice.body,
+            "scheduled_for": _iso(notice.scheduled_for),
+            "scheduled_until": _iso(notice.scheduled_until),
+            "changes": [
+                {"name": c.name, "old": c.old.value, "new": c.new.value} for c in notice.changes
+            ],
+            "author": notice.author,
+            "authors": list(notice.authors),
+            "approver": notice.approver,
+            "draft_id": notice.draft_id,
+            "published_at": _iso(notice.published_at),
+            "automatic": notice.automatic,
+        },
+        "link": link,
+    }
+
+
+def thaw_maintenance(data: Mapping[str, Any]) -> MaintenancePost:
+    """A maintenance delivery's snapshot back as plain objects."""
+    m, n = data["maintenance"], data["notice"]
+    return MaintenancePost(
+        maintenance_id=m["id"],
+        ref=f"MNT-{int(m['number'])}",
+        title=m["title"],
+        status=MaintenanceStatus(m["status"]),
+        scheduled_for=datetime.fromisoformat(m["scheduled_for"]),
+        scheduled_until=datetime.fromisoformat(m["scheduled_until"]),
+        components={k: ComponentStatus(v) for k, v in data.get("components", {}).items()},
+        notice=MaintenanceNotice(
+            id=n["id"],
+            maintenance_id=m["id"],
+            seq=int(n["seq"]),
+            kind=MaintenanceTrigger(n["kind"]),
+            status=MaintenanceStatus(n["status"]),
+            body=n["body"],
+            scheduled_for=datetime.fromisoformat(n["scheduled_for"]),
+            scheduled_until=datetime.fromisoformat(n["scheduled_until"]),
+            author=n["author"],
+            authors=tuple(n.get("authors", ())),
+            approver=n["approver"],
+            draft_id=n.get("draft_id"),
+            published_at=datetime.fromisoformat(n["published_at"]),
+            changes=tuple(
+                ComponentChange(c["name"], ComponentStatus(c["old"]), ComponentStatus(c["new"]))
+                for c in n.get("changes", ())
+            ),
+            automatic=bool(n.get("automatic", False)),
+        ),
+        link=data["link"],
+    )
+
+
+@dataclass(frozen=True)
+class MaintenancePost:
+    """A published maintenance notice as a destination receives it.
+
+    Attributes:
+        ref: ``MNT-3``, as people name the maintenance.
+        status: the maintenance's status as this notice left it.
+        scheduled_for / scheduled_until: its window as this notice left it.
+        components: its components' shown status as this notice left them (an incident on
+            one shows through: the worse of the two).
+        notice: what was approved (or, for the bot's own start and end, approved with the
+            announcement), ``body`` final.
+        link: its page on the status page.
+    """
+
+    maintenance_id: str
+    ref: str
+    title: str
+    status: MaintenanceStatus
+    scheduled_for: datetime
+    scheduled_until: datetime
+    components: Mapping[str, ComponentStatus]
+    notice: MaintenanceNotice
+    link: str

@@ -96,6 +96,8 @@ class Component:
     group: str | None = None
     position: int = 0
     updated_at: datetime | None = None
+    #: When it was first stored: the status page has no data for it before (None: unknown).
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

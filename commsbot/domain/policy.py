@@ -10,10 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from commsbot.domain.errors import NotAllowed
 from commsbot.domain.model import Draft, Incident, Severity
 from commsbot.domain.text import is_invisible, sanitize_text
+
+
+class Reviewed(Protocol):
+    """What the four-eyes rule reads of any draft: incident updates and maintenance notices."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def last_editor(self) -> str: ...
+    @property
+    def authors(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -76,22 +90,48 @@ class ApprovalPolicy:
         promised next update time) may not approve that version; anyone else allowed to
         approve may, its first author included (an edit is a review of what it keeps).
         """
-        if draft.last_editor == actor.id and not self.allow_self_approval:
-            if draft.authors == (actor.id,):
-                done = "they wrote it"
-            else:
-                done = "they made its last change (text, status, components or next update time)"
-            raise NotAllowed(
-                f"{actor.name} may not approve draft {draft.id} (version {draft.version}): "
-                f"{done}, and someone else must read and approve this version (four eyes on "
-                "what is published)"
-            )
+        self._check_four_eyes(actor, draft, changed="text, status, components or next update time")
         allowed = self.approvers_for(incident.severity)
         if allowed and not actor.matches(allowed):
             raise NotAllowed(
                 f"{actor.name} may not approve draft {draft.id} of {incident.ref} "
                 f"({incident.severity.value}): approvers are {_listing(allowed)}"
                 f"{_group_hint(allowed, actor)}"
+            )
+
+    def check_approve_maintenance(self, actor: Actor, draft: Reviewed, ref: str) -> None:
+        """The same rule for a scheduled maintenance's draft: four eyes on what it says (text,
+        window, components, start and end texts), and ``approvers`` when set (a maintenance has
+        no severity)."""
+        self._check_four_eyes(
+            actor, draft, changed="text, window, components or start and end texts"
+        )
+        if self.approvers and not actor.matches(self.approvers):
+            raise NotAllowed(
+                f"{actor.name} may not approve draft {draft.id} of {ref}: approvers are "
+                f"{_listing(self.approvers)}"
+            )
+
+    def check_reject_maintenance(self, actor: Actor, draft: Reviewed, ref: str) -> None:
+        """Approvers may reject a maintenance draft; so may its author, withdrawing it."""
+        if draft.authors[:1] == (actor.id,):
+            return
+        if self.approvers and not actor.matches(self.approvers):
+            raise NotAllowed(
+                f"{actor.name} may not reject draft {draft.id} of {ref}: only its author or an "
+                f"approver ({_listing(self.approvers)}) may"
+            )
+
+    def _check_four_eyes(self, actor: Actor, draft: Reviewed, *, changed: str) -> None:
+        if draft.last_editor == actor.id and not self.allow_self_approval:
+            if tuple(draft.authors) == (actor.id,):
+                done = "they wrote it"
+            else:
+                done = f"they made its last change ({changed})"
+            raise NotAllowed(
+                f"{actor.name} may not approve draft {draft.id} (version {draft.version}): "
+                f"{done}, and someone else must read and approve this version (four eyes on "
+                "what is published)"
             )
 
     def check_reject(self, actor: Actor, draft: Draft, incident: Incident) -> None:

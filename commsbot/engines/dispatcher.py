@@ -75,6 +75,8 @@ def _notifier_send(notifier: Notifier) -> Callable[[dispatch.Job], Awaitable[Rec
 
 def _destination_send(destination: Destination) -> Callable[[dispatch.Job], Awaitable[Receipt]]:
     async def send(job: dispatch.Job) -> Receipt:
+        if job.maintenance is not None:
+            return await destination.deliver_maintenance(job.maintenance)
         assert job.outbound is not None
         return await destination.deliver(job.outbound)
 

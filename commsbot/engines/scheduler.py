@@ -191,12 +191,16 @@ def _no_outage(exc: BaseException) -> str | None:
 async def start_reminders(
     deps: Deps, *, diagnose: Diagnose | None = None
 ) -> ReminderScheduler | None:
-    """Start firing reminders into the outbox (``commsbot run``); None when disabled.
+    """Start firing reminders into the outbox (``commsbot run``); None when there is nothing
+    to fire: ``[reminders] enabled = false`` and no scheduled-maintenance timer either (the
+    bot's start and end of maintenance windows run on this scheduler too).
 
     Notices go to ``commsbot.delivery``'s outbox inside the claiming transaction, so a
     reminder's notice is sent exactly when its firing committed.
     """
-    if not deps.settings.reminders.enabled:
+    cfg = deps.settings.maintenance
+    keeps_windows = cfg.auto_start or cfg.auto_complete or bool(cfg.remind_before_hours)
+    if not deps.settings.reminders.enabled and not keeps_windows:
         return None
     from commsbot.services.outbox import enqueue_notice
 

@@ -6,9 +6,10 @@ serve. Layout::
 
     DIR/index.html                     the front page
     DIR/history/index.html             incident history
-    DIR/incidents/<id>/index.html      one page per incident (the shortlink target)
+    DIR/incidents/<id>/index.html      one page per incident or scheduled maintenance
     DIR/incidents/<id>/postmortem/index.html   its published root-cause analysis, if any
     DIR/history.atom  DIR/history.rss  feeds
+    DIR/maintenance.ics                the scheduled maintenance calendar (iCalendar)
     DIR/api/v2/summary.json …          every JSON endpoint of STATUSPAGE.md
     DIR/404.html                       for hosts that serve one
     DIR/.commsbot-export               marks the folder as ours (see below)
@@ -31,13 +32,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from commsbot.delivery.ports import DeliveryFailed, Outbound, Receipt
+from commsbot.delivery.ports import DeliveryFailed, MaintenanceOutbound, Outbound, Receipt
 from commsbot.domain.errors import InvalidInput
 from commsbot.services.statuspage import load_public_data
 from commsbot.settings import ConfigError
 from commsbot.statuspage import feeds, html, v2
 from commsbot.statuspage.data import PublicData
-from commsbot.statuspage.snapshot import json_bytes
+from commsbot.statuspage.snapshot import CALENDAR_PATH, calendar, json_bytes
 
 if TYPE_CHECKING:
     from commsbot.delivery.config import DestinationConfig
@@ -66,6 +67,9 @@ def export_files(data: PublicData) -> dict[str, bytes]:
             files[f"incidents/{item.id}/postmortem/index.html"] = html.postmortem_page(
                 data, item, links=deeper
             ).encode()
+    for m in data.maintenances:
+        files[f"incidents/{m.id}/index.html"] = html.maintenance_page(data, m, links=deep).encode()
+    files[CALENDAR_PATH.lstrip("/")] = calendar(data)
     # Hosts serve it at any missing path, so its links assume the export is the site's root.
     files["404.html"] = html.not_found_page(data, links=html.Links(root="/", static=True)).encode()
     return files
@@ -164,6 +168,13 @@ class StaticExportDestination:
 
     async def deliver(self, item: Outbound) -> Receipt:
         """Re-export; idempotent (a repeat writes the same files again)."""
+        return await self._export()
+
+    async def deliver_maintenance(self, item: MaintenanceOutbound) -> Receipt:
+        """Re-export after a maintenance notice (the calendar and the pages carry it)."""
+        return await self._export()
+
+    async def _export(self) -> Receipt:
         try:
             count = await asyncio.to_thread(self.export)
         except InvalidInput as exc:

@@ -359,9 +359,10 @@ async def edit(ctx: Ctx, token: Writer, draft_id: DraftId, request: EditRequest)
 async def approve(
     ctx: Ctx, token: Approver, draft_id: DraftId, request: ApproveRequest | None = None
 ) -> dict[str, Any]:
-    """Approve a draft, which publishes it (status and components change together)."""
+    """Approve a draft, which publishes it (status and components change together): an
+    incident update's, or a scheduled maintenance's notice."""
     result = await asyncio.to_thread(
-        drafts.approve_draft,
+        drafts.approve_any_draft,
         ctx.deps,
         draft_id=draft_id,
         actor=actor_of(token),
@@ -378,7 +379,7 @@ async def reject(
 ) -> dict[str, Any]:
     """Reject a draft with a reason (approvers, or its author withdrawing it)."""
     result = await asyncio.to_thread(
-        drafts.reject_draft,
+        drafts.reject_any_draft,
         ctx.deps,
         draft_id=draft_id,
         actor=actor_of(token),

@@ -31,7 +31,16 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commsbot import __version__
-from commsbot.http import alertmanager, api, errors, ops, reports, subscribers_api, subscriptions
+from commsbot.http import (
+    alertmanager,
+    api,
+    errors,
+    maintenance,
+    ops,
+    reports,
+    subscribers_api,
+    subscriptions,
+)
 from commsbot.http.context import HttpContext
 from commsbot.http.metrics import Metrics
 from commsbot.http.public import PublicPagesMiddleware, is_public
@@ -151,6 +160,7 @@ def create_app(
     errors.install(app)
     app.include_router(api.router)
     app.include_router(reports.router)
+    app.include_router(maintenance.router)
     app.include_router(alertmanager.router)
     app.include_router(ops.router)
     app.include_router(subscriptions.router)

@@ -20,7 +20,9 @@ _HTML_POLICY = (
     b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 _PUBLIC_PREFIXES = ("/api/v2/", "/incidents/")
-PUBLIC_EXACT = frozenset({"/", "/index.html", "/history", "/history.atom", "/history.rss"})
+PUBLIC_EXACT = frozenset(
+    {"/", "/index.html", "/history", "/history.atom", "/history.rss", "/maintenance.ics"}
+)
 
 
 def is_public(path: str) -> bool:

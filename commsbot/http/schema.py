@@ -4,7 +4,8 @@
   413 (too large) and 415 (not JSON);
 - a map keyed by component names says what a name may be with ``propertyNames`` (pydantic
   writes a key pattern as ``patternProperties``, which leaves other keys unconstrained);
-- with a configured component catalogue, those names are the catalogue's, listed as an enum.
+- with a configured component catalogue, those names (and a maintenance's list of them) are the
+  catalogue's, listed as an enum.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def build_schema(app: FastAPI, *, components: Sequence[str] = ()) -> dict[str, A
         models.pop(name, None)
     for model in models.values():
         _name_keys(model, components)
+    listed = models.get("ScheduleRequest", {}).get("properties", {}).get("components")
+    if components and listed is not None:
+        # A list of component names (a maintenance's): the catalogue's, as for the maps.
+        listed["items"] = {"enum": list(components)}
     return schema
 
 

@@ -27,10 +27,20 @@ class ReminderKind(StrEnum):
     RCA_DUE = "rca_due"  # the root-cause analysis will soon be due
     RCA_OVERDUE = "rca_overdue"  # … and now it is due, then overdue
     FOLLOWUP = "followup"  # a follow-up action someone owns
+    # Scheduled maintenance (``incident_id`` then names the maintenance):
+    MAINTENANCE_UPCOMING = "maintenance_upcoming"  # the team, N hours before a window starts
+    MAINTENANCE_START = "maintenance_start"  # the bot starts it (auto_start)
+    MAINTENANCE_END = "maintenance_end"  # the bot completes it (auto_complete)
+    MAINTENANCE_OVERRUN = "maintenance_overrun"  # still open after its window: the owner
 
     @property
     def label(self) -> str:
         return _LABELS[self]
+
+    @property
+    def maintenance(self) -> bool:
+        """About a scheduled maintenance, not an incident."""
+        return self in MAINTENANCE_KINDS
 
 
 _LABELS = {
@@ -40,7 +50,19 @@ _LABELS = {
     ReminderKind.RCA_DUE: "root-cause analysis due soon",
     ReminderKind.RCA_OVERDUE: "root-cause analysis due",
     ReminderKind.FOLLOWUP: "follow-up",
+    ReminderKind.MAINTENANCE_UPCOMING: "maintenance upcoming",
+    ReminderKind.MAINTENANCE_START: "maintenance start",
+    ReminderKind.MAINTENANCE_END: "maintenance end",
+    ReminderKind.MAINTENANCE_OVERRUN: "maintenance overrunning",
 }
+MAINTENANCE_KINDS = frozenset(
+    {
+        ReminderKind.MAINTENANCE_UPCOMING,
+        ReminderKind.MAINTENANCE_START,
+        ReminderKind.MAINTENANCE_END,
+        ReminderKind.MAINTENANCE_OVERRUN,
+    }
+)
 
 
 class ReminderState(StrEnum):

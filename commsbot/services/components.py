@@ -31,6 +31,7 @@ def sync_catalogue(uow: UnitOfWork, settings: Settings, *, now: datetime) -> Non
                     group=cfg.group,
                     position=position,
                     updated_at=now,
+                    created_at=now,
                 )
             )
         elif (comp.description, comp.group, comp.position) != (
@@ -77,7 +78,10 @@ def resolve(
         comp = stored.get(key)
         if comp is None:
             comp = Component(
-                name=configured.get(key, name), position=len(stored) + 1, updated_at=now
+                name=configured.get(key, name),
+                position=len(stored) + 1,
+                updated_at=now,
+                created_at=now,
             )
             uow.components.add(comp)
             stored[key] = comp

@@ -52,9 +52,14 @@ def list_deliveries(
     incident_ref: str | None = None,
     limit: int = 100,
 ) -> Deliveries:
-    """Deliveries (updates, corrections and notices), newest first."""
+    """Deliveries (updates, corrections, maintenance notices and internal notices), newest
+    first; ``incident_ref`` may name a maintenance too (``MNT-3``)."""
     with deps.read() as uow:
-        incident_id = uow.incidents.get(incident_ref).id if incident_ref else None
+        incident_id = None
+        if incident_ref and incident_ref.strip().upper().startswith("MNT"):
+            incident_id = uow.maintenances.get(incident_ref).id
+        elif incident_ref:
+            incident_id = uow.incidents.get(incident_ref).id
         fanouts = uow.fanouts.list(subject_id=incident_id, limit=limit) if state is None else ()
         return Deliveries(
             list(uow.ledger.list(state=state, incident_id=incident_id, limit=limit)),
@@ -100,7 +105,12 @@ def retry_delivery(deps: Deps, *, delivery_id: str, actor: Actor) -> Redriven:
             )
         if not uow.ledger.redrive(record.id, now=now, deadline_at=now + config.give_up_after):
             raise AlreadyDecided(f"delivery {record.id} was re-driven by someone else just now")
-        uow.timeline.append(
+        timeline = (
+            uow.maintenance_timeline
+            if uow.maintenances.find(record.incident_id) is not None
+            else uow.timeline
+        )
+        timeline.append(
             TimelineEntry(
                 incident_id=record.incident_id,
                 at=now,

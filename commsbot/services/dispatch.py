@@ -14,8 +14,8 @@ from datetime import datetime
 
 from commsbot.delivery.config import NotifierConfig
 from commsbot.delivery.model import DeliveryKind, DeliveryRecord, delivery_key
-from commsbot.delivery.ports import Notice, Outbound, Receipt
-from commsbot.delivery.snapshot import Frozen, thaw
+from commsbot.delivery.ports import MaintenanceOutbound, Notice, Outbound, Receipt
+from commsbot.delivery.snapshot import Frozen, thaw, thaw_maintenance
 from commsbot.domain.model import TimelineEntry
 from commsbot.services.deps import Deps
 from commsbot.services.outbox import (
@@ -44,11 +44,13 @@ class Claim:
 
 @dataclass(frozen=True)
 class Job:
-    """A claimed delivery and what to hand its target: an Outbound or a Notice."""
+    """A claimed delivery and what to hand its target: an Outbound, a scheduled-maintenance
+    notice, or an internal Notice."""
 
     record: DeliveryRecord
     outbound: Outbound | None = None
     notice: Notice | None = None
+    maintenance: MaintenanceOutbound | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,22 @@ def _job(deps: Deps, uow: UnitOfWork, record: DeliveryRecord) -> Job:
     if record.kind is DeliveryKind.NOTICE:
         assert record.notice_id is not None
         return Job(record=record, notice=_notice(uow, record))
+    if record.kind is DeliveryKind.MAINTENANCE:
+        raw = uow.ledger.snapshot_of(record.id)
+        assert raw is not None  # planned with its snapshot, always
+        return Job(
+            record=record,
+            maintenance=MaintenanceOutbound(
+                delivery_id=record.id,
+                key=record.key,
+                post=thaw_maintenance(raw),
+                attempt=record.attempts,
+                thread_id=uow.ledger.thread_for(
+                    target=record.target, incident_id=record.incident_id
+                ),
+                maybe_sent=record.maybe_sent,
+            ),
+        )
     frozen = _frozen(uow, record)
     assert frozen.update is not None
     correction = record.kind is DeliveryKind.CORRECTION
@@ -275,7 +293,12 @@ def _finish(deps: Deps, uow: UnitOfWork, outcome: Outcome) -> bool:
 
 
 def describe(uow: UnitOfWork, record: DeliveryRecord) -> str:
-    """``update #2``, ``the correction of update #2`` or ``notice approval_requested``."""
+    """``update #2``, ``the correction of update #2``, ``notice approval_requested`` or
+    ``maintenance notice #1``."""
+    if record.kind is DeliveryKind.MAINTENANCE:
+        raw = uow.ledger.snapshot_of(record.id)
+        seq = raw["notice"]["seq"] if raw else "?"
+        return f"maintenance notice #{seq}"
     if record.kind is DeliveryKind.NOTICE:
         kind = uow.ledger.notice(record.notice_id).kind if record.notice_id else "?"
         return f"notice {kind}"
@@ -288,22 +311,30 @@ def describe(uow: UnitOfWork, record: DeliveryRecord) -> str:
 
 
 def raise_dead(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, *, at: datetime) -> None:
-    """A delivery went dead: say so on the incident's timeline and to its notifiers."""
-    incident = uow.incidents.get(record.incident_id)
+    """A delivery went dead: say so on the incident's (or maintenance's) timeline and to its
+    notifiers."""
+    maintenance = uow.maintenances.find(record.incident_id)
+    if maintenance is not None:
+        ref, owner = maintenance.ref, maintenance.owner
+    else:
+        incident = uow.incidents.get(record.incident_id)
+        ref, owner = incident.ref, incident.commander
     what = describe(uow, record)
     role = "notifier" if record.kind is DeliveryKind.NOTICE else "destination"
     text = (
-        f"{what} of {incident.ref} could not be delivered to {role} {record.target!r} after "
+        f"{what} of {ref} could not be delivered to {role} {record.target!r} after "
         f"{record.attempts} attempt{'s' if record.attempts != 1 else ''} (since "
         f"{format_moment(record.created_at, deps.settings.zone)}): {record.last_error}. "
         "Re-drive it with "
         f"`commsbot delivery retry {record.id}` once the cause is fixed."
     )
-    uow.timeline.append(
-        TimelineEntry(
-            incident_id=incident.id, at=at, actor=ACTOR, action=DELIVERY_DEAD, detail=text
-        )
+    entry = TimelineEntry(
+        incident_id=record.incident_id, at=at, actor=ACTOR, action=DELIVERY_DEAD, detail=text
     )
+    if maintenance is not None:
+        uow.maintenance_timeline.append(entry)
+    else:
+        uow.timeline.append(entry)
     # A dead notice about a dead delivery stops here: no notices about notices, forever.
     if record.kind is DeliveryKind.NOTICE and what == f"notice {DELIVERY_DEAD}":
         return
@@ -311,10 +342,10 @@ def raise_dead(deps: Deps, uow: UnitOfWork, record: DeliveryRecord, *, at: datet
         uow,
         Notice(
             kind=DELIVERY_DEAD,
-            incident_id=incident.id,
-            incident_ref=incident.ref,
+            incident_id=record.incident_id,
+            incident_ref=ref,
             text=text,
-            audience=(incident.commander,),
+            audience=(owner,),
         ),
         now=at,
     )

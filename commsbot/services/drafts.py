@@ -23,8 +23,16 @@ from commsbot.domain.model import (
     publish,
 )
 from commsbot.domain.policy import Actor
+from commsbot.maintenance.views import MaintenanceDraftResult, MaintenancePublished
 from commsbot.services import components as catalogue
-from commsbot.services import corrections, outbox, promises, subscriber_outbox
+from commsbot.services import (
+    corrections,
+    maintenance,
+    maintenance_publish,
+    outbox,
+    promises,
+    subscriber_outbox,
+)
 from commsbot.services import reminder_plans as reminders
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import file_draft, record, snapshot
@@ -275,6 +283,39 @@ def edit_draft(
     return result
 
 
+def approve_any_draft(
+    deps: Deps,
+    *,
+    draft_id: str,
+    actor: Actor,
+    version: int | None = None,
+    notify_subscribers: bool = True,
+) -> Published | MaintenancePublished:
+    """Approve any draft, an incident update's or a scheduled maintenance's: the one approval
+    path every surface takes (``commsbot update approve``, the Approve buttons), under one
+    policy (:class:`~commsbot.domain.policy.ApprovalPolicy`: four eyes, stale versions
+    refused). Raises what :func:`approve_draft` and :func:`.maintenance_publish.approve` do.
+    """
+    if maintenance.owns_draft(deps, draft_id):
+        return maintenance_publish.approve(deps, draft_id=draft_id, actor=actor, version=version)
+    return approve_draft(
+        deps,
+        draft_id=draft_id,
+        actor=actor,
+        version=version,
+        notify_subscribers=notify_subscribers,
+    )
+
+
+def reject_any_draft(
+    deps: Deps, *, draft_id: str, actor: Actor, reason: str
+) -> DraftResult | MaintenanceDraftResult:
+    """Reject any draft (an incident update's or a scheduled maintenance's) with a reason."""
+    if maintenance.owns_draft(deps, draft_id):
+        return maintenance.reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
+    return reject_draft(deps, draft_id=draft_id, actor=actor, reason=reason)
+
+
 def approve_draft(
     deps: Deps,
     *,
@@ -283,7 +324,8 @@ def approve_draft(
     version: int | None = None,
     notify_subscribers: bool = True,
 ) -> Published:
-    """Approve a draft, which publishes it: status and components change together, or not at all.
+    """Approve an incident's draft, which publishes it: status and components change together,
+    or not at all. (Surfaces approve through :func:`approve_any_draft`.)
 
     Args:
         version: the version the approver read; an approval of an older one is refused. None
@@ -400,7 +442,7 @@ def _publish(
 
 
 def reject_draft(deps: Deps, *, draft_id: str, actor: Actor, reason: str) -> DraftResult:
-    """Reject a draft with a reason; its author may also withdraw it this way."""
+    """Reject an incident's draft with a reason; its author may also withdraw it this way."""
     reason = clean_text(reason, what="rejection reason", limit=MAX_REASON, field="reason")
     now = deps.clock.now()
     with deps.uow() as uow:

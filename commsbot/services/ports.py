@@ -22,6 +22,7 @@ from commsbot.domain.model import (
 
 if TYPE_CHECKING:
     from commsbot.delivery.ports import DeliveryLedger, DeliveryOutbox, DeliveryQueue
+    from commsbot.maintenance.ports import MaintenanceRepository, MaintenanceTimeline
     from commsbot.postmortem.ports import PostmortemReader
     from commsbot.reminders.ports import ReminderRepository
     from commsbot.subscriptions.ports import (
@@ -177,6 +178,10 @@ class UnitOfWork(Protocol):
     def subscriber_messages(self) -> MessageRepository: ...
     @property
     def signup_windows(self) -> SignupWindowRepository: ...
+    @property
+    def maintenances(self) -> MaintenanceRepository: ...
+    @property
+    def maintenance_timeline(self) -> MaintenanceTimeline: ...
 
     def __enter__(self) -> Self: ...
 

@@ -20,6 +20,7 @@ from commsbot.domain.model import Draft, DraftState, Incident, Update
 from commsbot.reminders.events import ReminderFired
 from commsbot.reminders.model import BOT_ACTOR, Reminder, ReminderKind, ReminderState
 from commsbot.reminders.notices import reminder_hint, reminder_notice, reminder_text
+from commsbot.services import maintenance_firing
 from commsbot.services.deps import Deps
 from commsbot.services.incidents import record
 from commsbot.services.ports import UnitOfWork
@@ -175,6 +176,16 @@ def _fire_batch(
     fired: list[Fired] = []
     contexts: dict[str, _Context] = {}
     for reminder in due:
+        if reminder.kind.maintenance:
+            done = maintenance_firing.fire(deps, uow, reminder, now=now)
+            if done is not None:
+                after, notice = done
+                if enqueue is not None:
+                    enqueue(uow, notice)
+                fired.append(
+                    Fired(reminder=after, notice=notice, due_at=reminder.due_at, fired_at=now)
+                )
+            continue
         ctx = contexts.get(reminder.incident_id)
         if ctx is None:
             incident = uow.incidents.get(reminder.incident_id)

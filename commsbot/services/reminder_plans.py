@@ -186,7 +186,7 @@ def on_incident_changed(deps: Deps, uow: UnitOfWork, *, incident: Incident) -> N
     Raises:
         ConcurrentChange: a reminder kept changing under us (practically never).
     """
-    kinds = [k for k in ReminderKind if k is not ReminderKind.FOLLOWUP]
+    kinds = [k for k in ReminderKind if k is not ReminderKind.FOLLOWUP and not k.maintenance]
     for reminder in uow.reminders.find(incident_id=incident.id, kinds=kinds):
         audience = _audience_now(deps, uow, incident, reminder)
         current = reminder

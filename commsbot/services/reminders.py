@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commsbot.domain.errors import ConcurrentChange, InvalidInput
-from commsbot.domain.model import clean_text
+from commsbot.domain.events import Event
+from commsbot.domain.model import TimelineEntry, clean_text
 from commsbot.domain.policy import Actor
 from commsbot.domain.text import clean_name
 from commsbot.reminders.events import (
@@ -42,8 +43,39 @@ _OWNER_HINT = "name one person, e.g. --owner alice or --owner slack:U024BE7LH"
 def _view(uow: UnitOfWork, reminder: Reminder, refs: dict[str, str] | None = None) -> ReminderView:
     refs = {} if refs is None else refs
     if reminder.incident_id not in refs:
-        refs[reminder.incident_id] = uow.incidents.get(reminder.incident_id).ref
+        about = (
+            uow.maintenances.get(reminder.incident_id)
+            if reminder.kind.maintenance
+            else uow.incidents.get(reminder.incident_id)
+        )
+        refs[reminder.incident_id] = about.ref
     return ReminderView(reminder=reminder, incident_ref=refs[reminder.incident_id])
+
+
+def _record(uow: UnitOfWork, reminder: Reminder, event: Event) -> None:
+    """The event on the timeline of what the reminder is about: an incident or a maintenance."""
+    if not reminder.kind.maintenance:
+        record(uow, event)
+        return
+    uow.maintenance_timeline.append(
+        TimelineEntry(
+            incident_id=event.incident_id,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            detail=event.detail,
+        )
+    )
+
+
+def _own_timer(reminder: Reminder, attempted: str) -> None:
+    """A maintenance's start and end are not reminders to silence: the window decides them."""
+    if reminder.kind in (ReminderKind.MAINTENANCE_START, ReminderKind.MAINTENANCE_END):
+        raise InvalidInput(
+            f"cannot {attempted} {reminder.id}: it is the bot's {reminder.kind.label} of a "
+            "scheduled maintenance; move its window instead (commsbot maintenance extend), or "
+            "start or complete it yourself (commsbot maintenance start|complete)"
+        )
 
 
 def _list(
@@ -105,10 +137,12 @@ def snooze_reminder(
     until = now + duration
     with deps.uow() as uow:
         old = uow.reminders.get(reminder_id)
+        _own_timer(old, "snooze")
         new = old.snoozed(until=until, actor=actor.id)
         _replace(uow, old, new)
-        record(
+        _record(
             uow,
+            old,
             ReminderSnoozed(
                 incident_id=old.incident_id,
                 actor=actor.id,
@@ -136,10 +170,12 @@ def cancel_reminder(
     now = deps.clock.now()
     with deps.uow() as uow:
         old = uow.reminders.get(reminder_id)
+        _own_timer(old, "cancel")
         new = old.closed(state=ReminderState.CANCELLED, now=now, actor=actor.id)
         _replace(uow, old, new)
-        record(
+        _record(
             uow,
+            old,
             ReminderCancelled(
                 incident_id=old.incident_id, actor=actor.id, at=now, reminder=new, reason=reason
             ),

@@ -6,8 +6,13 @@ The renderings themselves (:mod:`commsbot.statuspage`) are pure: they take the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from commsbot.domain.maintenance import shown_status
+from commsbot.domain.model import Component
+from commsbot.maintenance.render import RECENT_MAINTENANCES, PublicMaintenance
 from commsbot.services.deps import Deps
 from commsbot.services.ports import UnitOfWork
 from commsbot.statuspage.data import (
@@ -39,6 +44,10 @@ def load_public_data(deps: Deps) -> PublicData:
             tzinfo=settings.zone,
         )
         history = tuple(uow.updates.published_since(start, limit=HISTORY_UPDATES))
+        maintenances = _public_maintenances(uow, since=start)
+    as_left = {name: c.status for name, c in by_name.items()}
+    by_name = _under_maintenance(by_name, maintenances)
+    shown = tuple(by_name[c.name] for c in shown)
     return PublicData(
         page=settings.page,
         timezone=settings.timezone,
@@ -48,6 +57,8 @@ def load_public_data(deps: Deps) -> PublicData:
         history=history,
         now=now,
         subscribe=settings.subscriptions.enabled,
+        maintenances=maintenances,
+        incident_status=as_left,
     )
 
 
@@ -64,3 +75,35 @@ def _public_incidents(uow: UnitOfWork) -> tuple[PublicIncident, ...]:
         if updates:
             result.append(PublicIncident(incident.as_published(), updates))
     return tuple(result)
+
+
+def _public_maintenances(uow: UnitOfWork, *, since: datetime) -> tuple[PublicMaintenance, ...]:
+    """Announced maintenances: every open one and those of the history window (for the blue
+    days of the bars), at least the most recent ones Statuspage lists."""
+    recent = uow.maintenances.list(announced_only=True, limit=RECENT_MAINTENANCES)
+    window = uow.maintenances.list(announced_only=True, since=since, limit=1000)
+    chosen = {m.id: m for m in [*recent, *window]}
+    notices = uow.maintenances.notices(list(chosen))
+    ordered = sorted(chosen.values(), key=lambda m: (m.scheduled_for, m.number), reverse=True)
+    return tuple(PublicMaintenance(m, notices[m.id]) for m in ordered if notices[m.id])
+
+
+def _under_maintenance(
+    components: Mapping[str, Component], maintenances: Iterable[PublicMaintenance]
+) -> dict[str, Component]:
+    """Components as the public sees them: stored as incidents left them, shown as the worse
+    of that and an active maintenance (``under_maintenance``)."""
+    since: dict[str, datetime] = {}
+    for item in maintenances:
+        if item.active:
+            for name in item.maintenance.components:
+                since[name] = max(since.get(name, item.updated_at), item.updated_at)
+    shown = dict(components)
+    for name, moment in since.items():
+        comp = shown.get(name)
+        if comp is None:
+            continue
+        status = shown_status(comp.status, under_maintenance=True)
+        stamp = max(comp.updated_at, moment) if comp.updated_at else moment
+        shown[name] = replace(comp, status=status, updated_at=stamp)
+    return shown

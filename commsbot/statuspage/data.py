@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from commsbot.domain.lifecycle import Status
-from commsbot.domain.model import Component, Impact, Incident, Update
+from commsbot.domain.model import Component, ComponentStatus, Impact, Incident, Update
+from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.config import PageConfig
 
 #: How many incidents ``incidents.json``, the feeds and the history page list.
@@ -115,6 +116,10 @@ class PublicData:
         history: updates published in the history window, oldest first (for the bars).
         now: when this was loaded; only the history bars depend on it (which day is today).
         subscribe: the live page offers "Subscribe to updates" (``[subscriptions]`` is on).
+        maintenances: announced scheduled maintenances with their published notices, latest
+            window first: the recent ones and every open one.
+        incident_status: each component's status as incidents left it, where an active
+            maintenance shows it otherwise (``components`` has what the public sees).
     """
 
     page: PageConfig
@@ -125,6 +130,8 @@ class PublicData:
     history: tuple[Update, ...]
     now: datetime
     subscribe: bool = False
+    maintenances: tuple[PublicMaintenance, ...] = ()
+    incident_status: Mapping[str, ComponentStatus] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -155,9 +162,11 @@ class PublicData:
         """The last time anything public changed (not the render time: ETags stay stable)."""
         moments = [i.last.published_at for i in self.incidents]
         moments += [c.updated_at for c in self.components if c.updated_at is not None]
+        moments += [m.updated_at for m in self.maintenances]
         return max(moments, default=self.now)
 
     def incident_url(self, incident_id: str) -> str:
+        """An incident's page; a maintenance's too (Statuspage's shortlinks do the same)."""
         return f"{self.base_url}/incidents/{incident_id}"
 
 

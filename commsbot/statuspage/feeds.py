@@ -1,4 +1,5 @@
-"""``/history.atom`` and ``/history.rss``: one entry per incident, newest first.
+"""``/history.atom`` and ``/history.rss``: one entry per incident and per announced scheduled
+maintenance, the one published to last first.
 
 Each entry's content is HTML with one ``<p>`` per published update, newest first, in the form
 Statuspage uses (and that Slack's ``/feed`` and other readers show as is)::
@@ -18,36 +19,99 @@ unreadable, for every subscriber.
 from __future__ import annotations
 
 import html
-from datetime import UTC
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from commsbot.domain.text import sanitize_inline
 from commsbot.domain.when import iso
+from commsbot.maintenance import render as maintenance
+from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.data import PublicData, PublicIncident, last_update_label
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _by_last_update(data: PublicData) -> list[PublicIncident]:
-    return sorted(data.recent, key=lambda i: (i.last.published_at, i.incident.number), reverse=True)
+@dataclass(frozen=True)
+class _Entry:
+    """One feed entry: an incident or a scheduled maintenance."""
+
+    tag: str  # ``Incident/42`` or ``Maintenance/3``
+    number: int
+    id: str
+    title: str
+    published: datetime
+    updated: datetime
+    content: str
+
+
+def _paragraphs(data: PublicData, posts: Sequence[tuple[datetime, str, str]]) -> str:
+    """One paragraph per ``(published_at, label, body)``, newest first."""
+    parts = []
+    for published_at, label, text in reversed(posts):
+        local = published_at.astimezone(data.zone)
+        body = html.escape(text, quote=False).replace("\n", "<br>")
+        parts.append(
+            f"<p><small>{_MONTHS[local.month - 1]} <var data-var='date'>{local.day}</var>, "
+            f"<var data-var='time'>{local:%H:%M}</var> {local.tzname()}</small><br>"
+            f"<strong>{label}</strong> - {body}</p>"
+        )
+    return "".join(parts)
 
 
 def entry_html(data: PublicData, item: PublicIncident) -> str:
     """The entry content: one paragraph per update, newest first."""
-    parts = []
-    for index in reversed(range(len(item.updates))):
-        update = item.updates[index]
-        local = update.published_at.astimezone(data.zone)
-        body = html.escape(update.body, quote=False).replace("\n", "<br>")
-        parts.append(
-            f"<p><small>{_MONTHS[local.month - 1]} <var data-var='date'>{local.day}</var>, "
-            f"<var data-var='time'>{local:%H:%M}</var> {local.tzname()}</small><br>"
-            f"<strong>{last_update_label(item.updates, index)}</strong> - {body}</p>"
+    return _paragraphs(
+        data,
+        [
+            (u.published_at, last_update_label(item.updates, index), u.body)
+            for index, u in enumerate(item.updates)
+        ],
+    )
+
+
+def maintenance_html(data: PublicData, item: PublicMaintenance) -> str:
+    """A maintenance's entry content: its window, then one paragraph per notice, newest first."""
+    m = item.maintenance
+    window = maintenance.format_window(m.scheduled_for, m.scheduled_until, data.zone)
+    head = f"<p><small>Scheduled for {html.escape(window, quote=False)}</small></p>"
+    notices = [
+        (n.published_at, maintenance.notice_label(item, index), n.body)
+        for index, n in enumerate(item.notices)
+    ]
+    return head + _paragraphs(data, notices)
+
+
+def _entries(data: PublicData) -> list[_Entry]:
+    entries = [
+        _Entry(
+            f"Incident/{i.incident.number}",
+            i.incident.number,
+            i.id,
+            i.incident.title,
+            i.first.published_at,
+            i.last.published_at,
+            entry_html(data, i),
         )
-    return "".join(parts)
+        for i in data.recent
+    ]
+    entries += [
+        _Entry(
+            f"Maintenance/{m.maintenance.number}",
+            m.maintenance.number,
+            m.id,
+            m.maintenance.title,
+            m.notices[0].published_at,
+            m.last.published_at,
+            maintenance_html(data, m),
+        )
+        for m in maintenance.recent(data.maintenances)
+    ]
+    return sorted(entries, key=lambda e: (e.updated, e.tag.startswith("I"), e.number), reverse=True)
 
 
 def _tag_host(data: PublicData) -> str:
@@ -73,14 +137,14 @@ def atom(data: PublicData) -> bytes:
     el(feed, "updated", iso(data.updated_at))
     author = el(feed, "author")
     el(author, "name", data.page.name)
-    for item in _by_last_update(data):
+    for item in _entries(data):
         entry = el(feed, "entry")
-        el(entry, "id", f"tag:{host},2005:Incident/{item.incident.number}")
-        el(entry, "published", iso(item.first.published_at))
-        el(entry, "updated", iso(item.last.published_at))
+        el(entry, "id", f"tag:{host},2005:{item.tag}")
+        el(entry, "published", iso(item.published))
+        el(entry, "updated", iso(item.updated))
         el(entry, "link", rel="alternate", type="text/html", href=data.incident_url(item.id))
-        el(entry, "title", item.incident.title)
-        el(entry, "content", entry_html(data, item), type="html")
+        el(entry, "title", item.title)
+        el(entry, "content", item.content, type="html")
     return _serialise(feed)
 
 
@@ -96,11 +160,11 @@ def rss(data: PublicData) -> bytes:
     el(channel, "link", data.base_url)
     el(channel, "description", f"Statuspage - {data.page.name}")
     el(channel, "lastBuildDate", format_datetime(data.updated_at.astimezone(UTC), usegmt=True))
-    for item in _by_last_update(data):
+    for item in _entries(data):
         node = ET.SubElement(channel, "item")
-        el(node, "title", item.incident.title)
-        el(node, "description", entry_html(data, item))
-        el(node, "pubDate", format_datetime(item.last.published_at.astimezone(UTC), usegmt=True))
+        el(node, "title", item.title)
+        el(node, "description", item.content)
+        el(node, "pubDate", format_datetime(item.updated.astimezone(UTC), usegmt=True))
         el(node, "link", data.incident_url(item.id))
         el(node, "guid", data.incident_url(item.id), isPermaLink="true")
     return _serialise(root)

@@ -15,8 +15,10 @@ import jinja2
 import markupsafe
 from markdown_it import MarkdownIt
 
-from commsbot.domain.model import ComponentStatus, Impact
+from commsbot.domain.model import Component, ComponentStatus, Impact
 from commsbot.domain.text import sanitize_inline
+from commsbot.maintenance import render as maintenance
+from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.data import (
     HISTORY_DAYS,
     PublicData,
@@ -24,7 +26,16 @@ from commsbot.statuspage.data import (
     component_id,
     last_update_label,
 )
-from commsbot.statuspage.history import Day, component_days, group_days, worst
+from commsbot.statuspage.history import worst
+from commsbot.statuspage.uptime import (
+    Change,
+    DayBar,
+    History,
+    Span,
+    component_history,
+    group_history,
+    uptime_label,
+)
 from commsbot.statuspage.v2 import INDICATOR_DESCRIPTIONS, indicator
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -92,6 +103,8 @@ class IncidentView:
     updates: list[UpdateView]
     #: The link to the published root-cause analysis, if the team published its document.
     postmortem: str | None = None
+    #: A scheduled maintenance's window (None for an incident).
+    window: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,8 @@ class ComponentView:
     status_label: str
     bars: list[BarView]
     children: list[ComponentView] = field(default_factory=list)
+    #: ``99.95 % uptime`` over the bars' days (Statuspage's weighting), or ``No data``.
+    uptime: str = ""
 
 
 def _when(data: PublicData, moment: datetime) -> str:
@@ -143,31 +158,98 @@ def _incident_view(data: PublicData, item: PublicIncident, links: Links) -> Inci
     )
 
 
-def _bars(days: Sequence[Day]) -> list[BarView]:
+def _window(data: PublicData, item: PublicMaintenance) -> str:
+    m = item.maintenance
+    start, end = _when(data, m.scheduled_for), _when(data, m.scheduled_until)
+    same_day = start.rsplit(", ", 1)[0] == end.rsplit(", ", 1)[0]
+    return f"{start} – {end.rsplit(', ', 1)[1] if same_day else end}"
+
+
+def _maintenance_view(data: PublicData, item: PublicMaintenance, links: Links) -> IncidentView:
+    """A scheduled maintenance shown as Statuspage shows one: an incident card, in blue."""
+    m = item.maintenance
+    updates = [
+        UpdateView(
+            label=maintenance.notice_label(item, index),
+            body=n.body,
+            when=_when(data, n.published_at),
+            iso=n.published_at.isoformat(),
+        )
+        for index, n in reversed(list(enumerate(item.notices)))
+    ]
+    return IncidentView(
+        id=m.id,
+        name=m.title,
+        link=links.incident(m.id),
+        status=m.status.label,
+        impact="maintenance",
+        impact_label="Maintenance",
+        started=_when(data, m.started_at or m.scheduled_for),
+        resolved=_when(data, m.ended_at) if m.ended_at else None,
+        components=list(m.components),
+        updates=updates,
+        window=_window(data, item),
+    )
+
+
+def _bars(days: Sequence[DayBar]) -> list[BarView]:
     return [
         BarView(
-            status=d.status.value,
-            title=f"{_MONTHS[d.day.month - 1]} {d.day.day}, {d.day.year}: {d.status.label}",
+            status=d.status.value if d.status else "no_data",
+            title=(
+                f"{_MONTHS[d.day.month - 1]} {d.day.day}, {d.day.year}: "
+                f"{d.status.label if d.status else 'No data'}"
+            ),
         )
         for d in days
     ]
 
 
+def _maintenance_spans(data: PublicData, name: str) -> list[Span]:
+    """When announced maintenances were under way on the component ``name``."""
+    spans = []
+    for item in data.maintenances:
+        if name not in item.maintenance.components:
+            continue
+        kinds = {n.kind.value: n.published_at for n in item.notices}
+        if "start" in kinds:
+            spans.append(Span(kinds["start"], kinds.get("complete")))
+    return spans
+
+
+def _history(data: PublicData, comp: Component) -> History:
+    """A component's 90 days: published changes, maintenance spans, none before it existed."""
+    changes = [
+        Change(u.published_at, c.old, c.new)
+        for u in data.history
+        for c in u.changes
+        if c.name == comp.name
+    ]
+    return component_history(
+        current=data.incident_status.get(comp.name, comp.status),
+        changes=changes,
+        maintenance=_maintenance_spans(data, comp.name),
+        since=comp.created_at,
+        now=data.now,
+        zone=data.zone,
+        days=HISTORY_DAYS,
+    )
+
+
 def _component_views(data: PublicData) -> list[ComponentView]:
     rows: list[ComponentView] = []
     groups: dict[str, list[ComponentView]] = {}
-    group_bars: dict[str, list[list[Day]]] = {}
+    group_bars: dict[str, list[History]] = {}
     for comp in data.components:
-        days = component_days(
-            comp, data.history, today=data.today, zone=data.zone, days=HISTORY_DAYS
-        )
+        days = _history(data, comp)
         view = ComponentView(
             id=component_id(comp.name),
             name=comp.name,
             description=comp.description,
             status=comp.status.value,
             status_label=comp.status.label,
-            bars=_bars(days),
+            bars=_bars(days.days),
+            uptime=uptime_label(days.uptime),
         )
         if comp.group is None:
             rows.append(view)
@@ -182,15 +264,16 @@ def _component_views(data: PublicData) -> list[ComponentView]:
         if row.id in groups:
             children = groups[row.id]
             status = worst(ComponentStatus(c.status) for c in children)
-            days = group_days(group_bars[row.id])
+            days = group_history(group_bars[row.id])
             row = ComponentView(
                 id=row.id,
                 name=row.name,
                 description="",
                 status=status.value,
                 status_label=status.label,
-                bars=_bars(days),
+                bars=_bars(days.days),
                 children=children,
+                uptime=uptime_label(days.uptime),
             )
         result.append(row)
     return result
@@ -242,6 +325,12 @@ def index(data: PublicData, *, links: Links) -> str:
         data,
         links,
         active=[_incident_view(data, i, links) for i in data.unresolved],
+        in_maintenance=[
+            _maintenance_view(data, m, links) for m in maintenance.active(data.maintenances)
+        ],
+        upcoming=[
+            _maintenance_view(data, m, links) for m in maintenance.upcoming(data.maintenances)
+        ],
         components=_component_views(data),
         days=HISTORY_DAYS,
         past=[_incident_view(data, i, links) for i in resolved],
@@ -284,13 +373,20 @@ def postmortem_page(data: PublicData, item: PublicIncident, *, links: Links) -> 
     )
 
 
+def maintenance_page(data: PublicData, item: PublicMaintenance, *, links: Links) -> str:
+    """One scheduled maintenance: its window and every published notice, newest first."""
+    return _render("incident.html.j2", data, links, incident=_maintenance_view(data, item, links))
+
+
 def history_page(data: PublicData, *, links: Links) -> str:
-    """The recent incidents, resolved included, newest first."""
+    """The recent incidents, resolved included, newest first; then the maintenance history."""
+    finished = [m for m in maintenance.recent(data.maintenances) if m.status.finished]
     return _render(
         "history.html.j2",
         data,
         links,
         incidents=[_incident_view(data, i, links) for i in data.recent],
+        maintenances=[_maintenance_view(data, m, links) for m in finished],
     )
 
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from commsbot.maintenance import render as maintenance
 from commsbot.statuspage import feeds, html, v2
 from commsbot.statuspage.data import PublicData
 
@@ -22,6 +24,9 @@ JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
+CALENDAR = "text/calendar; charset=utf-8"
+#: The iCalendar feed of scheduled maintenance that calendar apps subscribe to.
+CALENDAR_PATH = "/maintenance.ics"
 #: Below this, gzip costs more than it saves.
 _GZIP_MIN = 512
 
@@ -66,9 +71,10 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
 class PublicSnapshot:
     """Every public document by URL path, and the page for anything else.
 
-    Paths: ``/``, ``/history``, ``/incidents/<id>`` (and ``/incidents/<id>/postmortem`` when its
-    root-cause analysis was published with a document), ``/history.atom``, ``/history.rss`` and the
-    ``/api/v2/…`` JSON paths of STATUSPAGE.md.
+    Paths: ``/``, ``/history``, ``/incidents/<id>`` (a scheduled maintenance's page too, and
+    ``/incidents/<id>/postmortem`` when its root-cause analysis was published with a document),
+    ``/history.atom``, ``/history.rss``, ``/maintenance.ics`` and the ``/api/v2/…`` JSON paths
+    of STATUSPAGE.md.
     """
 
     documents: Mapping[str, Document]
@@ -98,7 +104,18 @@ def render_files(data: PublicData, *, links: html.Links | None = None) -> dict[s
             files[f"/incidents/{item.id}/postmortem"] = html.postmortem_page(
                 data, item, links=live
             ).encode()
+    for m in data.maintenances:
+        files[f"/incidents/{m.id}"] = html.maintenance_page(data, m, links=live).encode()
+    files[CALENDAR_PATH] = calendar(data)
     return files
+
+
+def calendar(data: PublicData) -> bytes:
+    """The iCalendar feed of the page's announced maintenances (cancelled ones included, so
+    subscribed calendars drop them)."""
+    host = urlsplit(data.base_url).hostname or "commsbot.invalid"
+    page = maintenance.CalendarPage(name=data.page.name, url=data.base_url, host=host)
+    return maintenance.calendar(maintenance.recent(data.maintenances), page=page)
 
 
 def media_type(path: str) -> str:
@@ -109,6 +126,8 @@ def media_type(path: str) -> str:
         return ATOM
     if path.endswith(".rss"):
         return RSS
+    if path.endswith(".ics"):
+        return CALENDAR
     return HTML
 
 

@@ -2,7 +2,8 @@
 
 Pure functions. Every key is always present, lists are ``[]`` and never ``null`` (only
 ``affected_components`` may be ``null``), timestamps are UTC with milliseconds and ``Z``.
-commsbot has no scheduled maintenances: those lists are always empty.
+Scheduled maintenances are announced ones only (nothing unapproved is public); their objects
+come from :func:`commsbot.maintenance.render.scheduled_maintenance`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 from commsbot.domain.model import Component, Impact, Update
 from commsbot.domain.when import iso
+from commsbot.maintenance import render as maintenance
+from commsbot.maintenance.render import PublicMaintenance
 from commsbot.statuspage.data import (
     PublicData,
     PublicIncident,
@@ -169,6 +172,20 @@ def incident(data: PublicData, item: PublicIncident) -> dict[str, Any]:
     }
 
 
+def scheduled_maintenance(data: PublicData, item: PublicMaintenance) -> dict[str, Any]:
+    """One ``scheduled_maintenance``: its notices newest first, its components as they are."""
+    named = [
+        data.all_components[n] for n in item.maintenance.components if n in data.all_components
+    ]
+    return maintenance.scheduled_maintenance(
+        item,
+        page_id=data.page_id,
+        shortlink=data.incident_url(item.id),
+        components=[component(data, c) for c in named],
+        code=component_id,
+    )
+
+
 def documents(data: PublicData) -> dict[str, dict[str, Any]]:
     """Every JSON endpoint's document, by path."""
     head = page(data)
@@ -176,22 +193,29 @@ def documents(data: PublicData) -> dict[str, dict[str, Any]]:
     recent = [incident(data, i) for i in data.recent]
     unresolved = [incident(data, i) for i in data.unresolved]
     overall = status(data)
+    upcoming = [scheduled_maintenance(data, m) for m in maintenance.upcoming(data.maintenances)]
+    active = [scheduled_maintenance(data, m) for m in maintenance.active(data.maintenances)]
+    every = [scheduled_maintenance(data, m) for m in maintenance.recent(data.maintenances)]
     return {
         "/api/v2/summary.json": {
             "page": head,
             "components": comps,
             "incidents": unresolved,
-            "scheduled_maintenances": [],
+            # Statuspage's summary lists the maintenances in progress and the upcoming ones.
+            "scheduled_maintenances": active + upcoming,
             "status": overall,
         },
         "/api/v2/status.json": {"page": head, "status": overall},
         "/api/v2/components.json": {"page": head, "components": comps},
         "/api/v2/incidents.json": {"page": head, "incidents": recent},
         "/api/v2/incidents/unresolved.json": {"page": head, "incidents": unresolved},
-        "/api/v2/scheduled-maintenances.json": {"page": head, "scheduled_maintenances": []},
+        "/api/v2/scheduled-maintenances.json": {"page": head, "scheduled_maintenances": every},
         "/api/v2/scheduled-maintenances/upcoming.json": {
             "page": head,
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": upcoming,
         },
-        "/api/v2/scheduled-maintenances/active.json": {"page": head, "scheduled_maintenances": []},
+        "/api/v2/scheduled-maintenances/active.json": {
+            "page": head,
+            "scheduled_maintenances": active,
+        },
     }

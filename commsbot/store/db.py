@@ -31,7 +31,7 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 #: known without Alembic: read-only commands compare the database's with it in one query
 #: instead of importing Alembic to migrate. A test compares it with the folder, so a new
 #: migration must change it here.
-HEAD_REVISION = "0009_subscriptions"
+HEAD_REVISION = "0010_subscriptions"
 _REVISION_QUERY = "SELECT version_num FROM alembic_version"
 #: Execution option marking a read-only engine (see :func:`read_only_engine`).
 _READ_ONLY = "commsbot_read_only"
@@ -193,6 +193,9 @@ def _migrate(target: str | Engine, run: Callable[[Config], None]) -> None:
     # so a failed migration leaves the schema as it was.
     engine, owned = _engine_for(target)
     try:
+        if engine.dialect.name == "sqlite":
+            _migrate_sqlite(engine, run)
+            return
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
@@ -200,6 +203,31 @@ def _migrate(target: str | Engine, run: Callable[[Config], None]) -> None:
     finally:
         if owned:
             engine.dispose()
+
+
+def _migrate_sqlite(engine: Engine, run: Callable[[Config], None]) -> None:
+    """SQLite's own procedure for changing a table it cannot ALTER (sqlite.org/lang_altertable):
+    foreign keys off for the copy that batch mode makes, every key checked before the commit,
+    foreign keys on again. With them on, copying a table that others point at would fail (its
+    old copy cannot be dropped), and ``PRAGMA foreign_keys`` is a no-op inside a transaction.
+    """
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        # Outside any transaction (the connection's isolation_level is None: no implicit BEGIN).
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                run(alembic_config(connection))
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    table, rowid, parent, _ = broken[0]
+                    raise RuntimeError(
+                        f"the migration left {len(broken)} row(s) pointing at nothing (e.g. "
+                        f"{table} row {rowid} → {parent}); nothing was changed"
+                    )
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
 
 
 def head_revision() -> str:

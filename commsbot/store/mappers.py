@@ -114,6 +114,7 @@ def copy_component(component: Component, row: ComponentRow) -> None:
     row.group_name = component.group
     row.position = component.position
     row.updated_at = component.updated_at
+    row.created_at = component.created_at
 
 
 def component_from_row(row: ComponentRow) -> Component:
@@ -124,6 +125,7 @@ def component_from_row(row: ComponentRow) -> Component:
         group=row.group_name,
         position=row.position,
         updated_at=row.updated_at,
+        created_at=row.created_at,
     )
 
 

@@ -1,9 +1,10 @@
 """The change marker: one small query whose answer moves whenever the public data may have.
 
 A published update adds an ``incident_update`` row and a correction sets its ``corrected_at``;
-a component's status, description, group or
-position changes bump its ``row_version``. The day is part of the marker too, because the history
-bars end with today.
+a component's status, description, group or position changes bump its ``row_version``; every
+public change of a scheduled maintenance (its announcement, start, end, new window,
+cancellation) adds a ``maintenance_notice`` row. The day is part of the marker too, because
+the history bars end with today.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ _QUERY = sa.text(
     " (SELECT max(published_at) FROM incident_update),"
     " (SELECT max(corrected_at) FROM incident_update),"
     " (SELECT count(*) FROM component),"
-    " (SELECT coalesce(sum(row_version), 0) FROM component)"
+    " (SELECT coalesce(sum(row_version), 0) FROM component),"
+    " (SELECT count(*) FROM maintenance_notice),"
+    " (SELECT max(published_at) FROM maintenance_notice)"
 )
 
 

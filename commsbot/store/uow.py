@@ -20,6 +20,7 @@ from commsbot.store.incidents import (
     SqlTimeline,
     SqlUpdateRepository,
 )
+from commsbot.store.maintenance import SqlMaintenanceRepository, SqlMaintenanceTimeline
 from commsbot.store.postmortems import SqlPostmortemReader
 from commsbot.store.reminders import SqlReminderRepository
 from commsbot.store.session import StoreSession, conflict_message
@@ -65,6 +66,8 @@ class SqlUnitOfWork:
     sends: SqlSendRepository
     subscriber_messages: SqlMessageRepository
     signup_windows: SqlSignupWindows
+    maintenances: SqlMaintenanceRepository
+    maintenance_timeline: SqlMaintenanceTimeline
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = read_only_engine(engine) if read_only else engine
@@ -93,6 +96,8 @@ class SqlUnitOfWork:
         self.sends = SqlSendRepository(session)
         self.subscriber_messages = SqlMessageRepository(session)
         self.signup_windows = SqlSignupWindows(session)
+        self.maintenances = SqlMaintenanceRepository(session)
+        self.maintenance_timeline = SqlMaintenanceTimeline(session)
         return self
 
     def __exit__(

@@ -9,6 +9,11 @@ named by ``templates_dir``. Templates see ``title``, ``severity``, ``components`
 ``next_update_by | local_time`` writes the placeholder ``{next_update_by}``, not a time: the draft
 fills it in from its own promised time whenever that changes and again at approval, so an edited
 time changes the text (see :mod:`commsbot.domain.promise`).
+
+Scheduled maintenance notices have their own files, overridable the same way:
+``maintenance_announce``, ``_start``, ``_verify``, ``_resume``, ``_complete``, ``_extend`` and
+``_cancel`` (``.md.j2``). They see ``title``, ``components`` and ``started``, and write
+``{start}`` and ``{end}`` where the window's times go.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ if TYPE_CHECKING:
 
 TEMPLATE_NAMES = {status: f"{status.value}.md.j2" for status in Status}
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
+#: Scheduled maintenance notices, by the move they make (``maintenance_<kind>.md.j2``). They
+#: write ``{start}`` and ``{end}`` where the window's times go (filled in when published).
+MAINTENANCE_KINDS = ("announce", "start", "verify", "resume", "complete", "extend", "cancel")
 
 
 def human_list(items: Sequence[str]) -> str:
@@ -169,10 +177,33 @@ class TemplateRenderer:
             )
         except jinja2.TemplateError as exc:
             raise InvalidInput(f"template {name} cannot be rendered: {exc}") from exc
-        # Tidy the spaces Jinja leaves around tags, but keep the author's paragraphs.
-        tidy = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
-        # A template in templates_dir is user text too (the built-in ones pass unchanged).
-        return clean_text(tidy, what=f"text of template {name}", limit=1_000_000)
+        return _tidy(text, name)
+
+    def maintenance(
+        self, kind: str, *, title: str, components: Sequence[str], started: bool = False
+    ) -> str:
+        """The default text of a maintenance notice of ``kind`` (see :data:`MAINTENANCE_KINDS`).
+
+        Templates see ``title``, ``components`` (names) and ``started`` (the work has begun:
+        an extension then moves only the end).
+        """
+        if kind not in MAINTENANCE_KINDS:
+            raise InvalidInput(f"there is no default text for a {kind} notice; write one")
+        name = f"maintenance_{kind}.md.j2"
+        try:
+            text = self._env.get_template(name).render(
+                title=title, components=list(components), started=started
+            )
+        except jinja2.TemplateError as exc:
+            raise InvalidInput(f"template {name} cannot be rendered: {exc}") from exc
+        return _tidy(text, name)
+
+
+def _tidy(text: str, name: str) -> str:
+    # Tidy the spaces Jinja leaves around tags, but keep the author's paragraphs.
+    tidy = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+    # A template in templates_dir is user text too (the built-in ones pass unchanged).
+    return clean_text(tidy, what=f"text of template {name}", limit=1_000_000)
 
 
 #: What a trial render gives each template (:func:`check_templates`): one incident with named

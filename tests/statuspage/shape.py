@@ -26,6 +26,7 @@ COMPONENT_STATUSES = {
 INCIDENT_STATUSES = {"investigating", "identified", "monitoring", "resolved", "postmortem"}
 UNRESOLVED = {"investigating", "identified", "monitoring"}
 IMPACTS = {"none", "minor", "major", "critical"}
+MAINTENANCE_STATUSES = {"scheduled", "in_progress", "verifying", "completed"}
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -108,10 +109,10 @@ def component(doc: dict[str, Any], page_id: str) -> None:
         assert doc["group_id"] is None
 
 
-def update(doc: dict[str, Any], incident_id: str) -> None:
+def update(doc: dict[str, Any], incident_id: str, *, maintenance: bool = False) -> None:
     assert set(doc) == UPDATE_KEYS, set(doc) ^ UPDATE_KEYS
     an_id(doc["id"])
-    assert doc["status"] in INCIDENT_STATUSES
+    assert doc["status"] in (MAINTENANCE_STATUSES if maintenance else INCIDENT_STATUSES)
     assert isinstance(doc["body"], str)
     assert doc["body"]
     assert doc["incident_id"] == incident_id
@@ -155,6 +156,34 @@ def incident(doc: dict[str, Any], page_id: str, base_url: str) -> None:
         component(comp, page_id)
 
 
+def scheduled_maintenance(doc: dict[str, Any], page_id: str, base_url: str) -> None:
+    """An incident object plus ``scheduled_for``/``scheduled_until``; maintenance statuses."""
+    keys = INCIDENT_KEYS | {"scheduled_for", "scheduled_until"}
+    assert set(doc) == keys, set(doc) ^ keys
+    an_id(doc["id"])
+    assert isinstance(doc["name"], str)
+    assert doc["name"]
+    assert doc["status"] in MAINTENANCE_STATUSES
+    for key in ("created_at", "updated_at", "started_at", "scheduled_for", "scheduled_until"):
+        stamp(doc[key])
+    assert doc["scheduled_for"] < doc["scheduled_until"]
+    stamp(doc["monitoring_at"], nullable=True)
+    stamp(doc["resolved_at"], nullable=True)
+    assert (doc["resolved_at"] is None) == (doc["status"] != "completed")
+    assert doc["impact"] in IMPACTS | {"maintenance"}
+    assert doc["shortlink"] == f"{base_url}/incidents/{doc['id']}"
+    assert doc["page_id"] == page_id
+    assert isinstance(doc["incident_updates"], list)
+    assert doc["incident_updates"]
+    for item in doc["incident_updates"]:
+        update(item, doc["id"], maintenance=True)
+    times = [u["display_at"] for u in doc["incident_updates"]]
+    assert times == sorted(times, reverse=True), "updates newest first"
+    assert isinstance(doc["components"], list)
+    for comp in doc["components"]:
+        component(comp, page_id)
+
+
 def document(path: str, doc: dict[str, Any]) -> None:
     """Check one endpoint's whole document."""
     assert set(doc) == TOP_KEYS[path], path
@@ -170,7 +199,16 @@ def document(path: str, doc: dict[str, Any]) -> None:
         incident(inc, page_id, base)
     if "incidents" in doc:
         assert isinstance(doc["incidents"], list)
+    for item in doc.get("scheduled_maintenances", []):
+        scheduled_maintenance(item, page_id, base)
     if "scheduled_maintenances" in doc:
-        assert doc["scheduled_maintenances"] == []
+        assert isinstance(doc["scheduled_maintenances"], list)
+    statuses = {m["status"] for m in doc.get("scheduled_maintenances", [])}
+    if path.endswith("upcoming.json"):
+        assert statuses <= {"scheduled"}
+    if path.endswith("active.json"):
+        assert statuses <= {"in_progress", "verifying"}
+    if path.endswith("summary.json"):
+        assert statuses <= {"scheduled", "in_progress", "verifying"}
     if path.endswith("unresolved.json") or path.endswith("summary.json"):
         assert all(i["status"] in UNRESOLVED for i in doc["incidents"])

@@ -38,6 +38,7 @@ def test_export_writes_every_page_feed_and_json_document(tmp_path: Path) -> None
         "history/index.html",
         "history.atom",
         "history.rss",
+        "maintenance.ics",
         "404.html",
         f"incidents/{built.open_id}/index.html",
         f"incidents/{built.resolved_id}/index.html",

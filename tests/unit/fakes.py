@@ -32,6 +32,7 @@ from commsbot.tokens.ports import TokenRepository
 from tests.delivery.fakes import FakeDeliveryRepository, OutboxData
 from tests.postmortem.fakes import FakePostmortemReader
 from tests.reminders.fakes import FakeReminderRepository
+from tests.unit.maintenance_fakes import FakeMaintenances, FakeMaintenanceTimeline, MaintenanceData
 
 
 class FakeClock:
@@ -61,6 +62,7 @@ class MemoryData:
     #: Units of work opened so far (a use case is one; a surface adds none of its own). Not
     #: data: a refusal that opened one still changed nothing.
     units_of_work: int = field(default=0, compare=False)
+    maintenance: MaintenanceData = field(default_factory=MaintenanceData)
 
 
 class _Incidents:
@@ -274,6 +276,8 @@ class FakeUnitOfWork:
         self.sends = SubscriptionsOff("sends")
         self.subscriber_messages = SubscriptionsOff("subscriber_messages")
         self.signup_windows = SubscriptionsOff("signup_windows")
+        self.maintenances = FakeMaintenances(self.data.maintenance)
+        self.maintenance_timeline = FakeMaintenanceTimeline(self.data.maintenance)
         self._versions = {i.id: i.version for i in self.shared.incidents.values()}
         return self
 
@@ -298,6 +302,7 @@ class FakeUnitOfWork:
         self.shared.outbox = self.data.outbox
         self.shared.alert_groups = self.data.alert_groups
         self.shared.tokens = self.data.tokens
+        self.shared.maintenance = self.data.maintenance
         self.committed = True
 
 

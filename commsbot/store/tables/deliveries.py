@@ -33,7 +33,10 @@ class DeliveryRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
     kind: str = Field(max_length=ENUM_LENGTH)
     target: str = Field(max_length=TARGET_LENGTH)
-    incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id", index=True)
+    #: The incident, or the scheduled maintenance, the delivery belongs to: deliveries to one
+    #: target are ordered, and threaded, per incident or maintenance. No foreign key since
+    #: ``0009_maintenance``: it names a row of either table.
+    incident_id: str = Field(max_length=ID_LENGTH, index=True)
     position: int | None = None
     update_id: str | None = Field(
         default=None, max_length=ID_LENGTH, foreign_key="incident_update.id", index=True
@@ -70,7 +73,8 @@ class NoticeRow(SQLModel, table=True):
     __tablename__ = "notice"
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
-    incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id", index=True)
+    #: The incident or the scheduled maintenance the notice is about (see ``DeliveryRow``).
+    incident_id: str = Field(max_length=ID_LENGTH, index=True)
     kind: str = Field(max_length=64)
     #: The ``Notice`` fields: text, incident_ref, draft_id, draft_version, reminder_id, audience,
     #: hint.
@@ -85,6 +89,7 @@ class DeliveryThreadRow(SQLModel, table=True):
     __tablename__ = "delivery_thread"
 
     target: str = Field(primary_key=True, max_length=TARGET_LENGTH)
-    incident_id: str = Field(primary_key=True, max_length=ID_LENGTH, foreign_key="incident.id")
+    #: The incident or the scheduled maintenance (see ``DeliveryRow``).
+    incident_id: str = Field(primary_key=True, max_length=ID_LENGTH)
     thread_id: str = Field(sa_type=sa.Text)
     updated_at: datetime = Field(sa_type=UTCDateTime)

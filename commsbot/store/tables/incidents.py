@@ -73,6 +73,9 @@ class ComponentRow(SQLModel, table=True):
     group_name: str | None = None
     position: int = 0
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When it was first stored (the history bars show no data before); added by
+    #: ``0009_maintenance``, which fills it for older rows from the earliest trace of them.
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     row_version: int = Field(default=0, sa_column=COMPONENT_ROW_VERSION)
 
 
@@ -146,7 +149,7 @@ class UpdateRow(SQLModel, table=True):
     authors: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     #: The public postmortem document approved with it (0008_postmortem_document).
     document: str | None = Field(default=None, sa_type=sa.Text)
-    #: False when approved without notifying subscribers (0009_subscriptions).
+    #: False when approved without notifying subscribers (0010_subscriptions).
     deliver_notifications: bool = Field(
         default=True, sa_column_kwargs={"server_default": sa.true()}
     )

@@ -23,7 +23,9 @@ class ReminderRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=ID_LENGTH)
     kind: str = Field(max_length=ENUM_LENGTH)
-    incident_id: str = Field(max_length=ID_LENGTH, foreign_key="incident.id", index=True)
+    #: The incident, or for the ``maintenance_*`` kinds the scheduled maintenance, the
+    #: reminder is about. No foreign key since ``0009_maintenance``: it names a row of either.
+    incident_id: str = Field(max_length=ID_LENGTH, index=True)
     draft_id: str | None = Field(default=None, max_length=ID_LENGTH, foreign_key="draft.id")
     state: str = Field(max_length=ENUM_LENGTH)
     due_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,5 +1,5 @@
 """Subscribers, the fan-out of published notices to them, their one-off emails and the sign-up
-windows. Migration: ``migrations/versions/0009_subscriptions.py``.
+windows. Migration: ``migrations/versions/0010_subscriptions.py``.
 
 Nothing here is written to the timeline (which is append-only): a subscriber who asks to be
 forgotten leaves no trace once their rows here are deleted.

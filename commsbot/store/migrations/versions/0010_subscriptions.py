@@ -6,8 +6,8 @@ Checked against ``commsbot/store/tables/subscriptions.py`` by the schema compari
 SQLite and PostgreSQL. Existing updates were all announced to everyone who was subscribed (no
 one was), so they get ``deliver_notifications = true``.
 
-Revision ID: 0009_subscriptions
-Revises: 0008_postmortem_document
+Revision ID: 0010_subscriptions
+Revises: 0009_maintenance
 Create Date: 2024-12-14 00:00:00
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_subscriptions"
-down_revision: str | None = "0008_postmortem_document"
+revision: str = "0010_subscriptions"
+down_revision: str | None = "0009_maintenance"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Scheduled maintenance: windows announced ahead with approval, started and completed on time."""
