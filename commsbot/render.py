@@ -11,11 +11,11 @@ from commsbot.delivery.model import DeliveryKind, DeliveryRecord, DeliveryState
 from commsbot.domain.lifecycle import Trigger
 from commsbot.domain.model import Draft, IncidentSnapshot, TimelineEntry, Update
 from commsbot.services.results import IncidentDetail
-from commsbot.subscriptions.fanout import Fanout
 from commsbot.templates import format_moment, format_promise
 
 if TYPE_CHECKING:
     from commsbot.services.deliveries import Deliveries
+    from commsbot.subscriptions.fanout import Fanout
 
 
 def incident_line(snap: IncidentSnapshot, zone: ZoneInfo) -> str:

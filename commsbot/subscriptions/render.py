@@ -44,8 +44,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from commsbot.subscriptions.mime import (
     assemble,
     header,
@@ -165,6 +163,10 @@ class EmailRenderer:
 
     def __init__(self, identity: MailIdentity) -> None:
         self.identity = identity
+        # Imported here, not at the top: read-only CLI commands load this module for its
+        # types (through services.results) and must not pay for Jinja2.
+        import jinja2
+
         self._env = jinja2.Environment(
             loader=jinja2.PackageLoader("commsbot.subscriptions", "templates"),
             autoescape=lambda name: bool(name and name.endswith(".html.j2")),
