@@ -81,3 +81,11 @@ def test_broken_override_is_a_clear_error(tmp_path: Path) -> None:
         render(r, Status.FIXING)
     with pytest.raises(InvalidInput, match="is not a folder"):
         TemplateRenderer(zone=LA, folder=tmp_path / "missing")
+
+
+def test_a_maintenance_announced_for_no_component_names_them_with_a_capital() -> None:
+    r = TemplateRenderer(zone=LA)
+    text = r.maintenance("announce", title="Database upgrade", components=[])
+    assert "Database upgrade. Some of our services will be under maintenance" in text
+    named = r.maintenance("announce", title="Database upgrade", components=["API"])
+    assert "Database upgrade. API will be under maintenance" in named
