@@ -209,7 +209,8 @@ def show(ref: RefArg, as_json: JsonOpt = False) -> None:
         m = d.maintenance
         out = [
             maintenance_line(m, zone),
-            f"  owner {m.owner}; auto start {m.auto_start}, auto complete {m.auto_complete}",
+            f"  owner {m.owner}; the bot starts it: {_yes(m.auto_start)}, "
+            f"completes it: {_yes(m.auto_complete)}",
         ]
         out += ["", "Published notices:"]
         for n in d.notices:
@@ -354,3 +355,7 @@ def extend(
         ),
         _result("Drafted"),
     )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no (by hand)"

@@ -51,6 +51,7 @@ def test_schedule_approve_with_the_one_approval_command_and_export(tmp_path: Pat
     shown = cli.run("maintenance", "show", "MNT-1").stdout
     assert "notice #1 [scheduled] announce" in shown
     assert "approved by sam" in shown
+    assert "the bot starts it: yes, completes it: yes" in shown
 
     out = tmp_path / "site"
     cli.run("statuspage", "export", str(out))
