@@ -6,7 +6,8 @@ Approving a maintenance draft is ``POST /api/v1/drafts/{id}/approve``, as for ev
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,11 +16,13 @@ from pydantic.json_schema import SkipJsonSchema
 from commsbot.domain.model import MAX_BODY, MAX_TITLE
 from commsbot.http.api import Approver, Ctx, Reader, Writer, refresh_page
 from commsbot.http.auth import actor_of
+from commsbot.http.context import HttpContext
 from commsbot.http.errors import responses
 from commsbot.http.fields import ComponentName, Text
 from commsbot.http.routing import JsonBodyRoute
 from commsbot.maintenance.views import maintenance_dict
 from commsbot.services import maintenance
+from commsbot.tokens.model import ApiToken
 
 MAX_COMPONENTS = 50
 #: A start stated as a time from now (`2h`, `3d`): 1 minute to 364 days, valid at any time.
@@ -158,15 +161,7 @@ async def start(
     ctx: Ctx, token: Approver, ref: MaintenanceRef, request: MoveRequest | None = None
 ) -> dict[str, Any]:
     """Start it now: with the approved start text, or a new ``body`` (a draft)."""
-    result = await asyncio.to_thread(
-        maintenance.start,
-        ctx.deps,
-        ref=ref,
-        actor=actor_of(token),
-        body=request.body if request else None,
-    )
-    await refresh_page(ctx)
-    return result.as_dict()
+    return await _move(ctx, maintenance.start, ref, token, request, refresh=True)
 
 
 @router.post("/maintenances/{ref}/complete", responses=responses(400, 401, 403, 404, 409))
@@ -174,15 +169,7 @@ async def complete(
     ctx: Ctx, token: Approver, ref: MaintenanceRef, request: MoveRequest | None = None
 ) -> dict[str, Any]:
     """Complete it now: with the approved end text, or a new ``body`` (a draft)."""
-    result = await asyncio.to_thread(
-        maintenance.complete,
-        ctx.deps,
-        ref=ref,
-        actor=actor_of(token),
-        body=request.body if request else None,
-    )
-    await refresh_page(ctx)
-    return result.as_dict()
+    return await _move(ctx, maintenance.complete, ref, token, request, refresh=True)
 
 
 @router.post("/maintenances/{ref}/verify", responses=responses(400, 401, 403, 404, 409))
@@ -190,14 +177,7 @@ async def verify(
     ctx: Ctx, token: Writer, ref: MaintenanceRef, request: MoveRequest | None = None
 ) -> dict[str, Any]:
     """Draft the move to verifying."""
-    result = await asyncio.to_thread(
-        maintenance.verify,
-        ctx.deps,
-        ref=ref,
-        actor=actor_of(token),
-        body=request.body if request else None,
-    )
-    return result.as_dict()
+    return await _move(ctx, maintenance.verify, ref, token, request, refresh=False)
 
 
 @router.post("/maintenances/{ref}/cancel", responses=responses(400, 401, 403, 404, 409))
@@ -205,14 +185,7 @@ async def cancel(
     ctx: Ctx, token: Writer, ref: MaintenanceRef, request: MoveRequest | None = None
 ) -> dict[str, Any]:
     """Cancel it before it starts (announced: the cancellation is a draft to approve)."""
-    result = await asyncio.to_thread(
-        maintenance.cancel,
-        ctx.deps,
-        ref=ref,
-        actor=actor_of(token),
-        body=request.body if request else None,
-    )
-    return result.as_dict()
+    return await _move(ctx, maintenance.cancel, ref, token, request, refresh=False)
 
 
 @router.post(
@@ -236,4 +209,31 @@ async def extend(
     result = await asyncio.to_thread(
         maintenance.extend, ctx.deps, ref=ref, actor=actor_of(token), end=request.scheduled_until
     )
+    return result.as_dict()
+
+
+class _Result(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+async def _move(
+    ctx: HttpContext,
+    use_case: Callable[..., _Result],
+    ref: str,
+    token: ApiToken,
+    request: MoveRequest | None,
+    *,
+    refresh: bool,
+) -> dict[str, Any]:
+    """Start, complete, verify or cancel: the use case with the caller and an optional new text;
+    the page is rebuilt when the move may have published something."""
+    result = await asyncio.to_thread(
+        use_case,
+        ctx.deps,
+        ref=ref,
+        actor=actor_of(token),
+        body=request.body if request else None,
+    )
+    if refresh:
+        await refresh_page(ctx)
     return result.as_dict()
