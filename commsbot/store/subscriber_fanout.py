@@ -35,6 +35,9 @@ _REACHING = (FanoutState.PENDING.value, FanoutState.PAUSED.value)
 _OPEN_SEND = (SendState.SENDING.value, SendState.RETRYING.value)
 _OPEN_MESSAGE = (MessageState.PENDING.value, MessageState.SENDING.value)
 
+#: Both states are named "sending" (SendState and MessageState agree on the value).
+_SENDING = SendState.SENDING.value
+
 
 class _Base:
     def __init__(self, session: StoreSession) -> None:
@@ -42,6 +45,24 @@ class _Base:
 
     def _run(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         return cast(CursorResult[Any], self._session.execute(statement, params))
+
+    # Sends and messages are leased the same way: "sending" under an owner until a deadline.
+    def _release(self, table: sa.Table, owner: str, *, back_to: str, now: datetime) -> int:
+        """Give back what ``owner`` holds, due at once (a clean stop)."""
+        result = self._run(
+            sa.update(table)
+            .where(table.c.claimed_by == owner, table.c.state == _SENDING)
+            .values(state=back_to, claimed_by=None, claimed_until=None, next_attempt_at=now)
+        )
+        return result.rowcount
+
+    def _extend(self, table: sa.Table, owner: str, until: datetime) -> None:
+        """Renew ``owner``'s leases while it works."""
+        self._run(
+            sa.update(table)
+            .where(table.c.claimed_by == owner, table.c.state == _SENDING)
+            .values(claimed_until=until)
+        )
 
 
 def _counts(
@@ -362,24 +383,10 @@ class SqlSendRepository(_Base):
         return result.rowcount == 1
 
     def release(self, *, owner: str, now: datetime) -> int:
-        result = self._run(
-            sa.update(_SEND)
-            .where(_SEND.c.claimed_by == owner, _SEND.c.state == SendState.SENDING.value)
-            .values(
-                state=SendState.RETRYING.value,
-                claimed_by=None,
-                claimed_until=None,
-                next_attempt_at=now,
-            )
-        )
-        return result.rowcount
+        return self._release(_SEND, owner, back_to=SendState.RETRYING.value, now=now)
 
     def extend(self, *, owner: str, until: datetime) -> None:
-        self._run(
-            sa.update(_SEND)
-            .where(_SEND.c.claimed_by == owner, _SEND.c.state == SendState.SENDING.value)
-            .values(claimed_until=until)
-        )
+        self._extend(_SEND, owner, until)
 
     def expire(self, *, now: datetime) -> Sequence[str]:
         late = sa.select(_F.c.id).where(
@@ -528,24 +535,10 @@ class SqlMessageRepository(_Base):
         return result.rowcount == 1
 
     def release(self, *, owner: str, now: datetime) -> int:
-        result = self._run(
-            sa.update(_M)
-            .where(_M.c.claimed_by == owner, _M.c.state == MessageState.SENDING.value)
-            .values(
-                state=MessageState.PENDING.value,
-                claimed_by=None,
-                claimed_until=None,
-                next_attempt_at=now,
-            )
-        )
-        return result.rowcount
+        return self._release(_M, owner, back_to=MessageState.PENDING.value, now=now)
 
     def extend(self, *, owner: str, until: datetime) -> None:
-        self._run(
-            sa.update(_M)
-            .where(_M.c.claimed_by == owner, _M.c.state == MessageState.SENDING.value)
-            .values(claimed_until=until)
-        )
+        self._extend(_M, owner, until)
 
     def pending_for(self, subscriber_id: str, kind: MessageKind) -> int:
         """How many messages of ``kind`` for this subscriber are still to be sent."""
