@@ -176,13 +176,6 @@ def prepare(
     return App(deps=deps, database_url=url, engine=engine, types=types)
 
 
-#: Webhook subscriptions are modelled (``[subscriptions.webhooks]``) but not sent yet.
-WEBHOOKS_UNAVAILABLE = (
-    "[subscriptions.webhooks] enabled = true: webhook subscriptions are not available in this "
-    "version yet (subscribers sign up by email); set enabled = false or remove the table"
-)
-
-
 def subscription_keys(settings: Settings, environ: Mapping[str, str]) -> Any:
     """The keys signing subscriber links, when subscriptions are on (else None).
 
@@ -196,8 +189,6 @@ def subscription_keys(settings: Settings, environ: Mapping[str, str]) -> Any:
     from commsbot.subscriptions.tokens import SubscriptionKeys
 
     config = settings.subscriptions
-    if config.webhooks.enabled:
-        raise ConfigError(WEBHOOKS_UNAVAILABLE)
     try:
         return SubscriptionKeys(signing_secrets(config, environ), lifetimes=config.link_lifetimes)
     except MissingSecret as exc:
@@ -209,7 +200,8 @@ def subscriber_sender(
 ) -> SubscriberSender | None:
     """The engine that sends subscriber email and webhooks (None when subscriptions are off).
 
-    Builds the SMTP sender (``adapters/email``); ``options`` go to the engine (tests).
+    Builds the SMTP sender (``adapters/email``) and, with ``[subscriptions.webhooks]`` on, the
+    webhook subscriptions' sender (``adapters/webhook``); ``options`` go to the engine (tests).
 
     Raises:
         ConfigError: the SMTP password's variable is unset.
@@ -238,6 +230,14 @@ def subscriber_sender(
         unsubscribe_mailto=config.unsubscribe_mailto,
     )
     options.setdefault("lease_seconds", config.lease_seconds)
+    if config.webhooks.enabled and "hooks" not in options:
+        from adapters.webhook.subscriptions import SubscriptionHooks
+
+        options["hooks"] = SubscriptionHooks(
+            zone=settings.zone,
+            timeout=config.webhooks.timeout_seconds,
+            allow_private=config.webhooks.allow_private_addresses,
+        )
     return SubscriberSender(
         app.deps,
         mail=mail,

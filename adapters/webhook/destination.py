@@ -63,7 +63,80 @@ def _new_client(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient
     )
 
 
-class WebhookClient:
+class SignedPoster:
+    """POSTs signed JSON and sorts the answer into success or :class:`DeliveryFailed`.
+
+    Shared by :class:`WebhookClient` (one configured URL) and the webhook subscriptions'
+    sender (a URL per subscriber, each connection pinned to an address checked beforehand).
+
+    Args:
+        timeout: seconds for connecting, and for each read and write.
+        transport: an httpx transport (tests), else httpx's default.
+    """
+
+    def __init__(
+        self, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._timeout = httpx.Timeout(timeout)
+        self._client = _new_client(transport)
+
+    async def send(
+        self,
+        url: str,
+        payload: dict[str, Any],
+        *,
+        secret: bytes | None,
+        event: str,
+        key: str,
+        delivery_id: str | None = None,
+        connect_to: str | None = None,
+    ) -> httpx.Response:
+        """POST ``payload`` to ``url``; the 2xx response, or raise DeliveryFailed.
+
+        ``connect_to``: an IP address to connect to instead of resolving the URL's host again
+        (the ``Host`` header and TLS still name the host, and its certificate is checked).
+        """
+        body = encode(payload)
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+            "X-Commsbot-Event": event,
+        }
+        if delivery_id:
+            headers["X-Commsbot-Delivery"] = delivery_id
+        if secret is not None:
+            headers[SIGNATURE_HEADER] = sign(body, secret)
+        target = httpx.URL(url)
+        extensions: dict[str, Any] = {}
+        if connect_to is not None and connect_to != target.host:
+            headers["Host"] = target.netloc.decode("ascii")
+            if target.scheme == "https":
+                extensions["sni_hostname"] = target.host
+            target = target.copy_with(host=connect_to)
+        where = _where(url)
+        try:
+            response = await self._client.post(
+                target,
+                content=body,
+                headers=headers,
+                timeout=self._timeout,
+                extensions=extensions or None,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise DeliveryFailed(f"cannot connect to {where}: {_reason(exc)}") from exc
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise DeliveryFailed(f"{where}: {exc}", retryable=False) from exc
+        except httpx.TransportError as exc:
+            # The request (or part of it) went out; the receiver may have acted on it.
+            raise DeliveryFailed(f"{where} did not answer: {_reason(exc)}", ambiguous=True) from exc
+        _check(response, where)
+        return response
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class WebhookClient(SignedPoster):
     """POSTs signed JSON to one URL.
 
     Args:
@@ -81,63 +154,41 @@ class WebhookClient:
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(timeout=timeout, transport=transport)
         self.url = url
         self._secret = secret
-        self._timeout = httpx.Timeout(timeout)
-        self._client = _new_client(transport)
 
     async def post(
         self, payload: dict[str, Any], *, event: str, key: str, delivery_id: str | None = None
     ) -> Receipt:
         """POST ``payload``; return the receiver's message id, or raise DeliveryFailed."""
-        body = encode(payload)
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": key,
-            "X-Commsbot-Event": event,
-        }
-        if delivery_id:
-            headers["X-Commsbot-Delivery"] = delivery_id
-        if self._secret is not None:
-            headers[SIGNATURE_HEADER] = sign(body, self._secret)
-        try:
-            response = await self._client.post(
-                self.url, content=body, headers=headers, timeout=self._timeout
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise DeliveryFailed(f"cannot connect to {self._where}: {_reason(exc)}") from exc
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise DeliveryFailed(f"{self._where}: {exc}", retryable=False) from exc
-        except httpx.TransportError as exc:
-            # The request (or part of it) went out; the receiver may have acted on it.
-            raise DeliveryFailed(
-                f"{self._where} did not answer: {_reason(exc)}", ambiguous=True
-            ) from exc
-        return self._receipt(response)
+        response = await self.send(
+            self.url, payload, secret=self._secret, event=event, key=key, delivery_id=delivery_id
+        )
+        return Receipt(message_id=_message_id(response))
 
-    @property
-    def _where(self) -> str:
-        # Never the query string: it may carry a token.
-        return str(httpx.URL(self.url).copy_with(query=None, fragment=None))
 
-    def _receipt(self, response: httpx.Response) -> Receipt:
-        status = response.status_code
-        if 200 <= status < 300:
-            return Receipt(message_id=_message_id(response))
-        detail = f"HTTP {status} from {self._where}"
-        snippet = response.text[:200].strip()
-        if snippet:
-            detail += f": {snippet}"
-        retry_after = _retry_after(response.headers.get("Retry-After"))
-        if status in _RETRYABLE_4XX or status >= 500:
-            raise DeliveryFailed(detail, retryable=True, retry_after=retry_after)
-        if 300 <= status < 400:
-            where = response.headers.get("Location", "elsewhere")
-            detail += f" (a redirect to {where}; set url to the final address)"
-        raise DeliveryFailed(detail, retryable=False)
+def _where(url: str) -> str:
+    # Never the query string: it may carry a token.
+    return str(httpx.URL(url).copy_with(query=None, fragment=None))
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+
+def _check(response: httpx.Response, where: str) -> None:
+    """Raise DeliveryFailed unless the answer is 2xx (``status`` on it says which)."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    detail = f"HTTP {status} from {where}"
+    snippet = response.text[:200].strip()
+    if snippet:
+        detail += f": {snippet}"
+    retry_after = _retry_after(response.headers.get("Retry-After"))
+    if status in _RETRYABLE_4XX or status >= 500:
+        raise DeliveryFailed(detail, retryable=True, retry_after=retry_after, status=status)
+    if 300 <= status < 400:
+        where_to = response.headers.get("Location", "elsewhere")
+        detail += f" (a redirect to {where_to}; set url to the final address)"
+    raise DeliveryFailed(detail, retryable=False, status=status)
 
 
 def _reason(exc: Exception) -> str:

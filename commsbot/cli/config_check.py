@@ -145,9 +145,7 @@ def _subscriptions(
     subs = settings.subscriptions
     if not subs.enabled:
         return []
-    from commsbot.bootstrap import WEBHOOKS_UNAVAILABLE
-
-    problems = [WEBHOOKS_UNAVAILABLE] if subs.webhooks.enabled else []
+    problems: list[str] = []
     used.setdefault(subs.secret_env, []).append("[subscriptions] secret_env")
     try:
         signing_secrets(subs, env)

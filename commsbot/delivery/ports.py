@@ -250,6 +250,7 @@ class DeliveryFailed(Exception):
         retry_after: seconds the platform asked us to wait (429 Retry-After), if any.
         ambiguous: the request may have been applied (the connection dropped after sending);
             the next attempt must check before posting again.
+        status: the HTTP status the receiver answered, when it answered one.
     """
 
     def __init__(
@@ -259,11 +260,13 @@ class DeliveryFailed(Exception):
         retryable: bool = True,
         retry_after: float | None = None,
         ambiguous: bool = False,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.ambiguous = ambiguous
+        self.status = status
 
 
 class Destination(Protocol):

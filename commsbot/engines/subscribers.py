@@ -509,6 +509,17 @@ class SubscriberSender:
                     error="webhook subscriptions are turned off ([subscriptions.webhooks])",
                 )
             return
+        if batch.content.delivery is None:
+            # Nothing webhooks could be sent (no payload frozen at publication): not the
+            # endpoints' fault, so it does not count against their health.
+            for r in recipients:
+                self._record(
+                    batch,
+                    r.subscriber.id,
+                    SendState.FAILED,
+                    error="this notice has no webhook payload (only email was frozen for it)",
+                )
+            return
         hooks = self.hooks
         gate = asyncio.Semaphore(HOOKS_AT_ONCE)
 

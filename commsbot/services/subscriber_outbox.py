@@ -9,7 +9,9 @@ the rest. :func:`for_update` builds the content of an incident update or correct
 A maintenance notice uses it as::
 
     content = FanoutContent(NoticeContent(notice_id=notice.id, kind=NoticeKind.MAINTENANCE,
-                                          incident_id=maintenance.id, incident_ref="MNT-3", …))
+                                          incident_id=maintenance.id, incident_ref="MNT-3", …),
+                            # webhook subscribers get maintenance.published built from it
+                            delivery=freeze_maintenance(maintenance, notice, …))
     plan_fanout(deps, uow, content=content, subject_ref="MNT-3",
                 scope=NoticeScope.of(NoticeKind.MAINTENANCE, maintenance.components))
 """

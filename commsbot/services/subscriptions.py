@@ -12,10 +12,13 @@ mailbox (or endpoint) learns which, from what it receives.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from commsbot.domain.errors import InvalidInput
 from commsbot.services.deps import Deps
@@ -23,6 +26,7 @@ from commsbot.services.ports import UnitOfWork
 from commsbot.services.results import subscriber_dict
 from commsbot.subscriptions.addresses import (
     InvalidSubscription,
+    is_public_ip,
     validate_email_address,
     validate_webhook_url,
 )
@@ -100,7 +104,44 @@ def check_address(deps: Deps, kind: SubscriberKind, raw: str) -> str:
             "webhook subscriptions are not enabled here; subscribe with an email address",
             field="url",
         )
-    return validate_webhook_url(raw, allow_private=config.webhooks.allow_private_addresses)
+    allow_private = config.webhooks.allow_private_addresses
+    url = validate_webhook_url(raw, allow_private=allow_private)
+    if not allow_private:
+        check_resolved(url)
+    return url
+
+
+def check_resolved(url: str) -> None:
+    """Refuse a webhook URL whose host name resolves to an address that is not public (any of
+    them: a name with one public and one internal address would reach inside). The sender
+    checks again before each request and connects to the address it checked (DNS can change).
+
+    Raises:
+        InvalidSubscription: the name does not resolve, or one of its addresses is not public.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return  # a literal address: validate_webhook_url judged it
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InvalidSubscription(
+            f"the webhook URL's host {host} cannot be resolved ({exc}); check its spelling, "
+            "or use a host name the internet can resolve",
+            field="url",
+        ) from None
+    for info in infos:
+        text = str(info[4][0]).split("%")[0]
+        if not is_public_ip(ipaddress.ip_address(text)):
+            raise InvalidSubscription(
+                f"the webhook URL's host {host} resolves to {text}, which is not a public "
+                "address; use a URL that the internet can reach",
+                field="url",
+            )
 
 
 @dataclass(frozen=True)

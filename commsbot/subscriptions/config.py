@@ -188,8 +188,7 @@ class WebhookSubscriptionsConfig(_Table):
     """``[subscriptions.webhooks]``: webhook URLs may subscribe too.
 
     Attributes:
-        enabled: accept webhook subscriptions. Not available in this version yet: ``true`` is
-            refused at start and by ``config check``.
+        enabled: accept webhook subscriptions (the sign-up form, the API, the CLI).
         give_up_after_hours: a webhook failing this long is disabled and its owner emailed.
         allow_private_addresses: accept URLs on loopback and private networks (tests, an
             intranet); otherwise only public addresses, so the bot cannot be aimed at

@@ -73,9 +73,10 @@ class FanoutContent:
 
     Attributes:
         notice: the email's content (and a webhook's, for a maintenance notice).
-        delivery: for updates and corrections, the frozen delivery snapshot
-            (:func:`commsbot.delivery.snapshot.freeze`): webhook subscriptions get the payload
-            webhook destinations get, built from it. None otherwise.
+        delivery: the frozen delivery snapshot (:func:`commsbot.delivery.snapshot.freeze` for
+            updates and corrections, ``freeze_maintenance`` for maintenance notices): webhook
+            subscriptions get the payload webhook destinations get, built from it. None: the
+            notice is emailed only (webhook subscribers' copies fail, saying so).
     """
 
     notice: NoticeContent
