@@ -1,4 +1,4 @@
-"""``commsbot subscribers list|add|remove|export|import``: the people who get updates by email.
+"""``commsbot subscribers list|add|remove|export|import``: who gets updates by email or webhook.
 
 Registered in ``commsbot/cli/main.py``; imports only Typer at load time.
 """
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from commsbot.bootstrap import App
 
 subscribers_app = typer.Typer(
-    help="People subscribed to updates by email (the status page's sign-up form).",
+    help="People (email) and webhooks subscribed to updates (the status page's sign-up form).",
     no_args_is_help=True,
 )
 
@@ -39,7 +39,10 @@ ComponentsOpt = Annotated[
 
 def _line(s: Any) -> str:
     comps = ", ".join(s["components"]) or "all components"
-    return f"{s['id']:14} {s['state']:14} {s['address']}  ({comps})"
+    line = f"{s['id']:14} {s['state']:14} {s['address']}  ({comps})"
+    if s.get("state_reason") and s["state"] in ("undeliverable", "disabled"):
+        line += f" — {s['state_reason']}"
+    return line
 
 
 @subscribers_app.command("list")
@@ -79,7 +82,26 @@ def list_command(
 
 @subscribers_app.command("add")
 def add_command(
-    address: Annotated[str, typer.Argument(metavar="EMAIL", help="The email address.")],
+    address: Annotated[
+        str | None, typer.Argument(metavar="[EMAIL]", help="The email address.")
+    ] = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            metavar="URL",
+            help="Subscribe this webhook URL instead of an email address (it must echo a "
+            "confirmation request first).",
+        ),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--email",
+            metavar="OWNER",
+            help="With --webhook: who is emailed if the webhook is disabled after failing.",
+        ),
+    ] = None,
     components: ComponentsOpt = None,
     confirmed: Annotated[
         bool,
@@ -91,23 +113,38 @@ def add_command(
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Subscribe an address. It gets a confirmation email first unless --confirmed."""
+    """Subscribe an email address (a confirmation email first unless --confirmed), or a
+    webhook with --webhook URL (a confirmation request it must echo first)."""
+    from commsbot.domain.errors import InvalidInput
     from commsbot.services.subscriber_admin import add_subscriber
     from commsbot.subscriptions.model import SubscriberKind
 
     def action(wired: App) -> Any:
+        if (address is None) == (webhook is None):
+            raise InvalidInput(
+                "give either an email address or --webhook URL (one of them)", field="address"
+            )
+        if owner is not None and webhook is None:
+            raise InvalidInput(
+                "--email names a webhook's owner; use it with --webhook URL, or give the "
+                "address to subscribe as the argument",
+                field="owner_email",
+            )
         return add_subscriber(
             wired.deps,
-            kind=SubscriberKind.EMAIL,
-            address=address,
+            kind=SubscriberKind.EMAIL if webhook is None else SubscriberKind.WEBHOOK,
+            address=webhook or address or "",
             actor=actor_option(actor),
             components=components or (),
             confirmed=confirmed,
+            owner_email=owner,
         )
 
     words = {
         "added": "Subscribed (confirmed)",
-        "confirmation_sent": "A confirmation email is on its way to",
+        "confirmation_sent": "A confirmation request is on its way to"
+        if webhook
+        else "A confirmation email is on its way to",
         "already_subscribed": "Already subscribed:",
     }
     run_command(
@@ -120,7 +157,7 @@ def add_command(
 @subscribers_app.command("remove")
 def remove_command(
     subscriber: Annotated[
-        str, typer.Argument(metavar="SUBSCRIBER", help="Its id or email address.")
+        str, typer.Argument(metavar="SUBSCRIBER", help="Its id, email address or webhook URL.")
     ],
     actor: ActorOpt = None,
     as_json: JsonOpt = False,
@@ -183,7 +220,7 @@ def import_command(
         typer.Argument(
             metavar="FILE",
             help="CSV with a header: address (required), components (separated by ;), "
-            "kind (email). '-' reads standard input.",
+            "kind (email or webhook), owner_email. '-' reads standard input.",
             allow_dash=True,
         ),
     ],

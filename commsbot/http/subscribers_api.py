@@ -1,4 +1,4 @@
-"""``/api/v1/subscribers``: the people subscribed by email, for tokens of scope ``admin``.
+"""``/api/v1/subscribers``: who is subscribed (email, webhooks), for tokens of scope ``admin``.
 
 The CLI's ``subscribers`` commands over HTTP, with the same refusals. While subscriptions are
 off every route answers 404 (there is nothing to manage).
@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from commsbot.domain.errors import InvalidInput
 from commsbot.http.auth import actor_of, require
 from commsbot.http.context import HttpContext, context
 from commsbot.http.errors import ApiError, responses
@@ -39,12 +40,29 @@ router = APIRouter(prefix="/api/v1", tags=["subscribers"], route_class=JsonBodyR
 class AddRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(
+    email: str | None = Field(
+        default=None,
         min_length=3,
         max_length=254,
         pattern=r"^[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(\.[a-z0-9-]{1,63})*\.[a-z]{2,24}$",
-        description="The email address (its owner gets a confirmation email unless confirmed).",
+        description="The email address (its owner gets a confirmation email unless "
+        "confirmed). Give this or url.",
         examples=["ada@example.com"],
+    )
+    url: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=2000,
+        description="A webhook URL (https://, a public host): it gets a signed "
+        "subscription.confirm request and must echo its challenge before anything else is "
+        "sent. Give this or email.",
+        examples=["https://hooks.example.com/status"],
+    )
+    owner_email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="With url: who is emailed if the webhook is disabled after failing.",
+        examples=["ops@example.com"],
     )
     components: list[ComponentName] = Field(
         default_factory=list,
@@ -85,16 +103,25 @@ async def list_subscribers(
 
 @router.post("/subscribers", status_code=201, responses=responses(400, 401, 403, 404))
 async def add_subscriber(ctx: Ctx, token: Admin, request: AddRequest) -> dict[str, Any]:
-    """Subscribe an email address: a confirmation email first unless ``confirmed``."""
+    """Subscribe an email address (a confirmation email first unless ``confirmed``) or a
+    webhook URL (a confirmation request it must echo first)."""
     _enabled(ctx)
+    if (request.email is None) == (request.url is None):
+        raise InvalidInput("give either email or url (one of them)", field="email")
+    if request.owner_email is not None and request.url is None:
+        raise InvalidInput(
+            "owner_email names a webhook's owner; send it with url", field="owner_email"
+        )
+    kind = SubscriberKind.EMAIL if request.url is None else SubscriberKind.WEBHOOK
     added = await asyncio.to_thread(
         subscriber_admin.add_subscriber,
         ctx.deps,
-        kind=SubscriberKind.EMAIL,
-        address=request.email,
+        kind=kind,
+        address=request.url or request.email or "",
         actor=actor_of(token),
         components=request.components,
         confirmed=request.confirmed,
+        owner_email=request.owner_email,
     )
     return added.as_dict()
 

@@ -148,23 +148,42 @@ def _signup_form(
     *,
     token: str,
     email: str = "",
+    url: str = "",
     chosen: Iterable[str] = (),
     errors: Mapping[str, str] | None = None,
 ) -> str:
     errors = errors or {}
     described = ' aria-describedby="email-error"' if "email" in errors else ""
+    hooks = ctx.deps.settings.subscriptions.webhooks.enabled
     return (
         "<p>Get an email when we post an update about an incident. We send a link to confirm "
         "first; every email has a link to stop them.</p>"
         f'<form method="post" action="/subscriptions">'
         f'<input type="hidden" name="csrf" value="{_e(token)}">'
         '<label for="email">Email address</label>'
-        f'<input id="email" name="email" type="email" required autocomplete="email" '
-        f'inputmode="email" maxlength="320" value="{_e(email)}"{described}>'
+        f'<input id="email" name="email" type="email"{"" if hooks else " required"} '
+        f'autocomplete="email" inputmode="email" maxlength="320" value="{_e(email)}"'
+        f"{described}>"
         f"{_error(errors.get('email'), 'email')}"
+        f"{_webhook_field(url, errors) if hooks else ''}"
         f"{_checkboxes(components, chosen)}{_error(errors.get('components'), 'components')}"
         f"{_error(errors.get('form'), 'form')}"
         '<button type="submit">Subscribe</button></form>'
+    )
+
+
+def _webhook_field(url: str, errors: Mapping[str, str]) -> str:
+    """The webhook choice: a URL instead of an email (the email, if given, is its owner's)."""
+    described = ' aria-describedby="url-error"' if "url" in errors else ""
+    return (
+        "<fieldset><legend>Or a webhook</legend>"
+        '<label for="url">Webhook URL</label>'
+        f'<input id="url" name="url" type="url" inputmode="url" maxlength="2000" '
+        f'placeholder="https://hooks.example.com/status" value="{_e(url)}"{described}>'
+        f"{_error(errors.get('url'), 'url')}"
+        '<p id="url-help">With a URL, we POST it a signed confirmation request first; it must '
+        'answer with the challenge (<code>{"challenge": "…"}</code>). The email address above, '
+        "if you give one, is then only told if the webhook stops working.</p></fieldset>"
     )
 
 
@@ -211,6 +230,7 @@ async def signup(request: Request, ctx: Ctx) -> HTMLResponse:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     forged = "This form was sent from another site, or is too old; send it again from here."
     email = _first(form, "email")
+    url = _first(form, "url").strip() if ctx.deps.settings.subscriptions.webhooks.enabled else ""
     chosen = [c for c in form.get("components", []) if c]
     components = await asyncio.to_thread(service.choosable_components, ctx.deps)
     fresh = _new_csrf(ctx)
@@ -220,31 +240,59 @@ async def signup(request: Request, ctx: Ctx) -> HTMLResponse:
         or (not given and not _same_site(request))
     ):
         body = _signup_form(
-            ctx, components, token=fresh, email=email, chosen=chosen, errors={"form": forged}
+            ctx,
+            components,
+            token=fresh,
+            email=email,
+            url=url,
+            chosen=chosen,
+            errors={"form": forged},
         )
         return _with_csrf(_page(ctx, "Subscribe to updates", body, status=403), fresh)
     try:
         await asyncio.to_thread(
             service.request_subscription,
             ctx.deps,
-            kind=SubscriberKind.EMAIL,
-            address=email,
+            kind=SubscriberKind.WEBHOOK if url else SubscriberKind.EMAIL,
+            address=url or email,
             components=chosen,
             client=_client(request),
+            owner_email=email if url else None,
         )
     except RateLimited as exc:
         body = _signup_form(
-            ctx, components, token=fresh, email=email, chosen=chosen, errors={"form": str(exc)}
+            ctx,
+            components,
+            token=fresh,
+            email=email,
+            url=url,
+            chosen=chosen,
+            errors={"form": str(exc)},
         )
         response = _page(ctx, "Subscribe to updates", body, status=429)
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return _with_csrf(response, fresh)
     except CommsbotError as exc:
-        where = exc.field if exc.field in ("email", "components") else "email"
+        where = {"owner_email": "email"}.get(exc.field or "", exc.field or "")
+        if where not in ("email", "url", "components"):
+            where = "url" if url else "email"
         body = _signup_form(
-            ctx, components, token=fresh, email=email, chosen=chosen, errors={where: str(exc)}
+            ctx,
+            components,
+            token=fresh,
+            email=email,
+            url=url,
+            chosen=chosen,
+            errors={where: str(exc)},
         )
         return _with_csrf(_page(ctx, "Subscribe to updates", body, status=400), fresh)
+    if url:
+        body = (
+            f"<p>We will POST a signed confirmation request to <strong>{_e(url)}</strong>. "
+            "Nothing else is sent to it until it answers 2xx with the challenge. It can "
+            f"confirm for {ctx.deps.settings.subscriptions.confirmation_hours:g} hours.</p>"
+        )
+        return _page(ctx, "Confirmation request on its way", body)
     body = (
         f"<p>If <strong>{_e(email.strip())}</strong> can receive email, a message is on its "
         "way to it. Open the link in it to confirm; nothing is sent until you do. The link "

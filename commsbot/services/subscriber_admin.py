@@ -125,6 +125,13 @@ def add_subscriber(
     consented elsewhere: it is confirmed at once, and the consent record says who vouched.
     """
     deps.settings.policy().check_respond(actor, "add a subscriber")
+    if confirmed and kind is SubscriberKind.WEBHOOK:
+        # Vouching skips the echo, and the echo is what hands the endpoint its secret.
+        raise InvalidSubscription(
+            "a webhook cannot be added as confirmed: it must echo its confirmation request "
+            "first (add it without --confirmed)",
+            field="confirmed",
+        )
     if not confirmed:
         result = request_subscription(
             deps,
@@ -244,6 +251,12 @@ def import_subscribers(
             kind = SubscriberKind((row.get("kind") or "email").strip().lower())
         except ValueError:
             problems.append(f"row {number}: kind must be email or webhook")
+            continue
+        if confirmed and kind is SubscriberKind.WEBHOOK:
+            problems.append(
+                f"row {number}: a webhook cannot be imported as confirmed: it must echo its "
+                "confirmation request first (import it without --confirmed)"
+            )
             continue
         try:
             address = check_address(deps, kind, row.get("address") or "")

@@ -6,6 +6,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -73,7 +74,17 @@ class Site:
 
 @pytest.fixture
 def site(database_url: str) -> Iterator[Site]:
-    settings = settings_for(2525, signups_per_client_per_hour=5)
+    yield from make_site(database_url)
+
+
+@pytest.fixture
+def hook_site(database_url: str) -> Iterator[Site]:
+    """The site with webhook subscriptions on (private addresses allowed: 127.0.0.1)."""
+    yield from make_site(database_url, webhooks={"enabled": True, "allow_private_addresses": True})
+
+
+def make_site(database_url: str, **subscriptions: Any) -> Iterator[Site]:
+    settings = settings_for(2525, signups_per_client_per_hour=5, **subscriptions)
     clock = FakeClock(scenario.START)
     engine = make_engine(database_url)
     upgrade(engine)

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.integration.test_cli import Cli
 from tests.subscriptions.support import SECRET
@@ -111,3 +112,44 @@ def test_subscriptions_need_their_secret(cli: Cli) -> None:
     refused = cli.run("subscribers", "list", ok=False)
     assert refused.returncode == 3
     assert "COMMSBOT_SUBSCRIPTIONS_SECRET" in refused.stderr
+
+
+def test_webhooks_are_added_with_an_owner_and_listed_with_why_they_were_disabled(
+    cli: Cli, tmp_path: Path
+) -> None:
+    (tmp_path / "commsbot.toml").write_text(
+        CONFIG + "\n[subscriptions.webhooks]\nenabled = true\nallow_private_addresses = true\n"
+    )
+    url = "http://127.0.0.1:9/hook"
+    added = cli.json("subscribers", "add", "--webhook", url, "--email", "ops@example.com")
+    assert added["result"] == "confirmation_sent"
+    assert added["subscriber"]["kind"] == "webhook"
+    assert added["subscriber"]["owner_email"] == "ops@example.com"
+    said = cli.run("subscribers", "add", "--webhook", url)
+    assert "Already subscribed" in said.stdout or "confirmation request" in said.stdout
+
+    vouched = cli.run("subscribers", "add", "--webhook", url + "2", "--confirmed", ok=False)
+    assert vouched.returncode == 1
+    assert "must echo its confirmation request" in vouched.stderr
+    both = cli.run("subscribers", "add", "ada@example.com", "--webhook", url, ok=False)
+    assert "either an email address or --webhook URL" in both.stderr
+    orphan = cli.run("subscribers", "add", "ada@example.com", "--email", "o@example.com", ok=False)
+    assert "--email names a webhook's owner" in orphan.stderr
+    private = cli.run("subscribers", "add", "--webhook", "https://10.0.0.1/x", ok=True)
+    assert "10.0.0.1" in private.stdout  # allowed here: allow_private_addresses = true
+
+    # What the sender records when a webhook failed for its whole give-up window.
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE subscriber SET state = 'disabled', "
+                "state_reason = 'every delivery failed for 24 hours; last error: HTTP 503' "
+                "WHERE address = :url"
+            ),
+            {"url": url},
+        )
+    engine.dispose()
+    listed = cli.run("subscribers", "list", "--state", "disabled").stdout
+    assert f"disabled       {url}" in listed
+    assert "every delivery failed for 24 hours; last error: HTTP 503" in listed
