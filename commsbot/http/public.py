@@ -8,11 +8,12 @@ gzip when the client takes it. Everything else goes on to the application behind
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from commsbot.engines.statuspage import PublicPages
-from commsbot.statuspage.snapshot import Document, PublicSnapshot
+from commsbot.statuspage.snapshot import FEED_PATHS, Document, PublicSnapshot, feed_key
 
 #: No scripts, no frames, styles only inline; forms only to this site (the subscribe form).
 _HTML_POLICY = (
@@ -47,6 +48,17 @@ def etag_matches(if_none_match: bytes, etag: str) -> bool:
         if tag == b"*" or tag.removeprefix(b"W/") == wanted:
             return True
     return False
+
+
+def _component(scope: Scope, path: str) -> str | None:
+    """``component`` of a feed's query string (``/history.atom?component=API``), if any."""
+    if path not in FEED_PATHS:
+        return None
+    query = scope.get("query_string", b"")
+    if b"component=" not in query:
+        return None
+    values = parse_qs(query.decode("latin-1"), max_num_fields=20).get("component")
+    return values[0] if values else None
 
 
 def _accepts_gzip(scope: Scope) -> bool:
@@ -136,6 +148,7 @@ class PublicPagesMiddleware:
         self._count = count
         self._answers: dict[str, _Answer] = {}
         self._not_found: _Answer | None = None
+        self._unknown: _Answer | None = None
         self._snapshot: PublicSnapshot | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -156,7 +169,7 @@ class PublicPagesMiddleware:
         snapshot = self.pages.current
         if snapshot is None:
             return await self._plain(send, 503, b"starting; try again\n", [(b"retry-after", b"1")])
-        answer = self._prepared(snapshot, path)
+        answer = self._prepared(snapshot, path, _component(scope, path))
         variant = answer.identity
         if answer.gzip is not None and _accepts_gzip(scope):
             variant = answer.gzip
@@ -169,18 +182,25 @@ class PublicPagesMiddleware:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
         return status
 
-    def _prepared(self, snapshot: PublicSnapshot, path: str) -> _Answer:
+    def _prepared(self, snapshot: PublicSnapshot, path: str, component: str | None) -> _Answer:
         if snapshot is not self._snapshot:  # re-rendered: the answers are computed anew
             self._snapshot, self._answers, self._not_found = snapshot, {}, None
-        answer = self._answers.get(path)
+            self._unknown = None
+        # A component's feed is its own document, with its own ETag (one key per name).
+        key = path if component is None else feed_key(path, component)
+        answer = self._answers.get(key)
         if answer is not None:
             return answer
-        document = snapshot.get(path)
+        document = snapshot.get(path, component=component)
         if document is None:
+            if component is not None and snapshot.unknown_component is not None:
+                if self._unknown is None:
+                    self._unknown = _Answer(snapshot.unknown_component, 404, self.cache_control)
+                return self._unknown
             if self._not_found is None:
                 self._not_found = _Answer(snapshot.not_found, 404, self.cache_control)
             return self._not_found  # not remembered by path: strangers choose the paths
-        answer = self._answers[path] = _Answer(document, 200, self.cache_control)
+        answer = self._answers[key] = _Answer(document, 200, self.cache_control)
         return answer
 
     async def _plain(

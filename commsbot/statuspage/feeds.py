@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
 from commsbot.domain.text import sanitize_inline
@@ -86,7 +86,20 @@ def maintenance_html(data: PublicData, item: PublicMaintenance) -> str:
     return head + _paragraphs(data, notices)
 
 
-def _entries(data: PublicData) -> list[_Entry]:
+def _affects(names: Sequence[str] | frozenset[str], component: str | None) -> bool:
+    if component is None:
+        return True
+    wanted = component.casefold()
+    return any(name.casefold() == wanted for name in names)
+
+
+def component_query(component: str) -> str:
+    """``?component=API`` (URL-encoded) for a component's feeds."""
+    return "?" + urlencode({"component": component})
+
+
+def _entries(data: PublicData, component: str | None = None) -> list[_Entry]:
+    """Every entry, or those of the incidents and maintenances affecting ``component``."""
     entries = [
         _Entry(
             f"Incident/{i.incident.number}",
@@ -98,6 +111,7 @@ def _entries(data: PublicData) -> list[_Entry]:
             entry_html(data, i),
         )
         for i in data.recent
+        if _affects(tuple(i.incident.components), component)
     ]
     entries += [
         _Entry(
@@ -110,6 +124,7 @@ def _entries(data: PublicData) -> list[_Entry]:
             maintenance_html(data, m),
         )
         for m in maintenance.recent(data.maintenances)
+        if _affects(tuple(m.maintenance.components), component)
     ]
     return sorted(entries, key=lambda e: (e.updated, e.tag.startswith("I"), e.number), reverse=True)
 
@@ -119,8 +134,8 @@ def _tag_host(data: PublicData) -> str:
     return urlsplit(data.base_url).hostname or "localhost"
 
 
-def atom(data: PublicData) -> bytes:
-    """The Atom 1.0 feed."""
+def atom(data: PublicData, component: str | None = None) -> bytes:
+    """The Atom 1.0 feed (of what affects ``component``, when given)."""
     ET.register_namespace("", ATOM_NS)
 
     def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -129,15 +144,22 @@ def atom(data: PublicData) -> bytes:
         return node
 
     host = _tag_host(data)
+    query = "" if component is None else component_query(component)
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "en-US"})
-    el(feed, "id", f"tag:{host},2005:/history")
+    el(feed, "id", f"tag:{host},2005:/history{query}")
     el(feed, "link", rel="alternate", type="text/html", href=data.base_url)
-    el(feed, "link", rel="self", type="application/atom+xml", href=f"{data.base_url}/history.atom")
-    el(feed, "title", f"{data.page.name} - Incident History")
+    el(
+        feed,
+        "link",
+        rel="self",
+        type="application/atom+xml",
+        href=f"{data.base_url}/history.atom{query}",
+    )
+    el(feed, "title", f"{data.page.name} - Incident History{_about(component)}")
     el(feed, "updated", iso(data.updated_at))
     author = el(feed, "author")
     el(author, "name", data.page.name)
-    for item in _entries(data):
+    for item in _entries(data, component):
         entry = el(feed, "entry")
         el(entry, "id", f"tag:{host},2005:{item.tag}")
         el(entry, "published", iso(item.published))
@@ -148,19 +170,19 @@ def atom(data: PublicData) -> bytes:
     return _serialise(feed)
 
 
-def rss(data: PublicData) -> bytes:
-    """The RSS 2.0 feed."""
+def rss(data: PublicData, component: str | None = None) -> bytes:
+    """The RSS 2.0 feed (of what affects ``component``, when given)."""
     root = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(root, "channel")
 
     def el(parent: ET.Element, tag: str, text: str, **attrs: str) -> None:
         ET.SubElement(parent, tag, _clean(attrs)).text = sanitize_inline(text)
 
-    el(channel, "title", f"{data.page.name} - Incident History")
+    el(channel, "title", f"{data.page.name} - Incident History{_about(component)}")
     el(channel, "link", data.base_url)
     el(channel, "description", f"Statuspage - {data.page.name}")
     el(channel, "lastBuildDate", format_datetime(data.updated_at.astimezone(UTC), usegmt=True))
-    for item in _entries(data):
+    for item in _entries(data, component):
         node = ET.SubElement(channel, "item")
         el(node, "title", item.title)
         el(node, "description", item.content)
@@ -168,6 +190,10 @@ def rss(data: PublicData) -> bytes:
         el(node, "link", data.incident_url(item.id))
         el(node, "guid", data.incident_url(item.id), isPermaLink="true")
     return _serialise(root)
+
+
+def _about(component: str | None) -> str:
+    return "" if component is None else f" - {component}"
 
 
 def _clean(attrs: dict[str, str]) -> dict[str, str]:

@@ -27,6 +27,8 @@ RSS = "application/rss+xml; charset=utf-8"
 CALENDAR = "text/calendar; charset=utf-8"
 #: The iCalendar feed of scheduled maintenance that calendar apps subscribe to.
 CALENDAR_PATH = "/maintenance.ics"
+#: The feeds that take ``?component=NAME`` on the live server.
+FEED_PATHS = ("/history.atom", "/history.rss")
 #: Below this, gzip costs more than it saves.
 _GZIP_MIN = 512
 
@@ -80,9 +82,15 @@ class PublicSnapshot:
     documents: Mapping[str, Document]
     not_found: Document
     rendered_at: datetime
+    #: The 404 of a feed asked for a component the page does not list (names the valid ones).
+    unknown_component: Document | None = None
 
-    def get(self, path: str) -> Document | None:
-        """The document for a request path (``/incidents/<id>/`` and ``/index.html`` too)."""
+    def get(self, path: str, *, component: str | None = None) -> Document | None:
+        """The document for a request path (``/incidents/<id>/`` and ``/index.html`` too);
+        ``component`` picks a component's feed (``/history.atom?component=API``); other
+        paths ignore it."""
+        if component is not None and path in FEED_PATHS:
+            return self.documents.get(feed_key(path, component))
         if path == "/index.html":
             path = "/"
         elif len(path) > 1 and path.endswith("/"):
@@ -120,6 +128,7 @@ def calendar(data: PublicData) -> bytes:
 
 def media_type(path: str) -> str:
     """The Content-Type of the document at ``path``."""
+    path = path.partition("?")[0]
     if path.endswith(".json"):
         return JSON
     if path.endswith(".atom"):
@@ -131,11 +140,33 @@ def media_type(path: str) -> str:
     return HTML
 
 
+def feed_key(path: str, component: str) -> str:
+    """Where the live snapshot keeps ``/history.atom?component=API`` (any case of the name)."""
+    return f"{path}?component={component.casefold()}"
+
+
 def render_snapshot(data: PublicData) -> PublicSnapshot:
-    """Render every public document of ``data`` for the live server."""
+    """Render every public document of ``data`` for the live server, with a feed of each
+    listed component (``/history.atom?component=API``; a static export has no query)."""
     files = render_files(data)
+    for comp in data.components:
+        files[feed_key("/history.atom", comp.name)] = feeds.atom(data, comp.name)
+        files[feed_key("/history.rss", comp.name)] = feeds.rss(data, comp.name)
     return PublicSnapshot(
         documents={path: Document.of(body, media_type(path)) for path, body in files.items()},
         not_found=Document.of(html.not_found_page(data, links=html.Links()).encode(), HTML),
+        unknown_component=Document.of(_unknown_component(data), "text/plain; charset=utf-8"),
         rendered_at=data.now,
     )
+
+
+def _unknown_component(data: PublicData) -> bytes:
+    names = [c.name for c in data.components]
+    if not names:
+        return b"This page lists no components, so its feeds have no ?component=.\n"
+    example = feeds.component_query(names[0])
+    return (
+        "This page has no component of that name. Feeds exist for: "
+        + ", ".join(names)
+        + f" (any case), e.g. /history.atom{example}\n"
+    ).encode()

@@ -200,3 +200,42 @@ def test_the_watcher_keeps_the_last_page_when_the_database_fails() -> None:
     asyncio.run(run())
 
     assert pages.current is kept
+
+
+def test_each_component_has_its_own_atom_and_rss_feed(stack: Stack, world: Any) -> None:
+    import feedparser
+
+    def titles(path: str) -> list[str]:
+        response = stack.client.get(path)
+        assert response.status_code == 200, path
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo
+        return [e.title for e in parsed.entries]
+
+    everything = titles("/history.atom")
+    assert everything == ["ChatGPT, API and Sora unavailable", "Playground errors"]
+    assert titles("/history.atom?component=Playground") == ["Playground errors"]
+    assert titles("/history.atom?component=api") == ["ChatGPT, API and Sora unavailable"]
+    assert titles("/history.rss?component=API") == ["ChatGPT, API and Sora unavailable"]
+    feed = stack.client.get("/history.atom?component=API")
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    assert "/history.atom?component=API" in feed.text  # its self link
+    assert feedparser.parse(feed.content).feed.title == "Acme Status - Incident History - API"
+    unknown = stack.client.get("/history.atom?component=Nope")
+    assert unknown.status_code == 404
+    assert "Feeds exist for: " in unknown.text
+    assert "Playground" in unknown.text
+    assert "API" in unknown.text
+    # Each component's feed is cached as its own document: its own ETag, and 304 for it.
+    whole = stack.client.get("/history.atom")
+    assert feed.headers["etag"] != whole.headers["etag"]
+    again = stack.client.get(
+        "/history.atom?component=API", headers={"If-None-Match": feed.headers["etag"]}
+    )
+    assert again.status_code == 304
+    other = stack.client.get(
+        "/history.atom?component=Playground", headers={"If-None-Match": feed.headers["etag"]}
+    )
+    assert other.status_code == 200
+    # Other paths ignore it.
+    assert stack.client.get("/history?component=API").status_code == 200
