@@ -84,6 +84,28 @@ def hook_site(database_url: str) -> Iterator[Site]:
 
 
 def make_site(database_url: str, **subscriptions: Any) -> Iterator[Site]:
+    ctx = subscription_context(database_url, **subscriptions)
+    deps = ctx.deps
+    assert deps.subscription_keys is not None
+    tokens = {
+        scope.value: create_token(deps, name=f"t-{scope.value}", actor="sam", scope=scope)[1]
+        for scope in (Scope.APPROVE, Scope.ADMIN)
+    }
+    with TestClient(
+        create_app(context=ctx), raise_server_exceptions=False, base_url="https://status.acme.test"
+    ) as client:
+        yield Site(
+            client=client,
+            deps=deps,
+            keys=deps.subscription_keys,
+            engine=ctx.engine,
+            tokens=tokens,
+        )
+    ctx.engine.dispose()
+
+
+def subscription_context(database_url: str, **subscriptions: Any) -> StackContext:
+    """The HTTP stack's context with subscriptions on, on a migrated database, page rendered."""
     settings = settings_for(2525, signups_per_client_per_hour=5, **subscriptions)
     clock = FakeClock(scenario.START)
     engine = make_engine(database_url)
@@ -114,12 +136,4 @@ def make_site(database_url: str, **subscriptions: Any) -> Iterator[Site]:
         engine=engine,
     )
     ctx.pages.refresh()
-    tokens = {
-        scope.value: create_token(deps, name=f"t-{scope.value}", actor="sam", scope=scope)[1]
-        for scope in (Scope.APPROVE, Scope.ADMIN)
-    }
-    with TestClient(
-        create_app(context=ctx), raise_server_exceptions=False, base_url="https://status.acme.test"
-    ) as client:
-        yield Site(client=client, deps=deps, keys=keys, engine=engine, tokens=tokens)
-    engine.dispose()
+    return ctx
