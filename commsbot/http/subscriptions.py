@@ -234,21 +234,20 @@ async def signup(request: Request, ctx: Ctx) -> HTMLResponse:
     chosen = [c for c in form.get("components", []) if c]
     components = await asyncio.to_thread(service.choosable_components, ctx.deps)
     fresh = _new_csrf(ctx)
+
+    def again(status: int, errors: dict[str, str]) -> HTMLResponse:
+        """The form once more, as it was filled in, with the refusal next to its field."""
+        body = _signup_form(
+            ctx, components, token=fresh, email=email, url=url, chosen=chosen, errors=errors
+        )
+        return _with_csrf(_page(ctx, "Subscribe to updates", body, status=status), fresh)
+
     if (
         _cross_site(request)
         or ((given or cookie) and not (given == cookie and keys.check_csrf_token(given)))
         or (not given and not _same_site(request))
     ):
-        body = _signup_form(
-            ctx,
-            components,
-            token=fresh,
-            email=email,
-            url=url,
-            chosen=chosen,
-            errors={"form": forged},
-        )
-        return _with_csrf(_page(ctx, "Subscribe to updates", body, status=403), fresh)
+        return again(403, {"form": forged})
     try:
         await asyncio.to_thread(
             service.request_subscription,
@@ -260,32 +259,14 @@ async def signup(request: Request, ctx: Ctx) -> HTMLResponse:
             owner_email=email if url else None,
         )
     except RateLimited as exc:
-        body = _signup_form(
-            ctx,
-            components,
-            token=fresh,
-            email=email,
-            url=url,
-            chosen=chosen,
-            errors={"form": str(exc)},
-        )
-        response = _page(ctx, "Subscribe to updates", body, status=429)
+        response = again(429, {"form": str(exc)})
         response.headers["Retry-After"] = str(exc.retry_after_seconds)
-        return _with_csrf(response, fresh)
+        return response
     except CommsbotError as exc:
         where = {"owner_email": "email"}.get(exc.field or "", exc.field or "")
         if where not in ("email", "url", "components"):
             where = "url" if url else "email"
-        body = _signup_form(
-            ctx,
-            components,
-            token=fresh,
-            email=email,
-            url=url,
-            chosen=chosen,
-            errors={where: str(exc)},
-        )
-        return _with_csrf(_page(ctx, "Subscribe to updates", body, status=400), fresh)
+        return again(400, {where: str(exc)})
     if url:
         body = (
             f"<p>We will POST a signed confirmation request to <strong>{_e(url)}</strong>. "

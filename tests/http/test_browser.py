@@ -36,8 +36,9 @@ def browser() -> str:
     pytest.skip(reason)
 
 
-def run_browser(url: str, profile: Path, *extra: str) -> str:
-    command = [
+def browser_command(profile: Path, *extra: str) -> list[str]:
+    """Headless Chromium with a throw-away profile, talking to nothing but the test."""
+    return [
         browser(),
         "--headless",
         "--no-sandbox",
@@ -48,8 +49,11 @@ def run_browser(url: str, profile: Path, *extra: str) -> str:
         "--no-first-run",
         f"--user-data-dir={profile}",
         *extra,
-        url,
     ]
+
+
+def run_browser(url: str, profile: Path, *extra: str) -> str:
+    command = [*browser_command(profile, *extra), url]
     done = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout

@@ -23,7 +23,7 @@ from commsbot.services.subscriber_admin import import_subscribers
 from commsbot.services.subscriptions import request_subscription
 from commsbot.store.db import make_engine, upgrade
 from commsbot.subscriptions.model import SubscriberKind
-from tests.adapters.email.smtpd import Received, SmtpServer
+from tests.adapters.email.smtpd import SmtpServer
 from tests.subscriptions.hookserver import hook_server, slow
 from tests.subscriptions.support import SECRET
 from tests.subscriptions.wiring import IC, World, eventually, make_world, running
@@ -78,8 +78,29 @@ def _start(config: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _at_least(items: list[Received], count: int) -> bool:
-    return len(items) >= count
+def _kill_twice_then_finish(
+    config: Path, engine: sa.Engine, sent: Callable[[], int], per_update: int
+) -> int:
+    """SIGKILL ``commsbot run`` a third of the way into each of two updates' fan-out (by
+    ``sent``, what receivers got), then run it to the end; how many kills."""
+    kills = 0
+    for target in (per_update // 3, per_update + per_update // 3):
+        process = _start(config)
+        _wait(partial(_reached, sent, target), f"{target} sent")
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        kills += 1
+    process = _start(config)
+    try:
+        _wait(partial(_fan_outs_done, engine), "every fan-out done")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    return kills
+
+
+def _reached(sent: Callable[[], int], count: int) -> bool:
+    return sent() >= count
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
@@ -106,28 +127,7 @@ def test_sigkill_mid_fan_out_loses_nothing_and_keeps_each_incidents_order(
         world.publish(Status.IDENTIFIED, "Second: found it.")
         received = smtp.recorder.received
 
-        kills = 0
-        for target in (SUBSCRIBERS // 3, SUBSCRIBERS + SUBSCRIBERS // 3):
-            process = _start(config)
-            _wait(partial(_at_least, received, target), f"{target} messages")
-            process.send_signal(signal.SIGKILL)
-            process.wait(10)
-            kills += 1
-        process = _start(config)
-        try:
-            with engine.connect() as conn:
-
-                def done() -> bool:
-                    open_rows = conn.execute(
-                        sa.text("SELECT count(*) FROM subscriber_fanout WHERE state != 'done'")
-                    ).scalar()
-                    conn.rollback()
-                    return open_rows == 0
-
-                _wait(done, "every fan-out done")
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+        kills = _kill_twice_then_finish(config, engine, lambda: len(received), SUBSCRIBERS)
 
     assert kills == 2
     by_address: dict[str, list[str]] = defaultdict(list)
@@ -193,19 +193,7 @@ def test_sigkill_mid_webhook_fan_out_delivers_each_notice_to_each_webhook(
         world.publish(Status.IDENTIFIED, "Second: found it.")
         updates = partial(hooks.events, "update.published")
 
-        kills = 0
-        for target in (HOOKS // 3, HOOKS + HOOKS // 3):
-            process = _start(config)
-            _wait(lambda t=target: len(updates()) >= t, f"{target} webhook calls")  # type: ignore[misc]
-            process.send_signal(signal.SIGKILL)
-            process.wait(10)
-            kills += 1
-        process = _start(config)
-        try:
-            _wait(partial(_fan_outs_done, engine), "every fan-out done")
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+        kills = _kill_twice_then_finish(config, engine, lambda: len(updates()), HOOKS)
 
     assert kills == 2
     keys: dict[str, list[str]] = defaultdict(list)

@@ -24,7 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from commsbot.subscriptions.model import SubscriberKind, SubscriberState
 from tests.http.live import live_server
-from tests.http.test_browser import browser
+from tests.http.test_browser import browser_command
 from tests.subscriptions.conftest import subscription_context
 
 PHONE = {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True}
@@ -106,20 +106,12 @@ def _devtools(process: subprocess.Popen[str]) -> str:
 
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[Page]:
-    command = [
-        browser(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+    command = browser_command(
+        tmp_path / "profile",
         "--remote-debugging-port=0",
         "--remote-allow-origins=*",
-        f"--user-data-dir={tmp_path / 'profile'}",
         "about:blank",
-    ]
+    )
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     try:
         endpoint = _devtools(process)
