@@ -10,6 +10,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from commsbot.domain.lifecycle import Status
 from commsbot.services import subscriptions as signups
 from commsbot.subscriptions.addresses import InvalidSubscription
 from commsbot.subscriptions.fanout import FanoutState, send_key
-from commsbot.subscriptions.model import Subscriber, SubscriberKind, SubscriberState
+from commsbot.subscriptions.model import NoticeKind, Subscriber, SubscriberKind, SubscriberState
 from commsbot.subscriptions.ports import HookFailed
 from tests.adapters.email.smtpd import SmtpServer
 from tests.subscriptions.hookserver import Answer, Hit, HookServer, echo, hook_server
@@ -328,3 +329,45 @@ def test_the_sender_checks_every_resolved_address_and_connects_to_the_one_it_che
     [hit] = hooks.hits
     assert hit.path == "/pinned"
     assert hit.headers["host"] == f"rebound.example.com:{hooks.port}"
+
+
+def test_a_maintenance_notice_goes_out_as_the_destinations_maintenance_payload(
+    hooks: HookServer, tmp_path: Path
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from commsbot.subscriptions.fanout import FanoutContent
+    from tests.maintenance.support import Bot, la
+    from tests.subscriptions.support import content
+
+    # What the publishing transaction froze for the destinations (here the console's).
+    bot = Bot(tmp_path, la(2024, 11, 1, 9, 0))
+    ref = bot.announce("2024-11-05 10:00", "2024-11-05 12:00", "API")
+    with bot.engine.connect() as conn:
+        frozen = conn.execute(
+            sa.text("SELECT snapshot FROM delivery WHERE kind = 'maintenance'")
+        ).scalar_one()
+    bot.close()
+    frozen = json.loads(frozen) if isinstance(frozen, str) else frozen
+    notice = content(kind=NoticeKind.MAINTENANCE, notice_id=frozen["notice"]["id"])
+
+    async def scenario() -> None:
+        sender = SubscriptionHooks(zone=ZoneInfo("UTC"), timeout=2, allow_private=True)
+        await sender.deliver(
+            hooks.url("/m"),
+            content=FanoutContent(notice=notice, delivery=frozen),
+            delivery_id="fan-1",
+            key="s-key",
+            secret="shh",
+        )
+        await sender.aclose()
+
+    asyncio.run(scenario())
+    [hit] = hooks.hits
+    assert hit.event == "maintenance.published"
+    assert hit.signed_by("shh")
+    assert hit.headers["idempotency-key"] == "s-key"
+    assert hit.json["maintenance"]["ref"] == ref
+    assert hit.json["notice"]["kind"] == "announce"
